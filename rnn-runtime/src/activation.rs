@@ -1,0 +1,167 @@
+//! Keras 3 activations: forward in place, and backward from the activation's output.
+
+use crate::kernels::math;
+
+/// An activation function, by its Keras name.
+///
+/// Every derivative here can be computed from the activation's *output*, so layers keep only
+/// their outputs for the backward pass.
+///
+/// ```
+/// use rnn_runtime::Activation;
+/// let mut x = [-4.0f32, 0.0, 4.0];
+/// Activation::HardSigmoid.apply(&mut x, 3);
+/// assert_eq!(x, [0.0, 0.5, 1.0]); // Keras 3: clip(x / 6 + 0.5, 0, 1)
+/// assert_eq!(Activation::from_keras_name("tanh"), Some(Activation::Tanh));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Activation {
+    /// Identity.
+    #[default]
+    Linear,
+    /// `max(x, 0)`.
+    Relu,
+    /// `1 / (1 + e^-x)`.
+    Sigmoid,
+    /// Hyperbolic tangent.
+    Tanh,
+    /// `e^x / sum(e^x)` over the last axis.
+    Softmax,
+    /// Keras 3's `clip(x / 6 + 0.5, 0, 1)` (Keras 2 used a slope of 0.2).
+    HardSigmoid,
+}
+
+impl Activation {
+    /// All activations, in the order of their Keras names below.
+    pub const ALL: [Activation; 6] = [
+        Activation::Linear,
+        Activation::Relu,
+        Activation::Sigmoid,
+        Activation::Tanh,
+        Activation::Softmax,
+        Activation::HardSigmoid,
+    ];
+
+    /// The Keras name, e.g. `"hard_sigmoid"`.
+    pub fn keras_name(self) -> &'static str {
+        match self {
+            Activation::Linear => "linear",
+            Activation::Relu => "relu",
+            Activation::Sigmoid => "sigmoid",
+            Activation::Tanh => "tanh",
+            Activation::Softmax => "softmax",
+            Activation::HardSigmoid => "hard_sigmoid",
+        }
+    }
+
+    /// The activation with this Keras name.
+    pub fn from_keras_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.keras_name() == name)
+    }
+
+    /// Applies the activation in place to consecutive rows of `width` values (`width` matters
+    /// only for softmax, which normalises each row).
+    pub fn apply(self, x: &mut [f32], width: usize) {
+        match self {
+            Activation::Linear => {}
+            Activation::Relu => x.iter_mut().for_each(|v| *v = v.max(0.0)),
+            Activation::Sigmoid => math::sigmoid_slice(x),
+            Activation::Tanh => math::tanh_slice(x),
+            Activation::HardSigmoid => x
+                .iter_mut()
+                .for_each(|v| *v = (*v * (1.0 / 6.0) + 0.5).clamp(0.0, 1.0)),
+            Activation::Softmax => x.chunks_exact_mut(width).for_each(softmax_row),
+        }
+    }
+
+    /// Turns `dy` (the gradient with respect to the output `y`) into the gradient with respect
+    /// to the activation's input, in place. `y` holds the outputs, in rows of `width`.
+    pub fn backward(self, y: &[f32], dy: &mut [f32], width: usize) {
+        debug_assert_eq!(y.len(), dy.len());
+        match self {
+            Activation::Linear => {}
+            Activation::Relu => dy
+                .iter_mut()
+                .zip(y)
+                .for_each(|(d, &y)| *d = if y > 0.0 { *d } else { 0.0 }),
+            Activation::Sigmoid => dy
+                .iter_mut()
+                .zip(y)
+                .for_each(|(d, &y)| *d *= y * (1.0 - y)),
+            Activation::Tanh => dy.iter_mut().zip(y).for_each(|(d, &y)| *d *= 1.0 - y * y),
+            Activation::HardSigmoid => dy.iter_mut().zip(y).for_each(|(d, &y)| {
+                *d = if y > 0.0 && y < 1.0 { *d * (1.0 / 6.0) } else { 0.0 }
+            }),
+            Activation::Softmax => {
+                for (dr, yr) in dy.chunks_exact_mut(width).zip(y.chunks_exact(width)) {
+                    let s: f32 = dr.iter().zip(yr).map(|(d, y)| d * y).sum();
+                    dr.iter_mut().zip(yr).for_each(|(d, &y)| *d = y * (*d - s));
+                }
+            }
+        }
+    }
+}
+
+fn softmax_row(row: &mut [f32]) {
+    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut sum = 0.0;
+    for v in row.iter_mut() {
+        *v = math::exp(*v - max);
+        sum += *v;
+    }
+    let inv = 1.0 / sum;
+    row.iter_mut().for_each(|v| *v *= inv);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn numeric_grad(a: Activation, x: &[f32], r: &[f32], width: usize) -> Vec<f32> {
+        // d/dx_i of sum(r * act(x)), by central differences in f64 on the f32 function.
+        (0..x.len())
+            .map(|i| {
+                let eval = |delta: f32| {
+                    let mut v = x.to_vec();
+                    v[i] += delta;
+                    a.apply(&mut v, width);
+                    v.iter().zip(r).map(|(a, b)| (*a as f64) * (*b as f64)).sum::<f64>()
+                };
+                ((eval(1e-2) - eval(-1e-2)) / 2e-2) as f32
+            })
+            .collect()
+    }
+
+    #[test]
+    fn backward_matches_finite_differences() {
+        let x = [-2.5f32, -0.7, 0.3, 1.1, 2.9, -4.0];
+        let r = [0.3f32, -1.2, 0.8, 0.5, -0.4, 1.0];
+        for a in Activation::ALL {
+            let mut y = x;
+            a.apply(&mut y, 3);
+            let mut d = r;
+            a.backward(&y, &mut d, 3);
+            let want = numeric_grad(a, &x, &r, 3);
+            for (g, w) in d.iter().zip(&want) {
+                assert!((g - w).abs() < 2e-3, "{a:?}: {d:?} vs {want:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn softmax_rows_sum_to_one_and_survive_large_inputs() {
+        let mut x = [1000.0f32, 1001.0, 999.0, -5.0, 0.0, 5.0];
+        Activation::Softmax.apply(&mut x, 3);
+        assert!((x[..3].iter().sum::<f32>() - 1.0).abs() < 1e-6);
+        assert!((x[3..].iter().sum::<f32>() - 1.0).abs() < 1e-6);
+        assert!(x.iter().all(|v| v.is_finite()));
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for a in Activation::ALL {
+            assert_eq!(Activation::from_keras_name(a.keras_name()), Some(a));
+        }
+        assert_eq!(Activation::from_keras_name("swish"), None);
+    }
+}

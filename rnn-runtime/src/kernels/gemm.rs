@@ -1,0 +1,259 @@
+//! Matrix products on row-major `f32` buffers.
+//!
+//! Everything that multiplies matrices goes through [`gemm`], so the choice of backend lives
+//! here alone. Large products go to `matrixmultiply` (packed, cache-blocked SGEMM with
+//! run-time AVX/FMA dispatch and arbitrary strides, which gives transposes for free); a single
+//! row (`m == 1`: batch-1 inference and generation) is a memory-bound matrix-vector product,
+//! where packing costs more than it saves, so it has its own loops.
+
+/// A read-only strided matrix view: element `(i, j)` is `data[i * rs + j * cs]`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct MatRef<'a> {
+    data: &'a [f32],
+    rows: usize,
+    cols: usize,
+    rs: usize,
+    cs: usize,
+}
+
+impl<'a> MatRef<'a> {
+    /// A row-major `rows x cols` matrix stored densely.
+    pub(crate) fn new(data: &'a [f32], rows: usize, cols: usize) -> Self {
+        Self::with_ld(data, rows, cols, cols)
+    }
+
+    /// A row-major `rows x cols` matrix whose rows start `ld` elements apart.
+    pub(crate) fn with_ld(data: &'a [f32], rows: usize, cols: usize, ld: usize) -> Self {
+        let m = MatRef {
+            data,
+            rows,
+            cols,
+            rs: ld,
+            cs: 1,
+        };
+        m.check();
+        m
+    }
+
+    /// The transpose, without copying.
+    pub(crate) fn t(self) -> Self {
+        MatRef {
+            data: self.data,
+            rows: self.cols,
+            cols: self.rows,
+            rs: self.cs,
+            cs: self.rs,
+        }
+    }
+
+    fn check(&self) {
+        if self.rows > 0 && self.cols > 0 {
+            let last = (self.rows - 1) * self.rs + (self.cols - 1) * self.cs;
+            assert!(last < self.data.len(), "matrix view exceeds its buffer");
+        }
+    }
+}
+
+/// `C = alpha * A B + beta * C`, with `C` row-major `(A.rows, B.cols)` and leading dimension
+/// `ldc`. When `beta == 0`, `C` is overwritten (its old contents, even NaN, are ignored).
+///
+/// # Panics
+/// On inconsistent dimensions or views that exceed their buffers: these are internal
+/// invariants, never user input.
+pub(crate) fn gemm(alpha: f32, a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: &mut [f32], ldc: usize) {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    assert_eq!(k, b.rows, "inner dimensions differ");
+    if m == 0 || n == 0 {
+        return;
+    }
+    assert!(ldc >= n && (m - 1) * ldc + n <= c.len(), "output exceeds its buffer");
+    if k == 0 {
+        scale_rows(c, m, n, ldc, beta);
+        return;
+    }
+    if m == 1 {
+        let c = &mut c[..n];
+        if b.cs == 1 {
+            return row_times_matrix(alpha, a, b, beta, c);
+        }
+        if b.rs == 1 {
+            return row_dot_columns(alpha, a, b, beta, c);
+        }
+    }
+    // SAFETY: `check` and the assertions above guarantee every index matrixmultiply touches,
+    // `(rows-1)*rs + (cols-1)*cs`, lies inside the corresponding slice, and `c` is borrowed
+    // mutably, so it cannot alias `a` or `b`.
+    unsafe {
+        matrixmultiply::sgemm(
+            m,
+            k,
+            n,
+            alpha,
+            a.data.as_ptr(),
+            a.rs as isize,
+            a.cs as isize,
+            b.data.as_ptr(),
+            b.rs as isize,
+            b.cs as isize,
+            beta,
+            c.as_mut_ptr(),
+            ldc as isize,
+            1,
+        );
+    }
+}
+
+fn scale_rows(c: &mut [f32], m: usize, n: usize, ldc: usize, beta: f32) {
+    for i in 0..m {
+        let row = &mut c[i * ldc..i * ldc + n];
+        if beta == 0.0 {
+            row.fill(0.0);
+        } else {
+            row.iter_mut().for_each(|v| *v *= beta);
+        }
+    }
+}
+
+/// `c = alpha * a B + beta * c` for one row `a` and a matrix `B` with contiguous rows:
+/// four rows of `B` at a time are folded into `c`, so `c` is streamed a quarter as often.
+fn row_times_matrix(alpha: f32, a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: &mut [f32]) {
+    let n = c.len();
+    scale_rows(c, 1, n, n, beta);
+    let k = a.cols;
+    let ak = |i: usize| alpha * a.data[i * a.cs];
+    let row = |i: usize| &b.data[i * b.rs..i * b.rs + n];
+    let mut i = 0;
+    while i + 4 <= k {
+        let (a0, a1, a2, a3) = (ak(i), ak(i + 1), ak(i + 2), ak(i + 3));
+        let (b0, b1, b2, b3) = (row(i), row(i + 1), row(i + 2), row(i + 3));
+        for j in 0..n {
+            c[j] += a0 * b0[j] + a1 * b1[j] + a2 * b2[j] + a3 * b3[j];
+        }
+        i += 4;
+    }
+    while i < k {
+        let ai = ak(i);
+        for (cj, bj) in c.iter_mut().zip(row(i)) {
+            *cj += ai * bj;
+        }
+        i += 1;
+    }
+}
+
+/// `c[j] = alpha * dot(a, B[:, j]) + beta * c[j]` for a matrix `B` whose columns are contiguous.
+fn row_dot_columns(alpha: f32, a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: &mut [f32]) {
+    let k = b.rows;
+    let a_row: Vec<f32>;
+    let a_slice = if a.cs == 1 {
+        &a.data[..k]
+    } else {
+        a_row = (0..k).map(|i| a.data[i * a.cs]).collect();
+        &a_row
+    };
+    for (j, cj) in c.iter_mut().enumerate() {
+        let col = &b.data[j * b.cs..j * b.cs + k];
+        let d = dot(a_slice, col);
+        *cj = alpha * d + if beta == 0.0 { 0.0 } else { beta * *cj };
+    }
+}
+
+/// Dot product with eight independent accumulators, so the compiler can keep them in one
+/// SIMD register instead of serialising on a single sum.
+pub(crate) fn dot(x: &[f32], y: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 8];
+    let xc = x.chunks_exact(8);
+    let yc = y.chunks_exact(8);
+    let (xr, yr) = (xc.remainder(), yc.remainder());
+    for (xs, ys) in xc.zip(yc) {
+        for l in 0..8 {
+            acc[l] += xs[l] * ys[l];
+        }
+    }
+    let mut sum: f32 = acc.iter().sum();
+    for (a, b) in xr.iter().zip(yr) {
+        sum += a * b;
+    }
+    sum
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive(a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Vec<f32> {
+        let mut c = vec![0.0; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                c[i * n + j] = (0..k).map(|p| a[i * k + p] * b[p * n + j]).sum();
+            }
+        }
+        c
+    }
+
+    fn transpose(x: &[f32], r: usize, c: usize) -> Vec<f32> {
+        let mut t = vec![0.0; r * c];
+        for i in 0..r {
+            for j in 0..c {
+                t[j * r + i] = x[i * c + j];
+            }
+        }
+        t
+    }
+
+    fn data(len: usize, seed: u32) -> Vec<f32> {
+        (0..len)
+            .map(|i| (((i as u32).wrapping_mul(2654435761) ^ seed) % 1000) as f32 / 500.0 - 1.0)
+            .collect()
+    }
+
+    #[test]
+    fn matches_naive_product_for_all_paths_and_transposes() {
+        for &(m, k, n) in &[(1, 7, 5), (1, 33, 70), (3, 4, 5), (17, 9, 31), (1, 1, 1), (64, 40, 3)] {
+            let a = data(m * k, 1);
+            let b = data(k * n, 2);
+            let want = naive(&a, &b, m, k, n);
+            let at = transpose(&a, m, k);
+            let bt = transpose(&b, k, n);
+            let views = [
+                (MatRef::new(&a, m, k), MatRef::new(&b, k, n)),
+                (MatRef::new(&at, k, m).t(), MatRef::new(&b, k, n)),
+                (MatRef::new(&a, m, k), MatRef::new(&bt, n, k).t()),
+                (MatRef::new(&at, k, m).t(), MatRef::new(&bt, n, k).t()),
+            ];
+            for (va, vb) in views {
+                let mut c = vec![f32::NAN; m * n];
+                gemm(1.0, va, vb, 0.0, &mut c, n);
+                for (g, w) in c.iter().zip(&want) {
+                    assert!((g - w).abs() < 1e-4, "{m}x{k}x{n}: {g} vs {w}");
+                }
+                let mut c2 = want.clone();
+                gemm(2.0, va, vb, -1.0, &mut c2, n);
+                for (g, w) in c2.iter().zip(&want) {
+                    assert!((g - w).abs() < 1e-4, "accumulate {m}x{k}x{n}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn writes_into_a_strided_output() {
+        let a = data(6, 3);
+        let b = data(6, 4);
+        let want = naive(&a, &b, 2, 3, 2);
+        let mut c = vec![9.0; 2 * 5];
+        gemm(1.0, MatRef::new(&a, 2, 3), MatRef::new(&b, 3, 2), 0.0, &mut c, 5);
+        assert!((c[0] - want[0]).abs() < 1e-5 && (c[6] - want[3]).abs() < 1e-5);
+        assert_eq!(c[2], 9.0, "columns beyond n are untouched");
+    }
+
+    #[test]
+    fn strided_views_select_blocks() {
+        // The right half of a 3 x 4 matrix, as used for GRU's candidate block.
+        let u = data(12, 5);
+        let x = data(3, 6);
+        let mut c = vec![0.0; 2];
+        gemm(1.0, MatRef::new(&x, 1, 3), MatRef::with_ld(&u[2..], 3, 2, 4), 0.0, &mut c, 2);
+        let want: f32 = (0..3).map(|p| x[p] * u[p * 4 + 2]).sum();
+        assert!((c[0] - want).abs() < 1e-5);
+    }
+}

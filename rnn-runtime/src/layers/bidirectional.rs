@@ -1,0 +1,357 @@
+//! `Bidirectional`: a recurrent layer run forward and backward over the sequence, merged.
+
+use std::marker::PhantomData;
+
+use crate::error::{Error, Result};
+use crate::init::Rng;
+use crate::layer::{Layer, Mode};
+use crate::output::Array;
+use crate::param::{Param, Weights};
+use crate::tensor::{Mask, Sequence, Tensor, Unmerged};
+
+use super::gru::Gru;
+use super::lstm::Lstm;
+use super::recurrent::{Recurrent, ReturnMode, RnnConfig};
+use super::simple_rnn::SimpleRnn;
+
+/// How `Bidirectional` combines its two directions (Keras `merge_mode`).
+pub trait Merge: Send + Sync + 'static {
+    /// Output features per unit of the wrapped layer: 2 for `concat`, else 1.
+    const FACTOR: usize;
+    /// Keras' name of the mode.
+    const NAME: &'static str;
+    /// The layer's output for a wrapped layer returning `R` with `H` units, merged to `OUT`.
+    type Output<R: ReturnMode, const H: usize, const OUT: usize>: Tensor<
+        Grad = Self::Output<R, H, OUT>,
+    >;
+    #[doc(hidden)]
+    fn merge<R: ReturnMode, const H: usize, const OUT: usize>(
+        shape: (usize, usize),
+        fw: Vec<f32>,
+        bw: Vec<f32>,
+        mask: Option<&Mask>,
+    ) -> Self::Output<R, H, OUT>;
+    /// Splits the output gradient into the two directions' gradients; `values` gives the two
+    /// directions' outputs, which only `mul` needs.
+    #[doc(hidden)]
+    fn split<R: ReturnMode, const H: usize, const OUT: usize>(
+        dy: Self::Output<R, H, OUT>,
+        values: impl FnOnce() -> (Vec<f32>, Vec<f32>),
+    ) -> (Vec<f32>, Vec<f32>);
+}
+
+/// Defines an element-wise merge mode: the forward combination of two rows of `H` values
+/// and the gradient of each side.
+macro_rules! merge_mode {
+    ($(#[$doc:meta])* $name:ident, $keras:literal, $factor:literal,
+     combine: |$f:ident, $b:ident, $out:ident| $combine:block,
+     split: |$dy:ident, $fv:ident, $bv:ident, $df:ident, $db:ident| $split:block,
+     needs_values: $needs:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, Default)]
+        pub struct $name;
+
+        impl Merge for $name {
+            const FACTOR: usize = $factor;
+            const NAME: &'static str = $keras;
+            type Output<R: ReturnMode, const H: usize, const OUT: usize> = R::Output<OUT>;
+
+            fn merge<R: ReturnMode, const H: usize, const OUT: usize>(
+                (batch, time): (usize, usize),
+                fw: Vec<f32>,
+                bw: Vec<f32>,
+                mask: Option<&Mask>,
+            ) -> R::Output<OUT> {
+                let mut merged = vec![0.0f32; fw.len() / H * OUT];
+                for (($f, $b), $out) in fw
+                    .chunks_exact(H)
+                    .zip(bw.chunks_exact(H))
+                    .zip(merged.chunks_exact_mut(OUT))
+                {
+                    $combine
+                }
+                R::wrap::<OUT>(batch, time, merged, mask)
+            }
+
+            fn split<R: ReturnMode, const H: usize, const OUT: usize>(
+                dy: R::Output<OUT>,
+                values: impl FnOnce() -> (Vec<f32>, Vec<f32>),
+            ) -> (Vec<f32>, Vec<f32>) {
+                let dy = R::unwrap::<OUT>(dy);
+                let rows = dy.len() / OUT;
+                let (fvals, bvals) = if $needs { values() } else { (Vec::new(), Vec::new()) };
+                let (mut dfw, mut dbw) = (vec![0.0f32; rows * H], vec![0.0f32; rows * H]);
+                for r in 0..rows {
+                    let $dy = &dy[r * OUT..(r + 1) * OUT];
+                    let $fv = fvals.get(r * H..(r + 1) * H).unwrap_or(&[]);
+                    let $bv = bvals.get(r * H..(r + 1) * H).unwrap_or(&[]);
+                    let $df = &mut dfw[r * H..(r + 1) * H];
+                    let $db = &mut dbw[r * H..(r + 1) * H];
+                    $split
+                }
+                (dfw, dbw)
+            }
+        }
+    };
+}
+
+merge_mode!(
+    /// `merge_mode = concat` (Keras' default): `[forward, backward]` on the last axis.
+    Concat, "concat", 2,
+    combine: |f, b, out| {
+        let h = f.len();
+        out[..h].copy_from_slice(f);
+        out[h..].copy_from_slice(b);
+    },
+    split: |dy, _f, _b, df, db| {
+        let h = df.len();
+        df.copy_from_slice(&dy[..h]);
+        db.copy_from_slice(&dy[h..]);
+    },
+    needs_values: false
+);
+
+merge_mode!(
+    /// `merge_mode = sum`: `forward + backward`.
+    Sum, "sum", 1,
+    combine: |f, b, out| {
+        for j in 0..out.len() { out[j] = f[j] + b[j]; }
+    },
+    split: |dy, _f, _b, df, db| {
+        df.copy_from_slice(dy);
+        db.copy_from_slice(dy);
+    },
+    needs_values: false
+);
+
+merge_mode!(
+    /// `merge_mode = mul`: `forward * backward`.
+    Mul, "mul", 1,
+    combine: |f, b, out| {
+        for j in 0..out.len() { out[j] = f[j] * b[j]; }
+    },
+    split: |dy, f, b, df, db| {
+        for j in 0..dy.len() {
+            df[j] = dy[j] * b[j];
+            db[j] = dy[j] * f[j];
+        }
+    },
+    needs_values: true
+);
+
+merge_mode!(
+    /// `merge_mode = ave`: `(forward + backward) / 2`.
+    Ave, "ave", 1,
+    combine: |f, b, out| {
+        for j in 0..out.len() { out[j] = (f[j] + b[j]) * 0.5; }
+    },
+    split: |dy, _f, _b, df, db| {
+        for j in 0..dy.len() {
+            df[j] = dy[j] * 0.5;
+            db[j] = dy[j] * 0.5;
+        }
+    },
+    needs_values: false
+);
+
+/// `merge_mode = None`: the two directions are returned as two outputs ([`Unmerged`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoMerge;
+
+impl Merge for NoMerge {
+    const FACTOR: usize = 1;
+    const NAME: &'static str = "none";
+    type Output<R: ReturnMode, const H: usize, const OUT: usize> = Unmerged<R::Output<H>>;
+
+    fn merge<R: ReturnMode, const H: usize, const OUT: usize>(
+        (batch, time): (usize, usize),
+        fw: Vec<f32>,
+        bw: Vec<f32>,
+        mask: Option<&Mask>,
+    ) -> Unmerged<R::Output<H>> {
+        Unmerged {
+            forward: R::wrap::<H>(batch, time, fw, mask),
+            backward: R::wrap::<H>(batch, time, bw, mask),
+        }
+    }
+
+    fn split<R: ReturnMode, const H: usize, const OUT: usize>(
+        dy: Unmerged<R::Output<H>>,
+        _values: impl FnOnce() -> (Vec<f32>, Vec<f32>),
+    ) -> (Vec<f32>, Vec<f32>) {
+        (R::unwrap::<H>(dy.forward), R::unwrap::<H>(dy.backward))
+    }
+}
+
+/// Keras `Bidirectional(layer, merge_mode)`: the wrapped layer `L` reads the sequence forward,
+/// a copy with its own weights reads it backward, and `M` merges the two into `OUT` features
+/// (`2 * units` for [`Concat`], `units` otherwise; checked at compile time).
+///
+/// The backward copy's sequence output is flipped back to the original time order before
+/// merging, and inside `Bidirectional` masked steps output zeros when sequences are returned,
+/// as in Keras.
+///
+/// ```
+/// use rnn_runtime::{Bidirectional, Concat, Layer, Lstm, Mode, RnnConfig, Sequence, Sequences, Weights, seeded_rng};
+/// type Bi = Bidirectional<Lstm<3, 4, Sequences>, 8, Concat>;
+/// assert_eq!(<Bi as Weights>::PARAMS, 2 * (16 * 7 + 16));
+/// let mut bi = Bi::new("bidirectional", "lstm", RnnConfig::default(), &mut seeded_rng(0));
+/// let y = bi.forward(&Sequence::<3>::zeros(2, 5), Mode::Inference).unwrap();
+/// assert_eq!(y.shape(), vec![2, 5, 8]);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Bidirectional<L, const OUT: usize, M = Concat> {
+    name: String,
+    forward: L,
+    backward: L,
+    mask: Option<Mask>,
+    shape: (usize, usize),
+    _merge: PhantomData<M>,
+}
+
+impl<L: Recurrent, const OUT: usize, M: Merge> Bidirectional<L, OUT, M> {
+    const OUT_MATCHES_MERGE: () = assert!(
+        OUT == M::FACTOR * L::UNITS,
+        "Bidirectional: OUT must be 2 * units for Concat and units for the other merge modes"
+    );
+
+    /// Builds both directions. `path` is this layer's Keras path (e.g.
+    /// `sequential/bidirectional`) and `inner` the wrapped layer's Keras name (e.g. `lstm_1`):
+    /// the weights are named `{path}/forward_{inner}/...` and `{path}/backward_{inner}/...`.
+    pub fn new(path: &str, inner: &str, cfg: RnnConfig, rng: &mut Rng) -> Self {
+        let () = Self::OUT_MATCHES_MERGE;
+        let mut forward = L::build(&format!("{path}/forward_{inner}"), cfg, rng);
+        let back_cfg = cfg.go_backwards(!cfg.go_backwards);
+        let mut backward = L::build(&format!("{path}/backward_{inner}"), back_cfg, rng);
+        // Keras sets zero_output_for_mask = return_sequences on both copies.
+        forward.core_mut().zero_output_for_mask = L::Mode::SEQUENCES;
+        backward.core_mut().zero_output_for_mask = L::Mode::SEQUENCES;
+        Bidirectional {
+            name: path.rsplit('/').next().unwrap_or(path).to_string(),
+            forward,
+            backward,
+            mask: None,
+            shape: (0, 0),
+            _merge: PhantomData,
+        }
+    }
+
+    /// The forward-reading layer.
+    pub fn forward_layer(&self) -> &L {
+        &self.forward
+    }
+
+    /// The backward-reading layer.
+    pub fn backward_layer(&self) -> &L {
+        &self.backward
+    }
+
+    /// Output order of each direction: the forward copy as a plain layer returns it, the
+    /// backward copy flipped back.
+    fn reverse_flags(&self) -> (bool, bool) {
+        (
+            self.forward.core().cfg.go_backwards,
+            !self.backward.core().cfg.go_backwards,
+        )
+    }
+
+    fn outputs(&self) -> (Vec<f32>, Vec<f32>) {
+        let seq = L::Mode::SEQUENCES;
+        let (rf, rb) = self.reverse_flags();
+        (
+            self.forward.core().main_output(seq, rf),
+            self.backward.core().main_output(seq, rb),
+        )
+    }
+
+    fn run<const H: usize>(
+        &mut self,
+        x: &[f32],
+        (batch, time): (usize, usize),
+        mask: Option<&Mask>,
+    ) -> M::Output<L::Mode, H, OUT> {
+        self.forward.core_mut().forward(x, batch, time, mask);
+        self.backward.core_mut().forward(x, batch, time, mask);
+        self.mask = mask.cloned();
+        self.shape = (batch, time);
+        let (fw, bw) = self.outputs();
+        M::merge::<L::Mode, H, OUT>((batch, time), fw, bw, mask)
+    }
+
+    fn run_backward<const H: usize>(
+        &mut self,
+        x: &[f32],
+        dy: M::Output<L::Mode, H, OUT>,
+    ) -> Result<Vec<f32>> {
+        let (dfw, dbw) = M::split::<L::Mode, H, OUT>(dy, || self.outputs());
+        let seq = L::Mode::SEQUENCES;
+        let (rf, rb) = self.reverse_flags();
+        let mut dx = self.forward.core_mut().backward(x, &dfw, seq, rf)?;
+        let dxb = self.backward.core_mut().backward(x, &dbw, seq, rb)?;
+        dx.iter_mut().zip(&dxb).for_each(|(a, b)| *a += b);
+        Ok(dx)
+    }
+
+    fn states(&self) -> Vec<Array> {
+        let mut s = self.forward.core().states("forward_");
+        s.extend(self.backward.core().states("backward_"));
+        s
+    }
+
+    fn set_state_grads(&mut self, grads: &[&[f32]]) -> Result<()> {
+        let n = self.forward.core().state_count();
+        if grads.len() != 2 * n {
+            return Err(Error::shape(
+                self.name.clone(),
+                format!("{} state gradient(s)", 2 * n),
+                grads.len().to_string(),
+            ));
+        }
+        self.forward.core_mut().set_state_grads(&grads[..n])?;
+        self.backward.core_mut().set_state_grads(&grads[n..])
+    }
+}
+
+impl<L: Recurrent, const OUT: usize, M: Merge> Weights for Bidirectional<L, OUT, M> {
+    const PARAMS: usize = 2 * L::PARAMS;
+    fn visit_params(&self, f: &mut dyn FnMut(&Param)) {
+        self.forward.core().visit_params(f);
+        self.backward.core().visit_params(f);
+    }
+    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param)) {
+        self.forward.core_mut().visit_params_mut(f);
+        self.backward.core_mut().visit_params_mut(f);
+    }
+}
+
+/// `Layer<Sequence<IN>>` for `Bidirectional` around each recurrent layer type.
+macro_rules! bidirectional_over {
+    ($ty:ident<$($p:ident),*>, [$($g:tt)*]) => {
+        impl<const IN: usize, const H: usize, R: ReturnMode, $($g)*, const OUT: usize, M: Merge>
+            Layer<Sequence<IN>> for Bidirectional<$ty<$($p),*>, OUT, M>
+        {
+            type Output = M::Output<R, H, OUT>;
+
+            fn forward(&mut self, x: &Sequence<IN>, _mode: Mode) -> Result<Self::Output> {
+                Ok(self.run::<H>(x.as_slice(), (x.batch(), x.time()), x.mask()))
+            }
+
+            fn backward(&mut self, x: &Sequence<IN>, dy: Self::Output) -> Result<Sequence<IN>> {
+                let dx = self.run_backward::<H>(x.as_slice(), dy)?;
+                Ok(Sequence::from_time_major(x.batch(), x.time(), dx))
+            }
+
+            fn states(&self) -> Vec<Array> {
+                Bidirectional::states(self)
+            }
+
+            fn set_state_grads(&mut self, grads: &[&[f32]]) -> Result<()> {
+                Bidirectional::set_state_grads(self, grads)
+            }
+        }
+    };
+}
+
+bidirectional_over!(SimpleRnn<IN, H, R, BIAS>, [const BIAS: bool]);
+bidirectional_over!(Lstm<IN, H, R, BIAS>, [const BIAS: bool]);
+bidirectional_over!(Gru<IN, H, R, RESET_AFTER, BIAS>, [const RESET_AFTER: bool, const BIAS: bool]);

@@ -1,0 +1,218 @@
+//! `Dense` and `TimeDistributed(Dense)`: `y = act(x W + b)` over the last axis.
+
+use crate::activation::Activation;
+use crate::error::Result;
+use crate::init::{Rng, glorot_uniform};
+use crate::kernels::gemm::{MatRef, gemm};
+use crate::layer::{Layer, Mode};
+use crate::param::{Param, Weights};
+use crate::tensor::{Features, Sequence};
+
+/// A fully connected layer from `IN` to `OUT` features (Keras `Dense`).
+///
+/// On a sequence it applies to every step, as Keras does; `BIAS = false` is `use_bias=False`.
+///
+/// ```
+/// use rnn_runtime::{Activation, Dense, Layer, Mode, Sequence, Weights, seeded_rng};
+/// let mut d = Dense::<3, 2>::new("sequential/dense", Activation::Tanh, &mut seeded_rng(0));
+/// assert_eq!(<Dense<3, 2> as Weights>::PARAMS, 8);
+/// let x = Sequence::<3>::from_batch_major(&[0.1; 12], 2, 2).unwrap();
+/// let y = d.forward(&x, Mode::Inference).unwrap();
+/// assert_eq!(y.shape(), vec![2, 2, 2]);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Dense<const IN: usize, const OUT: usize, const BIAS: bool = true> {
+    name: String,
+    activation: Activation,
+    kernel: Param,
+    bias: Option<Param>,
+    /// Outputs of the last training pass, for the activation's derivative.
+    y: Vec<f32>,
+}
+
+impl<const IN: usize, const OUT: usize, const BIAS: bool> Dense<IN, OUT, BIAS> {
+    /// A layer whose weights are named `{path}/kernel` and `{path}/bias`, initialised as Keras
+    /// does (Glorot-uniform kernel, zero bias). `path` is the Keras variable path of the layer,
+    /// e.g. `sequential/dense_1`; its last component names the layer in error messages.
+    pub fn new(path: &str, activation: Activation, rng: &mut Rng) -> Self {
+        let kernel = Param::new(
+            format!("{path}/kernel"),
+            vec![IN, OUT],
+            glorot_uniform(IN, OUT, rng),
+        );
+        let bias = BIAS.then(|| Param::zeros(format!("{path}/bias"), vec![OUT]));
+        Dense {
+            name: path.rsplit('/').next().unwrap_or(path).to_string(),
+            activation,
+            kernel,
+            bias,
+            y: Vec::new(),
+        }
+    }
+
+    /// The activation.
+    pub fn activation(&self) -> Activation {
+        self.activation
+    }
+
+    /// The layer's Keras name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// `rows x IN` to `rows x OUT`.
+    pub(crate) fn forward_rows(&mut self, x: &[f32], rows: usize, mode: Mode) -> Vec<f32> {
+        let mut y = vec![0.0f32; rows * OUT];
+        if let Some(b) = &self.bias {
+            y.chunks_exact_mut(OUT)
+                .for_each(|r| r.copy_from_slice(b.values()));
+        }
+        let beta = if self.bias.is_some() { 1.0 } else { 0.0 };
+        gemm(
+            1.0,
+            MatRef::new(x, rows, IN),
+            MatRef::new(self.kernel.values(), IN, OUT),
+            beta,
+            &mut y,
+            OUT,
+        );
+        self.activation.apply(&mut y, OUT);
+        if mode == Mode::Training {
+            self.y.clear();
+            self.y.extend_from_slice(&y);
+        }
+        y
+    }
+
+    /// Accumulates weight gradients from `dy` (`rows x OUT`, overwritten) and returns `dx`.
+    pub(crate) fn backward_rows(&mut self, x: &[f32], dy: &mut [f32], rows: usize) -> Vec<f32> {
+        assert_eq!(self.y.len(), dy.len(), "backward without a training forward pass");
+        self.activation.backward(&self.y, dy, OUT);
+        gemm(
+            1.0,
+            MatRef::new(x, rows, IN).t(),
+            MatRef::new(dy, rows, OUT),
+            1.0,
+            self.kernel.grad_mut(),
+            OUT,
+        );
+        if let Some(b) = &mut self.bias {
+            let db = b.grad_mut();
+            for r in dy.chunks_exact(OUT) {
+                db.iter_mut().zip(r).for_each(|(g, d)| *g += d);
+            }
+        }
+        let mut dx = vec![0.0f32; rows * IN];
+        gemm(
+            1.0,
+            MatRef::new(dy, rows, OUT),
+            MatRef::new(self.kernel.values(), IN, OUT).t(),
+            0.0,
+            &mut dx,
+            IN,
+        );
+        dx
+    }
+}
+
+impl<const IN: usize, const OUT: usize, const BIAS: bool> Weights for Dense<IN, OUT, BIAS> {
+    const PARAMS: usize = IN * OUT + if BIAS { OUT } else { 0 };
+
+    fn visit_params(&self, f: &mut dyn FnMut(&Param)) {
+        f(&self.kernel);
+        if let Some(b) = &self.bias {
+            f(b);
+        }
+    }
+
+    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param)) {
+        f(&mut self.kernel);
+        if let Some(b) = &mut self.bias {
+            f(b);
+        }
+    }
+}
+
+impl<const IN: usize, const OUT: usize, const BIAS: bool> Layer<Features<IN>>
+    for Dense<IN, OUT, BIAS>
+{
+    type Output = Features<OUT>;
+
+    fn forward(&mut self, x: &Features<IN>, mode: Mode) -> Result<Features<OUT>> {
+        let y = self.forward_rows(x.as_slice(), x.batch(), mode);
+        Ok(Features::from_vec(x.batch(), y))
+    }
+
+    fn backward(&mut self, x: &Features<IN>, mut dy: Features<OUT>) -> Result<Features<IN>> {
+        let dx = self.backward_rows(x.as_slice(), dy.as_mut_slice(), x.batch());
+        Ok(Features::from_vec(x.batch(), dx))
+    }
+}
+
+impl<const IN: usize, const OUT: usize, const BIAS: bool> Layer<Sequence<IN>>
+    for Dense<IN, OUT, BIAS>
+{
+    type Output = Sequence<OUT>;
+
+    fn forward(&mut self, x: &Sequence<IN>, mode: Mode) -> Result<Sequence<OUT>> {
+        let rows = x.batch() * x.time();
+        let y = self.forward_rows(x.as_slice(), rows, mode);
+        Ok(Sequence::from_time_major(x.batch(), x.time(), y).with_mask(x.mask().cloned()))
+    }
+
+    fn backward(&mut self, x: &Sequence<IN>, mut dy: Sequence<OUT>) -> Result<Sequence<IN>> {
+        let rows = x.batch() * x.time();
+        let dx = self.backward_rows(x.as_slice(), dy.as_mut_slice(), rows);
+        Ok(Sequence::from_time_major(x.batch(), x.time(), dx))
+    }
+}
+
+/// Keras `TimeDistributed(Dense(...))`: the wrapped layer applied to every time step.
+///
+/// It takes sequences only. Its weights are named `{path}/{dense name}/kernel`, as in Keras.
+///
+/// ```
+/// use rnn_runtime::{Activation, Dense, TimeDistributed, seeded_rng};
+/// let td = TimeDistributed::new(Dense::<4, 3>::new(
+///     "sequential/time_distributed/dense", Activation::Sigmoid, &mut seeded_rng(0)));
+/// ```
+#[derive(Clone, Debug)]
+pub struct TimeDistributed<L> {
+    inner: L,
+}
+
+impl<L> TimeDistributed<L> {
+    /// Wraps a layer.
+    pub fn new(inner: L) -> Self {
+        TimeDistributed { inner }
+    }
+
+    /// The wrapped layer.
+    pub fn inner(&self) -> &L {
+        &self.inner
+    }
+}
+
+impl<L: Weights> Weights for TimeDistributed<L> {
+    const PARAMS: usize = L::PARAMS;
+    fn visit_params(&self, f: &mut dyn FnMut(&Param)) {
+        self.inner.visit_params(f)
+    }
+    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param)) {
+        self.inner.visit_params_mut(f)
+    }
+}
+
+impl<const IN: usize, const OUT: usize, const BIAS: bool> Layer<Sequence<IN>>
+    for TimeDistributed<Dense<IN, OUT, BIAS>>
+{
+    type Output = Sequence<OUT>;
+
+    fn forward(&mut self, x: &Sequence<IN>, mode: Mode) -> Result<Sequence<OUT>> {
+        self.inner.forward(x, mode)
+    }
+
+    fn backward(&mut self, x: &Sequence<IN>, dy: Sequence<OUT>) -> Result<Sequence<IN>> {
+        self.inner.backward(x, dy)
+    }
+}

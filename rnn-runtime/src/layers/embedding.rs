@@ -1,0 +1,122 @@
+//! `Embedding`: token ids to vectors, optionally producing a mask for id 0.
+
+use crate::error::{Error, Result};
+use crate::init::{Rng, uniform};
+use crate::layer::{Layer, Mode};
+use crate::param::{Param, Weights};
+use crate::tensor::{Mask, Sequence, TokenBatch};
+
+/// A lookup table of `VOCAB` rows of `DIM` values (Keras `Embedding(input_dim, output_dim)`).
+///
+/// With `mask_zero`, id 0 is padding: the output carries a mask that recurrent layers and
+/// pooling honour, as in Keras.
+///
+/// ```
+/// use rnn_runtime::{Embedding, Layer, Mode, TokenBatch, seeded_rng};
+/// let mut emb = Embedding::<5, 2>::new("embedding", false, &mut seeded_rng(0));
+/// let ids = TokenBatch::new(vec![vec![1, 4]]).unwrap();
+/// let x = emb.forward(&ids, Mode::Inference).unwrap();
+/// assert_eq!(x.shape(), vec![1, 2, 2]);
+/// let bad = TokenBatch::new(vec![vec![5]]).unwrap();
+/// assert!(emb.forward(&bad, Mode::Inference).is_err()); // ids must be < 5
+/// ```
+#[derive(Clone, Debug)]
+pub struct Embedding<const VOCAB: usize, const DIM: usize> {
+    name: String,
+    mask_zero: bool,
+    table: Param,
+}
+
+impl<const VOCAB: usize, const DIM: usize> Embedding<VOCAB, DIM> {
+    /// A table named `{path}/embeddings`, drawn from Keras' default `uniform(-0.05, 0.05)`.
+    pub fn new(path: &str, mask_zero: bool, rng: &mut Rng) -> Self {
+        Embedding {
+            name: path.rsplit('/').next().unwrap_or(path).to_string(),
+            mask_zero,
+            table: Param::new(
+                format!("{path}/embeddings"),
+                vec![VOCAB, DIM],
+                uniform(VOCAB * DIM, 0.05, rng),
+            ),
+        }
+    }
+
+    /// Whether id 0 is masked.
+    pub fn mask_zero(&self) -> bool {
+        self.mask_zero
+    }
+
+    /// The vector of one id, e.g. to inspect a trained embedding.
+    pub fn vector(&self, id: u32) -> Option<&[f32]> {
+        let id = id as usize;
+        (id < VOCAB).then(|| &self.table.values()[id * DIM..(id + 1) * DIM])
+    }
+
+    fn check_ids(&self, ids: &TokenBatch) -> Result<()> {
+        match ids.ids().iter().position(|&id| id as usize >= VOCAB) {
+            None => Ok(()),
+            Some(at) => Err(Error::TokenOutOfRange {
+                layer: self.name.clone(),
+                id: ids.ids()[at],
+                batch: at / ids.time(),
+                step: at % ids.time(),
+                vocab: VOCAB,
+            }),
+        }
+    }
+}
+
+impl<const VOCAB: usize, const DIM: usize> Weights for Embedding<VOCAB, DIM> {
+    const PARAMS: usize = VOCAB * DIM;
+    fn visit_params(&self, f: &mut dyn FnMut(&Param)) {
+        f(&self.table)
+    }
+    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param)) {
+        f(&mut self.table)
+    }
+}
+
+impl<const VOCAB: usize, const DIM: usize> Layer<TokenBatch> for Embedding<VOCAB, DIM> {
+    type Output = Sequence<DIM>;
+
+    fn forward(&mut self, ids: &TokenBatch, _mode: Mode) -> Result<Sequence<DIM>> {
+        self.check_ids(ids)?;
+        let (batch, time) = (ids.batch(), ids.time());
+        let table = self.table.values();
+        let mut data = vec![0.0f32; batch * time * DIM];
+        for t in 0..time {
+            for b in 0..batch {
+                let id = ids.get(b, t) as usize;
+                let at = (t * batch + b) * DIM;
+                data[at..at + DIM].copy_from_slice(&table[id * DIM..(id + 1) * DIM]);
+            }
+        }
+        let mut out = Sequence::from_time_major(batch, time, data);
+        if self.mask_zero {
+            let mut valid = vec![true; batch * time];
+            for t in 0..time {
+                for b in 0..batch {
+                    valid[t * batch + b] = ids.get(b, t) != 0;
+                }
+            }
+            out.set_mask(Some(Mask::from_time_major(batch, time, valid)));
+        }
+        Ok(out)
+    }
+
+    fn backward(&mut self, ids: &TokenBatch, dy: Sequence<DIM>) -> Result<()> {
+        let (batch, time) = (ids.batch(), ids.time());
+        let grad = self.table.grad_mut();
+        for t in 0..time {
+            let step = dy.step(t);
+            for b in 0..batch {
+                let id = ids.get(b, t) as usize;
+                let row = &mut grad[id * DIM..(id + 1) * DIM];
+                row.iter_mut()
+                    .zip(&step[b * DIM..(b + 1) * DIM])
+                    .for_each(|(g, d)| *g += d);
+            }
+        }
+        Ok(())
+    }
+}

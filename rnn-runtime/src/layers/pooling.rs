@@ -1,0 +1,104 @@
+//! `GlobalAveragePooling1D`: the mean over time, mask-aware.
+
+use crate::error::Result;
+use crate::layer::{Layer, Mode};
+use crate::param::{Param, Weights};
+use crate::tensor::{Features, Sequence};
+
+/// Keras `GlobalAveragePooling1D`: `(batch, time, D)` to `(batch, D)` by averaging over time.
+///
+/// With a mask it averages the valid steps only, and masked steps get zero gradient. A row
+/// with no valid step gives zeros (Keras divides 0 by 0 and returns NaN there).
+///
+/// ```
+/// use rnn_runtime::{GlobalAveragePooling1D, Layer, Mode, Sequence};
+/// let x = Sequence::<1>::from_batch_major(&[1.0, 2.0, 6.0], 1, 3).unwrap();
+/// let y = GlobalAveragePooling1D::new("gap").forward(&x, Mode::Inference).unwrap();
+/// assert_eq!(y.as_slice(), &[3.0]);
+/// ```
+#[derive(Clone, Debug)]
+pub struct GlobalAveragePooling1D {
+    name: String,
+}
+
+impl GlobalAveragePooling1D {
+    /// A pooling layer.
+    pub fn new(name: &str) -> Self {
+        GlobalAveragePooling1D {
+            name: name.to_string(),
+        }
+    }
+
+    /// The layer's Keras name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Weights for GlobalAveragePooling1D {
+    const PARAMS: usize = 0;
+    fn visit_params(&self, _f: &mut dyn FnMut(&Param)) {}
+    fn visit_params_mut(&mut self, _f: &mut dyn FnMut(&mut Param)) {}
+}
+
+/// Weight of each `(t, b)` position in the average: `1 / valid steps of row b`, 0 if masked.
+fn step_weights<const D: usize>(x: &Sequence<D>) -> Vec<f32> {
+    let (batch, time) = (x.batch(), x.time());
+    match x.mask() {
+        None => vec![1.0 / time as f32; batch * time],
+        Some(mask) => {
+            let mut w = vec![0.0f32; batch * time];
+            for b in 0..batch {
+                let valid = (0..time).filter(|&t| mask.is_valid(b, t)).count();
+                for t in 0..time {
+                    if mask.is_valid(b, t) {
+                        w[t * batch + b] = 1.0 / valid as f32;
+                    }
+                }
+            }
+            w
+        }
+    }
+}
+
+impl<const D: usize> Layer<Sequence<D>> for GlobalAveragePooling1D {
+    type Output = Features<D>;
+
+    fn forward(&mut self, x: &Sequence<D>, _mode: Mode) -> Result<Features<D>> {
+        let batch = x.batch();
+        let weights = step_weights(x);
+        let mut out = vec![0.0f32; batch * D];
+        // Sum in f64: a long sequence of f32 additions would drift from Keras' reference.
+        let mut acc = vec![0.0f64; batch * D];
+        for t in 0..x.time() {
+            let step = x.step(t);
+            for b in 0..batch {
+                let w = weights[t * batch + b] as f64;
+                if w != 0.0 {
+                    for (a, &v) in acc[b * D..(b + 1) * D].iter_mut().zip(&step[b * D..(b + 1) * D]) {
+                        *a += w * v as f64;
+                    }
+                }
+            }
+        }
+        out.iter_mut().zip(&acc).for_each(|(o, a)| *o = *a as f32);
+        Ok(Features::from_vec(batch, out))
+    }
+
+    fn backward(&mut self, x: &Sequence<D>, dy: Features<D>) -> Result<Sequence<D>> {
+        let (batch, time) = (x.batch(), x.time());
+        let weights = step_weights(x);
+        let mut dx = vec![0.0f32; batch * time * D];
+        for t in 0..time {
+            for b in 0..batch {
+                let w = weights[t * batch + b];
+                let at = (t * batch + b) * D;
+                dx[at..at + D]
+                    .iter_mut()
+                    .zip(dy.row(b))
+                    .for_each(|(d, g)| *d = w * g);
+            }
+        }
+        Ok(Sequence::from_time_major(batch, time, dx))
+    }
+}

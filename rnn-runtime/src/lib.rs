@@ -1,0 +1,54 @@
+//! Runtime of the `rnn` crate: statically shaped recurrent layers, batched kernels, and
+//! weights in Keras' order.
+//!
+//! Feature sizes are const generics, so a chain of layers whose sizes do not line up does not
+//! compile; batch size and sequence length are run-time values. Most users reach this crate
+//! through the `rnn` facade and its `model!` macro; the types here can also be composed by
+//! hand:
+//!
+//! ```
+//! use rnn_runtime::*;
+//! let mut rng = seeded_rng(42);
+//! let mut net = stack::<TokenBatch, _>(Embedding::<100, 8>::new("embedding", false, &mut rng))
+//!     .then(Lstm::<8, 16>::new("lstm", RnnConfig::default(), &mut rng))
+//!     .then(Dense::<16, 1>::new("dense", Activation::Sigmoid, &mut rng));
+//! let ids = TokenBatch::new(vec![vec![3, 14, 15, 92]]).unwrap();
+//! let p = net.forward(&ids, Mode::Inference).unwrap();
+//! assert!(p.row(0)[0] > 0.0 && p.row(0)[0] < 1.0);
+//! ```
+
+pub mod activation;
+pub mod error;
+pub mod init;
+pub mod input;
+pub(crate) mod kernels {
+    pub(crate) mod gemm;
+    pub(crate) mod math;
+}
+pub mod layer;
+pub mod layers;
+pub mod model;
+pub mod output;
+pub mod param;
+pub mod summary;
+pub mod tensor;
+
+pub use activation::Activation;
+pub use error::{Error, Result};
+pub use init::{Rng, seeded_rng};
+pub use input::{IntoInput, ModelInput};
+pub use layer::{Chain, First, Layer, Mode, Stack, stack};
+pub use layers::bidirectional::{Ave, Bidirectional, Concat, Merge, Mul, NoMerge, Sum};
+pub use layers::dense::{Dense, TimeDistributed};
+pub use layers::dropout::Dropout;
+pub use layers::embedding::Embedding;
+pub use layers::gru::Gru;
+pub use layers::lstm::Lstm;
+pub use layers::pooling::GlobalAveragePooling1D;
+pub use layers::recurrent::{Last, Recurrent, ReturnMode, RnnConfig, Sequences};
+pub use layers::simple_rnn::SimpleRnn;
+pub use model::Sequential;
+pub use output::{Array, ModelOutput, Outputs};
+pub use param::{Param, Weight, WeightData, Weights};
+pub use summary::{LayerSpec, ModelSpec};
+pub use tensor::{Features, Mask, Sequence, Tensor, TokenBatch, Unmerged};

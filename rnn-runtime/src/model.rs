@@ -1,0 +1,217 @@
+//! `Sequential`: a typed chain of layers with Keras' model API around it.
+
+use crate::error::{Error, Result};
+use crate::input::{IntoInput, ModelInput};
+use crate::layer::{Mode, Stack};
+use crate::output::{ModelOutput, Outputs};
+use crate::param::{Param, Weight, WeightData};
+use crate::summary::{ModelSpec, render};
+use crate::tensor::Tensor;
+
+/// A model: the chain of layers `S` plus its static description (names, shapes, counts).
+///
+/// `model!` generates a type that dereferences to a `Sequential`, so every method here is a
+/// method of the generated model. It can also be built by hand from a [`Stack`].
+///
+/// ```
+/// use rnn_runtime::*;
+/// static SPEC: ModelSpec = ModelSpec {
+///     name: "sequential",
+///     input_time: None,
+///     layers: &[LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", params: 3 }],
+/// };
+/// let mut rng = seeded_rng(0);
+/// let mut model = Sequential::new(
+///     stack::<Features<2>, _>(Dense::<2, 1>::new("sequential/dense", Activation::Sigmoid, &mut rng)),
+///     &SPEC,
+/// );
+/// let y = model.predict(vec![vec![0.0, 0.0]]).unwrap();
+/// assert_eq!(y.main().data, vec![0.5]);
+/// ```
+pub struct Sequential<S: Stack> {
+    stack: S,
+    spec: &'static ModelSpec,
+    /// Input and output of the last training forward pass, for `backward`.
+    last: Option<(S::In, S::Out)>,
+}
+
+impl<S: Stack + Clone> Clone for Sequential<S> {
+    fn clone(&self) -> Self {
+        Sequential {
+            stack: self.stack.clone(),
+            spec: self.spec,
+            last: None,
+        }
+    }
+}
+
+impl<S: Stack + std::fmt::Debug> std::fmt::Debug for Sequential<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sequential")
+            .field("name", &self.spec.name)
+            .field("layers", &self.stack)
+            .finish()
+    }
+}
+
+impl<S> Sequential<S>
+where
+    S: Stack,
+    S::In: ModelInput,
+    S::Out: ModelOutput,
+{
+    /// Wraps a chain of layers with its description.
+    pub fn new(stack: S, spec: &'static ModelSpec) -> Self {
+        Sequential {
+            stack,
+            spec,
+            last: None,
+        }
+    }
+
+    /// The static description: layer names, classes, output shapes, counts.
+    pub fn spec(&self) -> &'static ModelSpec {
+        self.spec
+    }
+
+    /// The chain of layers.
+    pub fn layers(&self) -> &S {
+        &self.stack
+    }
+
+    /// The chain of layers, mutably.
+    pub fn layers_mut(&mut self) -> &mut S {
+        &mut self.stack
+    }
+
+    /// Number of trainable scalars.
+    pub fn count_params(&self) -> usize {
+        S::PARAMS
+    }
+
+    /// Runs the model in inference mode on anything convertible to its input: token ids
+    /// (`Vec<Vec<u32>>`), real sequences (`Vec<Vec<Vec<f32>>>`), vectors, a flat buffer with a
+    /// shape, or the input tensor itself. Returns every output in Keras' order.
+    pub fn predict<X: IntoInput<S::In>>(&mut self, x: X) -> Result<Outputs> {
+        let x = x.into_input()?;
+        self.forward(&x, Mode::Inference)
+    }
+
+    /// Runs the model on a typed input. In [`Mode::Training`] the input and output are kept
+    /// for [`Sequential::backward`].
+    pub fn forward(&mut self, x: &S::In, mode: Mode) -> Result<Outputs> {
+        self.check_input(x)?;
+        self.last = None;
+        let out = self.stack.forward(x, mode)?;
+        let mut arrays = out.to_arrays();
+        arrays.extend(self.stack.states());
+        if mode == Mode::Training {
+            self.last = Some((x.clone(), out));
+        }
+        Ok(Outputs::new(arrays))
+    }
+
+    /// Back-propagates the gradients of every output (row-major, in the order and shapes of
+    /// the last training forward pass's outputs), accumulating weight gradients. Returns the
+    /// gradient with respect to the input (`()` for token ids).
+    pub fn backward(&mut self, grads: &[&[f32]]) -> Result<<S::In as Tensor>::Grad> {
+        let (x, out) = self.last.take().ok_or_else(|| {
+            Error::config("backward", "run forward(.., Mode::Training) before backward")
+        })?;
+        let main = out.array_count();
+        if grads.len() < main {
+            return Err(Error::shape(
+                "backward",
+                "one gradient per output".to_string(),
+                format!("{} gradients", grads.len()),
+            ));
+        }
+        let dy = out.grad_from_arrays(&grads[..main])?;
+        self.stack.set_state_grads(&grads[main..])?;
+        self.stack.backward(&x, dy)
+    }
+
+    /// The accumulated gradient of every weight, named and shaped like [`Self::get_weights`].
+    pub fn gradients(&self) -> Vec<Weight> {
+        let mut out = Vec::new();
+        self.stack.visit_params(&mut |p| {
+            let values = if p.grad().is_empty() {
+                vec![0.0; p.len()]
+            } else {
+                p.grad().to_vec()
+            };
+            out.push(Weight {
+                name: p.name().to_string(),
+                shape: p.shape().to_vec(),
+                values,
+            });
+        });
+        out
+    }
+
+    /// Resets every weight gradient to zero.
+    pub fn zero_grad(&mut self) {
+        self.stack.visit_params_mut(&mut Param::zero_grad);
+    }
+
+    /// Keras' `model.summary()` text, for an 80-column terminal.
+    pub fn summary(&self) -> String {
+        render(self.spec, 80, None)
+    }
+
+    /// Keras' `model.summary()` text for a terminal `columns` wide.
+    pub fn summary_width(&self, columns: usize) -> String {
+        render(self.spec, columns, None)
+    }
+
+    /// Every weight in Keras' `model.get_weights()` order, with its Keras name and shape.
+    pub fn get_weights(&self) -> Vec<Weight> {
+        let mut out = Vec::new();
+        self.stack.visit_params(&mut |p| out.push(Weight::from(p)));
+        out
+    }
+
+    /// Replaces every weight, in Keras' `get_weights()` order, from flat row-major buffers
+    /// (or [`Weight`]s, whose shapes are checked too). On any error (wrong count, wrong
+    /// length or shape, NaN or infinity) nothing is changed.
+    pub fn set_weights<W: WeightData>(&mut self, weights: &[W]) -> Result<()> {
+        let current = self.get_weights();
+        if weights.len() != current.len() {
+            let names: Vec<&str> = current.iter().map(|w| w.name.as_str()).collect();
+            return Err(Error::WeightCount {
+                expected: current.len(),
+                actual: weights.len(),
+                names: names.join(", "),
+            });
+        }
+        // Validate everything on copies first, so a bad array leaves the model untouched.
+        for (w, cur) in weights.iter().zip(&current) {
+            let mut probe = Param::new(cur.name.clone(), cur.shape.clone(), cur.values.clone());
+            probe.assign(w.values(), w.shape())?;
+        }
+        let mut i = 0;
+        let mut result = Ok(());
+        self.stack.visit_params_mut(&mut |p| {
+            if result.is_ok() {
+                result = p.assign(weights[i].values(), weights[i].shape());
+            }
+            i += 1;
+        });
+        result
+    }
+
+    fn check_input(&self, x: &S::In) -> Result<()> {
+        if let (Some(want), Some(got)) = (self.spec.input_time, x.time_steps())
+            && want != got
+        {
+            let mut actual = x.shape();
+            actual[0] = x.batch();
+            return Err(Error::shape(
+                "input",
+                S::In::expected_shape(Some(want)),
+                crate::error::fmt_shape(&actual),
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,221 @@
+//! What a model returns: named arrays in Keras' order, each with its shape and row-major data.
+
+use std::ops::Index;
+
+use crate::error::{Error, Result, check_finite, fmt_shape};
+use crate::tensor::{Features, Sequence, Tensor, Unmerged};
+
+/// One output array: Keras role name (`output`, `state_h`, ...), shape and row-major values.
+///
+/// ```
+/// use rnn_runtime::Array;
+/// let a = Array::new("output", vec![2, 1], vec![0.25, 0.75]);
+/// assert_eq!(a.get(&[1, 0]), 0.75);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Array {
+    /// Role name, as in Keras' return order: `output`, `state_h`, `state_c`,
+    /// `forward_output`, `backward_output`, `forward_state_h`, ...
+    pub name: String,
+    /// Shape, batch first.
+    pub shape: Vec<usize>,
+    /// Row-major values.
+    pub data: Vec<f32>,
+}
+
+impl Array {
+    /// An array from its parts.
+    ///
+    /// # Panics
+    /// If `data.len()` is not the product of `shape`.
+    pub fn new(name: impl Into<String>, shape: Vec<usize>, data: Vec<f32>) -> Self {
+        assert_eq!(data.len(), shape.iter().product::<usize>(), "array size");
+        Array {
+            name: name.into(),
+            shape,
+            data,
+        }
+    }
+
+    /// The value at a multi-index.
+    ///
+    /// # Panics
+    /// If the index has the wrong rank or is out of bounds.
+    pub fn get(&self, index: &[usize]) -> f32 {
+        assert_eq!(index.len(), self.shape.len(), "index rank");
+        let mut flat = 0;
+        for (&i, &d) in index.iter().zip(&self.shape) {
+            assert!(i < d, "index out of bounds");
+            flat = flat * d + i;
+        }
+        self.data[flat]
+    }
+
+    /// The rows of a rank-2 array (batch first), e.g. class probabilities per sample.
+    pub fn rows(&self) -> impl Iterator<Item = &[f32]> {
+        let width = self.shape[1..].iter().product::<usize>().max(1);
+        self.data.chunks(width)
+    }
+}
+
+/// Every output of a forward pass, in Keras' order: the main output first, then the states
+/// when the last layer has `return_state = true`.
+///
+/// ```
+/// use rnn_runtime::{Array, Outputs};
+/// let out = Outputs::new(vec![Array::new("output", vec![1, 1], vec![0.5])]);
+/// assert_eq!(out.main().data, vec![0.5]);
+/// assert_eq!(out["output"].shape, vec![1, 1]);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outputs {
+    arrays: Vec<Array>,
+}
+
+impl Outputs {
+    /// Wraps arrays (main output first).
+    pub fn new(arrays: Vec<Array>) -> Self {
+        Outputs { arrays }
+    }
+
+    /// The main output (for `merge_mode = none`, the forward half).
+    pub fn main(&self) -> &Array {
+        &self.arrays[0]
+    }
+
+    /// The output with this role name.
+    pub fn get(&self, name: &str) -> Option<&Array> {
+        self.arrays.iter().find(|a| a.name == name)
+    }
+
+    /// Number of outputs.
+    pub fn len(&self) -> usize {
+        self.arrays.len()
+    }
+
+    /// Always false: a model has at least one output.
+    pub fn is_empty(&self) -> bool {
+        self.arrays.is_empty()
+    }
+
+    /// All outputs, in order.
+    pub fn iter(&self) -> std::slice::Iter<'_, Array> {
+        self.arrays.iter()
+    }
+
+    /// The arrays, in order.
+    pub fn into_vec(self) -> Vec<Array> {
+        self.arrays
+    }
+}
+
+impl Index<usize> for Outputs {
+    type Output = Array;
+    fn index(&self, i: usize) -> &Array {
+        &self.arrays[i]
+    }
+}
+
+impl Index<&str> for Outputs {
+    type Output = Array;
+    fn index(&self, name: &str) -> &Array {
+        self.get(name)
+            .unwrap_or_else(|| panic!("no output named `{name}`"))
+    }
+}
+
+impl<'a> IntoIterator for &'a Outputs {
+    type Item = &'a Array;
+    type IntoIter = std::slice::Iter<'a, Array>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.arrays.iter()
+    }
+}
+
+/// A tensor type that can be a model's main output: converted to named row-major arrays, and
+/// its gradient built back from arrays of the same shapes.
+pub trait ModelOutput: Tensor {
+    /// The arrays of this output, batch-major, named by their Keras role.
+    fn to_arrays(&self) -> Vec<Array>;
+
+    /// Builds the gradient from row-major arrays shaped like [`ModelOutput::to_arrays`].
+    fn grad_from_arrays(&self, grads: &[&[f32]]) -> Result<Self::Grad>;
+
+    /// How many arrays [`ModelOutput::to_arrays`] returns.
+    fn array_count(&self) -> usize {
+        1
+    }
+}
+
+fn check_grad(name: &str, shape: &[usize], grad: &[f32]) -> Result<()> {
+    let want: usize = shape.iter().product();
+    if grad.len() != want {
+        return Err(Error::shape(
+            format!("gradient of `{name}`"),
+            fmt_shape(shape),
+            format!("{} values", grad.len()),
+        ));
+    }
+    check_finite(grad, "backward", &format!("the gradient of `{name}`"))
+}
+
+impl<const D: usize> ModelOutput for Sequence<D> {
+    fn to_arrays(&self) -> Vec<Array> {
+        vec![Array::new("output", self.shape(), self.to_batch_major())]
+    }
+
+    fn grad_from_arrays(&self, grads: &[&[f32]]) -> Result<Sequence<D>> {
+        let [g] = grads else {
+            return Err(grad_count(1, grads.len()));
+        };
+        check_grad("output", &self.shape(), g)?;
+        Sequence::from_batch_major(g, self.batch(), self.time())
+    }
+}
+
+impl<const D: usize> ModelOutput for Features<D> {
+    fn to_arrays(&self) -> Vec<Array> {
+        vec![Array::new("output", self.shape(), self.as_slice().to_vec())]
+    }
+
+    fn grad_from_arrays(&self, grads: &[&[f32]]) -> Result<Features<D>> {
+        let [g] = grads else {
+            return Err(grad_count(1, grads.len()));
+        };
+        check_grad("output", &self.shape(), g)?;
+        Features::from_flat(g)
+    }
+}
+
+impl<T: ModelOutput<Grad = T>> ModelOutput for Unmerged<T> {
+    fn to_arrays(&self) -> Vec<Array> {
+        let mut fw = self.forward.to_arrays();
+        let mut bw = self.backward.to_arrays();
+        fw[0].name = "forward_output".into();
+        bw[0].name = "backward_output".into();
+        fw.append(&mut bw);
+        fw
+    }
+
+    fn grad_from_arrays(&self, grads: &[&[f32]]) -> Result<Unmerged<T>> {
+        let [f, b] = grads else {
+            return Err(grad_count(2, grads.len()));
+        };
+        Ok(Unmerged {
+            forward: self.forward.grad_from_arrays(&[f])?,
+            backward: self.backward.grad_from_arrays(&[b])?,
+        })
+    }
+
+    fn array_count(&self) -> usize {
+        2
+    }
+}
+
+fn grad_count(expected: usize, actual: usize) -> Error {
+    Error::shape(
+        "backward",
+        format!("{expected} gradient array(s) for the main output"),
+        format!("{actual}"),
+    )
+}

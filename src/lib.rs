@@ -1,0 +1,29 @@
+//! Recurrent neural networks declared with one macro, shape-checked by the compiler, and
+//! numerically matching Keras.
+//!
+//! ```
+//! use rnn::prelude::*;
+//!
+//! model! {
+//!     /// The tutorial's sentiment model.
+//!     #[params = 529_441]
+//!     pub struct Quiz = Embedding(5000, 100) => SimpleRNN(128) => Dense(1, sigmoid);
+//! }
+//!
+//! let mut model = Quiz::new(42);
+//! assert_eq!(Quiz::PARAMS, 529_441);
+//! let p = model.predict(vec![vec![12u32, 7, 431, 9]]).unwrap();
+//! assert_eq!(p.main().shape, vec![1, 1]);
+//! ```
+
+pub use rnn_macros::model;
+pub use rnn_runtime::*;
+
+/// Everything a model needs: the macro, the model API and the tensor types.
+pub mod prelude {
+    pub use rnn_macros::model;
+    pub use rnn_runtime::{
+        Activation, Array, Error, Features, IntoInput, Layer, Mode, Outputs, Sequence, Sequential,
+        Stack, Tensor, TokenBatch, Weight, Weights,
+    };
+}
