@@ -16,8 +16,16 @@
 //! assert_eq!(p.main().shape, vec![1, 1]);
 //! ```
 
+// Lets the macro's `::rnn::...` paths resolve inside this crate's own tests too.
+extern crate self as rnn;
+
 pub use rnn_macros::model;
 pub use rnn_runtime::*;
+
+#[doc(hidden)]
+pub mod __private {
+    pub use rnn_runtime::placeholder::Placeholder;
+}
 
 /// Everything a model needs: the macro, the model API and the tensor types.
 pub mod prelude {

@@ -1,3 +1,114 @@
+//! The `model!` macro of the `rnn` crate.
+//!
+//! The macro runs three separate stages: [`parse`] turns tokens into a plain syntax tree,
+//! [`check`] resolves layers and arguments, infers every output shape, numbers layers as Keras
+//! does and counts parameters (collecting every error with its span), and [`expand`] writes
+//! the statically shaped network. Use it through the `rnn` crate: `use rnn::prelude::*;`.
+
+mod ast;
+mod catalog;
+mod check;
+mod expand;
+mod params;
+mod parse;
+
 use proc_macro::TokenStream;
+use proc_macro2::TokenStream as TokenStream2;
+use quote::quote;
+
+use crate::ast::Invocation;
+
+/// Declares a recurrent network as a chain of Keras layers, checked at compile time.
+///
+/// Named models (one or more per invocation; attributes and doc comments pass through,
+/// `#[params = N]` is checked against the real count):
+///
+/// ```ignore
+/// model! {
+///     /// Sentiment of a movie review.
+///     #[params = 529_441]
+///     pub struct Quiz = Embedding(5000, 100) => SimpleRNN(128) => Dense(1, sigmoid);
+/// }
+/// let mut model = Quiz::new(42);
+/// ```
+///
+/// Or a value of a generated type (`#[seed = N]` optional, default 0):
+///
+/// ```ignore
+/// let mut net = model!(Input(10, 5) => LSTM(3) => Dense(2, softmax));
+/// ```
+///
+/// See the `rnn` crate's README for the layers, their arguments and defaults.
 #[proc_macro]
-pub fn model(_input: TokenStream) -> TokenStream { TokenStream::new() }
+pub fn model(input: TokenStream) -> TokenStream {
+    expand_invocation(input.into()).into()
+}
+
+fn expand_invocation(input: TokenStream2) -> TokenStream2 {
+    let invocation: Invocation = match syn::parse2(input) {
+        Ok(inv) => inv,
+        Err(e) => return e.to_compile_error(),
+    };
+    match invocation {
+        Invocation::Items(items) => items
+            .iter()
+            .map(|item| {
+                let (model, errors) =
+                    check::check(&item.layers, item.params.as_ref(), item.ident.span());
+                let errors = errors.iter().map(syn::Error::to_compile_error);
+                let code = match &model {
+                    Some(model) => expand::model_item(&item.attrs, &item.vis, &item.ident, model),
+                    None => expand::placeholder_item(&item.attrs, &item.vis, &item.ident),
+                };
+                quote!(#(#errors)* #code)
+            })
+            .collect(),
+        Invocation::Expr(expr) => {
+            let (model, errors) = check::check(&expr.layers, expr.params.as_ref(), expr.span);
+            let errors = errors.iter().map(syn::Error::to_compile_error);
+            let seed = match &expr.seed {
+                Some(seed) => quote!(#seed),
+                None => quote!(0),
+            };
+            let code = match &model {
+                Some(model) => expand::model_expr(model, seed),
+                None => expand::placeholder_expr(),
+            };
+            quote!({ #(#errors)* #code })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expands_a_named_model_with_its_chain_and_assertions() {
+        let out = expand_invocation(quote! {
+            #[params = 42] pub struct M = Input(2, 10) => SimpleRNN(3);
+        })
+        .to_string();
+        assert!(out.contains("pub struct M"), "{out}");
+        assert!(
+            out.contains(":: rnn :: SimpleRnn < 10 , 3 , :: rnn :: Last , true >"),
+            "{out}"
+        );
+        assert!(out.contains("\"sequential/simple_rnn\""), "{out}");
+        assert!(out.contains("PARAMS == 42"), "{out}");
+        assert!(!out.contains("compile_error"), "{out}");
+    }
+
+    #[test]
+    fn errors_come_with_a_placeholder() {
+        let out = expand_invocation(quote!(struct M = Input(_, 8) => Lstm(4);)).to_string();
+        assert!(out.contains("compile_error"), "{out}");
+        assert!(out.contains("Placeholder"), "{out}");
+    }
+
+    #[test]
+    fn expression_form_returns_a_value() {
+        let out = expand_invocation(quote!(#[seed = 3] Input(_, 4) => GRU(2))).to_string();
+        assert!(out.contains("Model :: new (3)"), "{out}");
+    }
+}

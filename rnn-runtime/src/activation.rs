@@ -84,13 +84,14 @@ impl Activation {
                 .iter_mut()
                 .zip(y)
                 .for_each(|(d, &y)| *d = if y > 0.0 { *d } else { 0.0 }),
-            Activation::Sigmoid => dy
-                .iter_mut()
-                .zip(y)
-                .for_each(|(d, &y)| *d *= y * (1.0 - y)),
+            Activation::Sigmoid => dy.iter_mut().zip(y).for_each(|(d, &y)| *d *= y * (1.0 - y)),
             Activation::Tanh => dy.iter_mut().zip(y).for_each(|(d, &y)| *d *= 1.0 - y * y),
             Activation::HardSigmoid => dy.iter_mut().zip(y).for_each(|(d, &y)| {
-                *d = if y > 0.0 && y < 1.0 { *d * (1.0 / 6.0) } else { 0.0 }
+                *d = if y > 0.0 && y < 1.0 {
+                    *d * (1.0 / 6.0)
+                } else {
+                    0.0
+                }
             }),
             Activation::Softmax => {
                 for (dr, yr) in dy.chunks_exact_mut(width).zip(y.chunks_exact(width)) {
@@ -125,7 +126,10 @@ mod tests {
                     let mut v = x.to_vec();
                     v[i] += delta;
                     a.apply(&mut v, width);
-                    v.iter().zip(r).map(|(a, b)| (*a as f64) * (*b as f64)).sum::<f64>()
+                    v.iter()
+                        .zip(r)
+                        .map(|(a, b)| (*a as f64) * (*b as f64))
+                        .sum::<f64>()
                 };
                 ((eval(1e-2) - eval(-1e-2)) / 2e-2) as f32
             })

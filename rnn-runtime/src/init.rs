@@ -68,7 +68,11 @@ mod tests {
         for (rows, cols) in [(4, 16), (16, 4), (5, 5)] {
             let w = orthogonal(rows, cols, &mut rng);
             let m = DMatrix::from_row_slice(rows, cols, &w).map(|v| v as f64);
-            let gram = if rows <= cols { &m * m.transpose() } else { m.transpose() * &m };
+            let gram = if rows <= cols {
+                &m * m.transpose()
+            } else {
+                m.transpose() * &m
+            };
             let n = rows.min(cols);
             assert!((gram - DMatrix::identity(n, n)).abs().max() < 1e-5);
         }

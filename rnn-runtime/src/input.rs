@@ -18,7 +18,10 @@ impl ModelInput for TokenBatch {
         Some(self.time())
     }
     fn expected_shape(time: Option<usize>) -> String {
-        format!("(batch, {})", time.map_or("time".to_string(), |t| t.to_string()))
+        format!(
+            "(batch, {})",
+            time.map_or("time".to_string(), |t| t.to_string())
+        )
     }
     fn rows(&self, start: usize, end: usize) -> Self {
         let t = self.time();
@@ -32,7 +35,10 @@ impl<const D: usize> ModelInput for Sequence<D> {
         Some(self.time())
     }
     fn expected_shape(time: Option<usize>) -> String {
-        format!("(batch, {}, {D})", time.map_or("time".to_string(), |t| t.to_string()))
+        format!(
+            "(batch, {}, {D})",
+            time.map_or("time".to_string(), |t| t.to_string())
+        )
     }
     fn rows(&self, start: usize, end: usize) -> Self {
         let (batch, time) = (self.batch(), self.time());
@@ -181,7 +187,11 @@ impl<const D: usize> IntoInput<Features<D>> for (&[f32], [usize; 2]) {
             return Err(Error::shape(
                 "input",
                 fmt_shape(&[batch, D]),
-                format!("{} with {} values", fmt_shape(&[batch, features]), data.len()),
+                format!(
+                    "{} with {} values",
+                    fmt_shape(&[batch, features]),
+                    data.len()
+                ),
             ));
         }
         Features::from_flat(data)

@@ -11,14 +11,35 @@ use crate::output::Array;
 use crate::param::{Param, Weights};
 use crate::tensor::Tensor;
 
-/// Whether a forward pass is for inference or for training (dropout active, caches kept for
-/// the backward pass).
+/// How a forward pass runs: whether dropout is active and whether layers keep what the
+/// backward pass needs.
+///
+/// ```
+/// use rnn_runtime::Mode;
+/// assert!(Mode::Training.records() && Mode::InferenceGrad.records());
+/// assert!(Mode::Training.drops() && !Mode::InferenceGrad.drops());
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
-    /// Prediction: dropout is the identity.
+    /// Prediction: dropout is the identity and nothing is kept for a backward pass.
     Inference,
     /// Training: dropout drops, and every layer keeps what its backward pass needs.
     Training,
+    /// Inference behaviour (dropout off) with the backward pass available: gradients of the
+    /// deterministic model, as Keras computes them for `training=False` under a gradient tape.
+    InferenceGrad,
+}
+
+impl Mode {
+    /// Whether layers keep what `backward` needs.
+    pub fn records(self) -> bool {
+        self != Mode::Inference
+    }
+
+    /// Whether dropout is active.
+    pub fn drops(self) -> bool {
+        self == Mode::Training
+    }
 }
 
 /// A layer that maps `In` to `Self::Output`, forward and backward.
@@ -43,7 +64,7 @@ pub trait Layer<In: Tensor>: Weights + Send {
     /// What the layer returns.
     type Output: Tensor;
 
-    /// Computes the output. In [`Mode::Training`] the layer keeps what `backward` needs.
+    /// Computes the output. When `mode.records()`, the layer keeps what `backward` needs.
     fn forward(&mut self, x: &In, mode: Mode) -> Result<Self::Output>;
 
     /// Given the input of the last training forward pass and the loss gradient with respect to
@@ -218,7 +239,7 @@ impl<P: Stack, L: Layer<P::Out>> Stack for Chain<P, L> {
         self.mid = None;
         let mid = self.prev.forward(x, mode)?;
         let out = self.layer.forward(&mid, mode)?;
-        if mode == Mode::Training {
+        if mode.records() {
             self.mid = Some(mid);
         }
         Ok(out)
@@ -230,7 +251,10 @@ impl<P: Stack, L: Layer<P::Out>> Stack for Chain<P, L> {
         dy: <L::Output as Tensor>::Grad,
     ) -> Result<<P::In as Tensor>::Grad> {
         let mid = self.mid.take().ok_or_else(|| {
-            Error::config("backward", "run a forward pass in Mode::Training before backward")
+            Error::config(
+                "backward",
+                "run a recording forward pass (Mode::Training) before backward",
+            )
         })?;
         let dmid = self.layer.backward(&mid, dy)?;
         self.prev.backward(x, dmid)

@@ -30,6 +30,8 @@ pub mod layers;
 pub mod model;
 pub mod output;
 pub mod param;
+#[doc(hidden)]
+pub mod placeholder;
 pub mod summary;
 pub mod tensor;
 

@@ -97,26 +97,29 @@ where
         self.forward(&x, Mode::Inference)
     }
 
-    /// Runs the model on a typed input. In [`Mode::Training`] the input and output are kept
-    /// for [`Sequential::backward`].
+    /// Runs the model on a typed input. When `mode.records()` (training, or inference with
+    /// gradients) the input and output are kept for [`Sequential::backward`].
     pub fn forward(&mut self, x: &S::In, mode: Mode) -> Result<Outputs> {
         self.check_input(x)?;
         self.last = None;
         let out = self.stack.forward(x, mode)?;
         let mut arrays = out.to_arrays();
         arrays.extend(self.stack.states());
-        if mode == Mode::Training {
+        if mode.records() {
             self.last = Some((x.clone(), out));
         }
         Ok(Outputs::new(arrays))
     }
 
     /// Back-propagates the gradients of every output (row-major, in the order and shapes of
-    /// the last training forward pass's outputs), accumulating weight gradients. Returns the
+    /// the last recording forward pass's outputs), accumulating weight gradients. Returns the
     /// gradient with respect to the input (`()` for token ids).
     pub fn backward(&mut self, grads: &[&[f32]]) -> Result<<S::In as Tensor>::Grad> {
         let (x, out) = self.last.take().ok_or_else(|| {
-            Error::config("backward", "run forward(.., Mode::Training) before backward")
+            Error::config(
+                "backward",
+                "run forward(.., Mode::Training) or Mode::InferenceGrad first",
+            )
         })?;
         let main = out.array_count();
         if grads.len() < main {

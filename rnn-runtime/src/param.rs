@@ -246,11 +246,19 @@ mod tests {
         let err = p.assign(&[1.0; 5], None).unwrap_err();
         assert!(err.to_string().contains("weight `k`"), "{err}");
         let err = p.assign(&[1.0; 6], Some(&[3, 2])).unwrap_err();
-        assert!(err.to_string().contains("expected shape (2, 3), got (3, 2)"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("expected shape (2, 3), got (3, 2)"),
+            "{err}"
+        );
         let mut bad = [1.0; 6];
         bad[4] = f32::NAN;
         assert!(p.assign(&bad, None).is_err());
-        assert_eq!(p.values(), &[1.0; 6], "a rejected assignment changes nothing");
+        assert_eq!(
+            p.values(),
+            &[1.0; 6],
+            "a rejected assignment changes nothing"
+        );
     }
 
     #[test]

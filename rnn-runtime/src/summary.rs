@@ -93,10 +93,18 @@ pub(crate) fn render(spec: &ModelSpec, columns: usize, optimizer: Option<usize>)
         thousands(total + optimizer_count),
         memory((total + optimizer_count) * 4)
     ));
-    out.push_str(&format!(" Trainable params: {} ({})\n", thousands(total), memory(total * 4)));
+    out.push_str(&format!(
+        " Trainable params: {} ({})\n",
+        thousands(total),
+        memory(total * 4)
+    ));
     out.push_str(" Non-trainable params: 0 (0.00 B)\n");
     if let Some(n) = optimizer {
-        out.push_str(&format!(" Optimizer params: {} ({})\n", thousands(n), memory(n * 4)));
+        out.push_str(&format!(
+            " Optimizer params: {} ({})\n",
+            thousands(n),
+            memory(n * 4)
+        ));
     }
     out
 }
@@ -231,7 +239,10 @@ mod tests {
 
     #[test]
     fn wraps_like_rich() {
-        assert_eq!(wrap("time_distributed (TimeDistributed)", 31), ["time_distributed", "(TimeDistributed)"]);
+        assert_eq!(
+            wrap("time_distributed (TimeDistributed)", 31),
+            ["time_distributed", "(TimeDistributed)"]
+        );
         assert_eq!(
             wrap("[(None, 5, 4), (None, 4), (None, 4)]", 22),
             ["[(None, 5, 4), (None, ", "4), (None, 4)]"]

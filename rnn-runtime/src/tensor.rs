@@ -148,7 +148,11 @@ impl<const D: usize> Sequence<D> {
         Sequence {
             batch,
             time,
-            data: OMatrix::<f32, Const<D>, Dyn>::from_vec_generic(Const::<D>, Dyn(batch * time), data),
+            data: OMatrix::<f32, Const<D>, Dyn>::from_vec_generic(
+                Const::<D>,
+                Dyn(batch * time),
+                data,
+            ),
             mask: None,
         }
     }

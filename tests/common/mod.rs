@@ -23,7 +23,11 @@ impl Tensor {
             .collect();
         let mut values = Vec::new();
         flatten(&v["values"], &mut values);
-        assert_eq!(values.len(), shape.iter().product::<usize>().max(1), "fixture size");
+        assert_eq!(
+            values.len(),
+            shape.iter().product::<usize>().max(1),
+            "fixture size"
+        );
         Tensor {
             name: v["name"].as_str().unwrap_or_default().to_string(),
             shape,
@@ -41,7 +45,10 @@ impl Tensor {
 
     /// Rows of token ids, `(batch, time)`.
     pub fn id_rows(&self) -> Vec<Vec<u32>> {
-        self.ids().chunks(self.shape[1]).map(<[u32]>::to_vec).collect()
+        self.ids()
+            .chunks(self.shape[1])
+            .map(<[u32]>::to_vec)
+            .collect()
     }
 }
 

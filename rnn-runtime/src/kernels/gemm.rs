@@ -66,7 +66,10 @@ pub(crate) fn gemm(alpha: f32, a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: &mut 
     if m == 0 || n == 0 {
         return;
     }
-    assert!(ldc >= n && (m - 1) * ldc + n <= c.len(), "output exceeds its buffer");
+    assert!(
+        ldc >= n && (m - 1) * ldc + n <= c.len(),
+        "output exceeds its buffer"
+    );
     if k == 0 {
         scale_rows(c, m, n, ldc, beta);
         return;
@@ -208,7 +211,14 @@ mod tests {
 
     #[test]
     fn matches_naive_product_for_all_paths_and_transposes() {
-        for &(m, k, n) in &[(1, 7, 5), (1, 33, 70), (3, 4, 5), (17, 9, 31), (1, 1, 1), (64, 40, 3)] {
+        for &(m, k, n) in &[
+            (1, 7, 5),
+            (1, 33, 70),
+            (3, 4, 5),
+            (17, 9, 31),
+            (1, 1, 1),
+            (64, 40, 3),
+        ] {
             let a = data(m * k, 1);
             let b = data(k * n, 2);
             let want = naive(&a, &b, m, k, n);
@@ -241,7 +251,14 @@ mod tests {
         let b = data(6, 4);
         let want = naive(&a, &b, 2, 3, 2);
         let mut c = vec![9.0; 2 * 5];
-        gemm(1.0, MatRef::new(&a, 2, 3), MatRef::new(&b, 3, 2), 0.0, &mut c, 5);
+        gemm(
+            1.0,
+            MatRef::new(&a, 2, 3),
+            MatRef::new(&b, 3, 2),
+            0.0,
+            &mut c,
+            5,
+        );
         assert!((c[0] - want[0]).abs() < 1e-5 && (c[6] - want[3]).abs() < 1e-5);
         assert_eq!(c[2], 9.0, "columns beyond n are untouched");
     }
@@ -252,7 +269,14 @@ mod tests {
         let u = data(12, 5);
         let x = data(3, 6);
         let mut c = vec![0.0; 2];
-        gemm(1.0, MatRef::new(&x, 1, 3), MatRef::with_ld(&u[2..], 3, 2, 4), 0.0, &mut c, 2);
+        gemm(
+            1.0,
+            MatRef::new(&x, 1, 3),
+            MatRef::with_ld(&u[2..], 3, 2, 4),
+            0.0,
+            &mut c,
+            2,
+        );
         let want: f32 = (0..3).map(|p| x[p] * u[p * 4 + 2]).sum();
         assert!((c[0] - want).abs() < 1e-5);
     }

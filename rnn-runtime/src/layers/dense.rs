@@ -77,7 +77,7 @@ impl<const IN: usize, const OUT: usize, const BIAS: bool> Dense<IN, OUT, BIAS> {
             OUT,
         );
         self.activation.apply(&mut y, OUT);
-        if mode == Mode::Training {
+        if mode.records() {
             self.y.clear();
             self.y.extend_from_slice(&y);
         }
@@ -86,7 +86,11 @@ impl<const IN: usize, const OUT: usize, const BIAS: bool> Dense<IN, OUT, BIAS> {
 
     /// Accumulates weight gradients from `dy` (`rows x OUT`, overwritten) and returns `dx`.
     pub(crate) fn backward_rows(&mut self, x: &[f32], dy: &mut [f32], rows: usize) -> Vec<f32> {
-        assert_eq!(self.y.len(), dy.len(), "backward without a training forward pass");
+        assert_eq!(
+            self.y.len(),
+            dy.len(),
+            "backward without a training forward pass"
+        );
         self.activation.backward(&self.y, dy, OUT);
         gemm(
             1.0,

@@ -60,7 +60,11 @@ impl Dropout {
         let keep = 1.0 / (1.0 - self.rate);
         self.scale.clear();
         for v in data.iter_mut() {
-            let s = if self.rng.random::<f32>() < self.rate { 0.0 } else { keep };
+            let s = if self.rng.random::<f32>() < self.rate {
+                0.0
+            } else {
+                keep
+            };
             self.scale.push(s);
             *v *= s;
         }
@@ -89,7 +93,7 @@ macro_rules! dropout_on {
             fn forward(&mut self, x: &$tensor<D>, mode: Mode) -> Result<$tensor<D>> {
                 let mut y = x.clone();
                 self.scale.clear();
-                if mode == Mode::Training && self.rate > 0.0 {
+                if mode.drops() && self.rate > 0.0 {
                     self.drop_in_place(y.as_mut_slice());
                 }
                 Ok(y)

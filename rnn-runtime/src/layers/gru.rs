@@ -77,16 +77,28 @@ pub(crate) fn forward_step_reset_after(
     let gh = 3 * h;
     let rec = &mut rec[..batch * gh];
     match rec_bias {
-        Some(bias) => rec.chunks_exact_mut(gh).for_each(|r| r.copy_from_slice(bias)),
+        Some(bias) => rec
+            .chunks_exact_mut(gh)
+            .for_each(|r| r.copy_from_slice(bias)),
         None => rec.fill(0.0),
     }
     if !first {
-        gemm(1.0, MatRef::new(h_prev, batch, h), MatRef::new(ctx.u, h, gh), 1.0, rec, gh);
+        gemm(
+            1.0,
+            MatRef::new(h_prev, batch, h),
+            MatRef::new(ctx.u, h, gh),
+            1.0,
+            rec,
+            gh,
+        );
     }
     for b in 0..batch {
         let zr = &mut z[b * gh..(b + 1) * gh];
         let rr = &rec[b * gh..(b + 1) * gh];
-        zr[..2 * h].iter_mut().zip(&rr[..2 * h]).for_each(|(a, b)| *a += b);
+        zr[..2 * h]
+            .iter_mut()
+            .zip(&rr[..2 * h])
+            .for_each(|(a, b)| *a += b);
         ctx.ract.apply(&mut zr[..h], h);
         ctx.ract.apply(&mut zr[h..2 * h], h);
         let row = b * h..(b + 1) * h;
@@ -132,17 +144,29 @@ pub(crate) fn forward_step_reset_before(
         ctx.ract.apply(&mut zr[h..2 * h], h);
         let row = b * h..(b + 1) * h;
         let (r, hp) = (&zr[h..2 * h], &h_prev[row.clone()]);
-        rh[row].iter_mut().zip(r.iter().zip(hp)).for_each(|(o, (r, h))| *o = r * h);
+        rh[row]
+            .iter_mut()
+            .zip(r.iter().zip(hp))
+            .for_each(|(o, (r, h))| *o = r * h);
     }
     let rec = &mut rec[..batch * h];
     rec.fill(0.0);
     if !first {
-        gemm(1.0, MatRef::new(rh, batch, h), MatRef::with_ld(&ctx.u[2 * h..], h, h, gh), 0.0, rec, h);
+        gemm(
+            1.0,
+            MatRef::new(rh, batch, h),
+            MatRef::with_ld(&ctx.u[2 * h..], h, h, gh),
+            0.0,
+            rec,
+            h,
+        );
     }
     for b in 0..batch {
         let zr = &mut z[b * gh..(b + 1) * gh];
         let hh = &mut zr[2 * h..];
-        hh.iter_mut().zip(&rec[b * h..(b + 1) * h]).for_each(|(a, b)| *a += b);
+        hh.iter_mut()
+            .zip(&rec[b * h..(b + 1) * h])
+            .for_each(|(a, b)| *a += b);
         ctx.act.apply(hh, h);
         let row = b * h..(b + 1) * h;
         let (zg, hh) = (&zr[..h], &zr[2 * h..]);
@@ -192,7 +216,15 @@ pub(crate) fn backward_step_reset_after(
         let dzr = &mut dz[b * gh..(b + 1) * gh];
         let (dzg, rest) = dzr.split_at_mut(h);
         let (dr, dxh) = rest.split_at_mut(h);
-        combine_backward(zg, hh, &h_prev[row.clone()], &dh[row.clone()], dzg, dxh, &mut dh_prev[row.clone()]);
+        combine_backward(
+            zg,
+            hh,
+            &h_prev[row.clone()],
+            &dh[row.clone()],
+            dzg,
+            dxh,
+            &mut dh_prev[row.clone()],
+        );
         ctx.act.backward(hh, dxh, h);
         let hur = &hu[row];
         let drr = &mut drec[b * gh..(b + 1) * gh];
@@ -207,7 +239,14 @@ pub(crate) fn backward_step_reset_after(
     zero_masked_rows(ctx, dz, gh);
     zero_masked_rows(ctx, drec, gh);
     carry_masked_rows(ctx, dh_prev, dh);
-    gemm(1.0, MatRef::new(drec, batch, gh), MatRef::new(ctx.u, h, gh).t(), 1.0, dh_prev, h);
+    gemm(
+        1.0,
+        MatRef::new(drec, batch, gh),
+        MatRef::new(ctx.u, h, gh).t(),
+        1.0,
+        dh_prev,
+        h,
+    );
 }
 
 /// One step back with `reset_after = false`. Writes `dz = [dz | dr | dxh]` (pre-activation)
@@ -232,7 +271,15 @@ pub(crate) fn backward_step_reset_before(
         let dzr = &mut dz[b * gh..(b + 1) * gh];
         let (dzg, rest) = dzr.split_at_mut(h);
         let dxh = &mut rest[h..];
-        combine_backward(zg, hh, &h_prev[row.clone()], &dh[row.clone()], dzg, dxh, &mut dh_prev[row]);
+        combine_backward(
+            zg,
+            hh,
+            &h_prev[row.clone()],
+            &dh[row.clone()],
+            dzg,
+            dxh,
+            &mut dh_prev[row],
+        );
         ctx.act.backward(hh, dxh, h);
     }
     zero_masked_rows(ctx, dz, gh);

@@ -57,7 +57,14 @@ pub(crate) fn forward_step(
 ) {
     let (batch, h) = (ctx.batch, ctx.units);
     if !first {
-        gemm(1.0, MatRef::new(h_prev, batch, h), MatRef::new(ctx.u, h, 4 * h), 1.0, z, 4 * h);
+        gemm(
+            1.0,
+            MatRef::new(h_prev, batch, h),
+            MatRef::new(ctx.u, h, 4 * h),
+            1.0,
+            z,
+            4 * h,
+        );
     }
     for b in 0..batch {
         let zr = &mut z[b * 4 * h..(b + 1) * 4 * h];
@@ -69,7 +76,11 @@ pub(crate) fn forward_step(
         let (f, rest) = rest.split_at(h);
         let (g, o) = rest.split_at(h);
         let row = b * h..(b + 1) * h;
-        let (cp, c, tcr) = (&c_prev[row.clone()], &mut c_out[row.clone()], &mut tc[row.clone()]);
+        let (cp, c, tcr) = (
+            &c_prev[row.clone()],
+            &mut c_out[row.clone()],
+            &mut tc[row.clone()],
+        );
         for j in 0..h {
             c[j] = f[j] * cp[j] + i[j] * g[j];
         }
@@ -105,7 +116,12 @@ pub(crate) fn backward_step(
         let row = b * h..(b + 1) * h;
         let gr = &gates[b * 4 * h..(b + 1) * 4 * h];
         let (i, f, g, o) = (&gr[..h], &gr[h..2 * h], &gr[2 * h..3 * h], &gr[3 * h..]);
-        let (dhr, dcr, tcr, cp) = (&dh[row.clone()], &dc[row.clone()], &tc[row.clone()], &c_prev[row.clone()]);
+        let (dhr, dcr, tcr, cp) = (
+            &dh[row.clone()],
+            &dc[row.clone()],
+            &tc[row.clone()],
+            &c_prev[row.clone()],
+        );
         // Gradient reaching c_t through h_t = o * act(c_t).
         let dtcr = &mut dtc[row.clone()];
         for j in 0..h {
@@ -131,5 +147,12 @@ pub(crate) fn backward_step(
     carry_masked_rows(ctx, dc_prev, dc);
     dh_prev.fill(0.0);
     carry_masked_rows(ctx, dh_prev, dh);
-    gemm(1.0, MatRef::new(dz, batch, 4 * h), MatRef::new(ctx.u, h, 4 * h).t(), 1.0, dh_prev, h);
+    gemm(
+        1.0,
+        MatRef::new(dz, batch, 4 * h),
+        MatRef::new(ctx.u, h, 4 * h).t(),
+        1.0,
+        dh_prev,
+        h,
+    );
 }

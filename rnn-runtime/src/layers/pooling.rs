@@ -75,7 +75,10 @@ impl<const D: usize> Layer<Sequence<D>> for GlobalAveragePooling1D {
             for b in 0..batch {
                 let w = weights[t * batch + b] as f64;
                 if w != 0.0 {
-                    for (a, &v) in acc[b * D..(b + 1) * D].iter_mut().zip(&step[b * D..(b + 1) * D]) {
+                    for (a, &v) in acc[b * D..(b + 1) * D]
+                        .iter_mut()
+                        .zip(&step[b * D..(b + 1) * D])
+                    {
                         *a += w * v as f64;
                     }
                 }

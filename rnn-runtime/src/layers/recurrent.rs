@@ -112,7 +112,12 @@ pub struct Sequences;
 impl ReturnMode for Last {
     const SEQUENCES: bool = false;
     type Output<const D: usize> = Features<D>;
-    fn wrap<const D: usize>(batch: usize, _: usize, data: Vec<f32>, _: Option<&Mask>) -> Features<D> {
+    fn wrap<const D: usize>(
+        batch: usize,
+        _: usize,
+        data: Vec<f32>,
+        _: Option<&Mask>,
+    ) -> Features<D> {
         Features::from_vec(batch, data)
     }
     fn unwrap<const D: usize>(y: Features<D>) -> Vec<f32> {
@@ -389,7 +394,11 @@ impl RecurrentCore {
         };
         let step_len = batch * h;
         for s in 0..time {
-            let t = if self.cfg.go_backwards { time - 1 - s } else { s };
+            let t = if self.cfg.go_backwards {
+                time - 1 - s
+            } else {
+                s
+            };
             let prev = (s > 0).then(|| if self.cfg.go_backwards { t + 1 } else { t - 1 });
             let ctx = StepCtx {
                 batch,
@@ -562,8 +571,15 @@ impl RecurrentCore {
         dh.fill(0.0);
         let dc = sized(&mut ws.dc, len);
         dc.fill(0.0);
-        let (d_seq, d_last) = if sequences { (Some(dy), None) } else { (None, Some(dy)) };
-        for src in d_last.into_iter().chain(state_grads.first().map(Vec::as_slice)) {
+        let (d_seq, d_last) = if sequences {
+            (Some(dy), None)
+        } else {
+            (None, Some(dy))
+        };
+        for src in d_last
+            .into_iter()
+            .chain(state_grads.first().map(Vec::as_slice))
+        {
             ws.dh.iter_mut().zip(src).for_each(|(a, b)| *a += b);
         }
         if let Some(src) = state_grads.get(1) {

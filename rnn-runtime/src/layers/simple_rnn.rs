@@ -45,7 +45,14 @@ pub(crate) fn forward_step(
 ) {
     let (b, h) = (ctx.batch, ctx.units);
     if !first {
-        gemm(1.0, MatRef::new(h_prev, b, h), MatRef::new(ctx.u, h, h), 1.0, z, h);
+        gemm(
+            1.0,
+            MatRef::new(h_prev, b, h),
+            MatRef::new(ctx.u, h, h),
+            1.0,
+            z,
+            h,
+        );
     }
     ctx.act.apply(z, h);
     h_out.copy_from_slice(z);
@@ -68,5 +75,12 @@ pub(crate) fn backward_step(
     // A masked step passes its state gradient straight to the previous step.
     dh_prev.fill(0.0);
     carry_masked_rows(ctx, dh_prev, dh);
-    gemm(1.0, MatRef::new(dz, b, h), MatRef::new(ctx.u, h, h).t(), 1.0, dh_prev, h);
+    gemm(
+        1.0,
+        MatRef::new(dz, b, h),
+        MatRef::new(ctx.u, h, h).t(),
+        1.0,
+        dh_prev,
+        h,
+    );
 }

@@ -1,0 +1,315 @@
+//! Code generation: a checked model becomes a struct around `rnn::Sequential` whose layer
+//! chain is spelled out with literal feature sizes, so that the runtime types check every
+//! connection again and a compile-time assertion ties the macro's parameter count to theirs.
+
+use proc_macro2::{Ident, Literal, Span, TokenStream};
+use quote::{format_ident, quote};
+use syn::{Attribute, Visibility};
+
+use crate::check::{DenseSpec, Input, Layer, LayerKind, Model, Rnn};
+use crate::params::Cell;
+
+/// Keras' model name, the scope of every weight name.
+const MODEL_NAME: &str = "sequential";
+
+fn lit(n: usize) -> Literal {
+    Literal::usize_unsuffixed(n)
+}
+
+fn activation(variant: &str) -> TokenStream {
+    let v = Ident::new(variant, Span::call_site());
+    quote!(::rnn::Activation::#v)
+}
+
+fn rnn_type(rnn: &Rnn) -> TokenStream {
+    let (i, h, bias) = (lit(rnn.input), lit(rnn.units), rnn.use_bias);
+    let mode = if rnn.return_sequences {
+        quote!(::rnn::Sequences)
+    } else {
+        quote!(::rnn::Last)
+    };
+    match rnn.cell {
+        Cell::Simple => quote!(::rnn::SimpleRnn<#i, #h, #mode, #bias>),
+        Cell::Lstm => quote!(::rnn::Lstm<#i, #h, #mode, #bias>),
+        Cell::Gru => {
+            let reset_after = rnn.reset_after;
+            quote!(::rnn::Gru<#i, #h, #mode, #reset_after, #bias>)
+        }
+    }
+}
+
+fn rnn_config(rnn: &Rnn) -> TokenStream {
+    let act = activation(rnn.activation);
+    let ract = activation(rnn.recurrent_activation);
+    let (state, back, forget) = (rnn.return_state, rnn.go_backwards, rnn.unit_forget_bias);
+    quote! {
+        ::rnn::RnnConfig::default()
+            .activation(#act)
+            .recurrent_activation(#ract)
+            .return_state(#state)
+            .go_backwards(#back)
+            .unit_forget_bias(#forget)
+    }
+}
+
+fn dense_type(d: &DenseSpec) -> TokenStream {
+    let (i, u, bias) = (lit(d.input), lit(d.units), d.use_bias);
+    quote!(::rnn::Dense<#i, #u, #bias>)
+}
+
+/// The runtime type of a layer and the expression that builds it (`rng` in scope).
+fn layer_code(layer: &Layer) -> (TokenStream, TokenStream) {
+    let path = format!("{MODEL_NAME}/{}", layer.name);
+    match &layer.kind {
+        LayerKind::Embedding {
+            vocab,
+            dim,
+            mask_zero,
+        } => {
+            let ty = {
+                let (v, d) = (lit(*vocab), lit(*dim));
+                quote!(::rnn::Embedding<#v, #d>)
+            };
+            let new = quote!(<#ty>::new(#path, #mask_zero, &mut rng));
+            (ty, new)
+        }
+        LayerKind::Recurrent(rnn) => {
+            let ty = rnn_type(rnn);
+            let cfg = rnn_config(rnn);
+            (ty.clone(), quote!(<#ty>::new(#path, #cfg, &mut rng)))
+        }
+        LayerKind::Bidirectional {
+            inner,
+            inner_name,
+            merge,
+            out,
+        } => {
+            let inner_ty = rnn_type(inner);
+            let merge = format_ident!("{}", merge);
+            let out = lit(*out);
+            let ty = quote!(::rnn::Bidirectional<#inner_ty, #out, ::rnn::#merge>);
+            let cfg = rnn_config(inner);
+            (
+                ty.clone(),
+                quote!(<#ty>::new(#path, #inner_name, #cfg, &mut rng)),
+            )
+        }
+        LayerKind::Dense(d) => {
+            let ty = dense_type(d);
+            let act = activation(d.activation);
+            (ty.clone(), quote!(<#ty>::new(#path, #act, &mut rng)))
+        }
+        LayerKind::TimeDistributed { dense, dense_name } => {
+            let dty = dense_type(dense);
+            let act = activation(dense.activation);
+            let inner_path = format!("{path}/{dense_name}");
+            let ty = quote!(::rnn::TimeDistributed<#dty>);
+            let new = quote!(::rnn::TimeDistributed::new(<#dty>::new(#inner_path, #act, &mut rng)));
+            (ty, new)
+        }
+        LayerKind::Dropout { rate } => {
+            let rate = *rate as f32;
+            let name = &layer.name;
+            (
+                quote!(::rnn::Dropout),
+                quote!(::rnn::Dropout::new(#name, #rate, &mut rng)),
+            )
+        }
+        LayerKind::Pooling => {
+            let name = &layer.name;
+            (
+                quote!(::rnn::GlobalAveragePooling1D),
+                quote!(::rnn::GlobalAveragePooling1D::new(#name)),
+            )
+        }
+    }
+}
+
+fn input_type(input: Input) -> TokenStream {
+    match input {
+        Input::Tokens => quote!(::rnn::TokenBatch),
+        Input::Sequence(d) => {
+            let d = lit(d);
+            quote!(::rnn::Sequence<#d>)
+        }
+        Input::Features(d) => {
+            let d = lit(d);
+            quote!(::rnn::Features<#d>)
+        }
+    }
+}
+
+/// The pieces of a generated model: its stack type, constructor body, spec and assertions.
+struct Parts {
+    stack_ty: TokenStream,
+    build: TokenStream,
+    spec: TokenStream,
+    asserts: TokenStream,
+}
+
+fn parts(model: &Model, ident: &Ident) -> Parts {
+    let in_ty = input_type(model.input);
+    let mut stack_ty = TokenStream::new();
+    let mut build = TokenStream::new();
+    let mut checks = Vec::new();
+    for (i, layer) in model.layers.iter().enumerate() {
+        let (ty, new) = layer_code(layer);
+        if i == 0 {
+            stack_ty = quote!(::rnn::First<#in_ty, #ty>);
+            build = quote!(::rnn::stack::<#in_ty, _>(#new));
+        } else {
+            stack_ty = quote!(::rnn::Chain<#stack_ty, #ty>);
+            build = quote!(::rnn::Stack::then(#build, #new));
+        }
+        let count = lit(layer.params);
+        let message = format!(
+            "rnn: the runtime's parameter count of layer `{}` differs from the macro's ({})",
+            layer.name, layer.params
+        );
+        checks.push(quote!(::core::assert!(<#ty as ::rnn::Weights>::PARAMS == #count, #message);));
+    }
+    let total = lit(model.params);
+    let message = format!(
+        "rnn: the runtime's parameter count of `{ident}` differs from {}",
+        model.params
+    );
+    let asserts = quote! {
+        const _: () = {
+            #(#checks)*
+            ::core::assert!(<#stack_ty as ::rnn::Weights>::PARAMS == #total, #message);
+        };
+    };
+    let rows = model.layers.iter().map(|l| {
+        let (name, class, shape, params) = (&l.name, l.class, &l.output_shape, lit(l.params));
+        quote!(::rnn::LayerSpec { name: #name, class: #class, output_shape: #shape, params: #params })
+    });
+    let time = match model.input_time {
+        Some(t) => {
+            let t = lit(t);
+            quote!(::core::option::Option::Some(#t))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    let spec = quote! {
+        ::rnn::ModelSpec { name: #MODEL_NAME, input_time: #time, layers: &[#(#rows),*] }
+    };
+    Parts {
+        stack_ty,
+        build,
+        spec,
+        asserts,
+    }
+}
+
+/// A named model: `pub struct Quiz { .. }` with `PARAMS`, `SPEC`, `new(seed)` and `Deref` to
+/// its `Sequential`.
+pub fn model_item(
+    attrs: &[Attribute],
+    vis: &Visibility,
+    ident: &Ident,
+    model: &Model,
+) -> TokenStream {
+    let Parts {
+        stack_ty,
+        build,
+        spec,
+        asserts,
+    } = parts(model, ident);
+    let total = lit(model.params);
+    let doc_params = format!("The number of trainable parameters: {}.", model.params);
+    quote! {
+        #(#attrs)*
+        #[allow(clippy::type_complexity)]
+        #vis struct #ident {
+            inner: ::rnn::Sequential<#stack_ty>,
+        }
+
+        #[allow(clippy::type_complexity)]
+        impl #ident {
+            #[doc = #doc_params]
+            pub const PARAMS: usize = #total;
+
+            /// The model's static description: Keras layer names, classes, output shapes and
+            /// parameter counts, as `summary()` prints them.
+            pub const SPEC: ::rnn::ModelSpec = #spec;
+
+            /// Builds the model with Keras' default initializers, drawn from a generator
+            /// seeded with `seed`: the same seed gives the same weights.
+            pub fn new(seed: u64) -> Self {
+                let mut rng = ::rnn::seeded_rng(seed);
+                let stack = #build;
+                #ident { inner: ::rnn::Sequential::new(stack, &Self::SPEC) }
+            }
+
+            /// The underlying `Sequential` model.
+            pub fn into_inner(self) -> ::rnn::Sequential<#stack_ty> {
+                self.inner
+            }
+        }
+
+        impl ::core::ops::Deref for #ident {
+            type Target = ::rnn::Sequential<#stack_ty>;
+            fn deref(&self) -> &Self::Target {
+                &self.inner
+            }
+        }
+
+        impl ::core::ops::DerefMut for #ident {
+            fn deref_mut(&mut self) -> &mut Self::Target {
+                &mut self.inner
+            }
+        }
+
+        #asserts
+    }
+}
+
+/// An anonymous model expression: the struct in a block, and its value.
+pub fn model_expr(model: &Model, seed: TokenStream) -> TokenStream {
+    let ident = Ident::new("Model", Span::call_site());
+    let item = model_item(&[], &Visibility::Inherited, &ident, model);
+    quote! {
+        {
+            #item
+            #ident::new(#seed)
+        }
+    }
+}
+
+/// What is emitted for a model with errors: the errors, and a stand-in type with the model
+/// API, so that code using the model does not add a cascade of unrelated errors.
+pub fn placeholder_item(attrs: &[Attribute], vis: &Visibility, ident: &Ident) -> TokenStream {
+    quote! {
+        #(#attrs)*
+        #vis struct #ident {
+            inner: ::rnn::__private::Placeholder,
+        }
+
+        impl #ident {
+            /// Unknown: the model has errors.
+            pub const PARAMS: usize = 0;
+            /// Unavailable: the model has errors.
+            pub fn new(_seed: u64) -> Self {
+                ::core::unreachable!()
+            }
+        }
+
+        impl ::core::ops::Deref for #ident {
+            type Target = ::rnn::__private::Placeholder;
+            fn deref(&self) -> &Self::Target {
+                &self.inner
+            }
+        }
+
+        impl ::core::ops::DerefMut for #ident {
+            fn deref_mut(&mut self) -> &mut Self::Target {
+                &mut self.inner
+            }
+        }
+    }
+}
+
+/// The stand-in value of a model expression with errors.
+pub fn placeholder_expr() -> TokenStream {
+    quote!(::rnn::__private::Placeholder::new())
+}
