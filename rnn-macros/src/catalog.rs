@@ -114,7 +114,26 @@ impl LayerType {
         }
     }
 
-    /// How the layer is called, for messages: `LSTM(units, activation, ...)`.
+    /// How many leading arguments are required.
+    pub fn required(self) -> usize {
+        match self {
+            LayerType::Input | LayerType::Embedding => 2,
+            LayerType::GlobalAveragePooling1D => 0,
+            _ => 1,
+        }
+    }
+
+    /// The required arguments, then `...` if there are optional ones: `LSTM(units, ...)`.
+    pub fn short_signature(self) -> String {
+        let params = self.params();
+        let mut names: Vec<&str> = params[..self.required()].to_vec();
+        if params.len() > self.required() {
+            names.push("...");
+        }
+        format!("{}({})", self.keras(), names.join(", "))
+    }
+
+    /// Every argument in positional order, for messages: `Dense(units, activation, use_bias)`.
     pub fn signature(self) -> String {
         let names = self.params();
         if names.is_empty() {

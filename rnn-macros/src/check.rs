@@ -150,7 +150,9 @@ fn shape_vec(features: usize) -> String {
     format!("(None, {features})")
 }
 
-/// The layer before the current one, for messages that suggest a fix there.
+/// The layer before the current one (or the one that dropped the time axis), for messages
+/// that suggest a fix there.
+#[derive(Clone)]
 struct Prev<'a> {
     call: &'a LayerCall,
     ty: LayerType,
@@ -174,6 +176,8 @@ pub fn check(
     let mut input_time = None;
     let mut out = Vec::new();
     let mut prev: Option<Prev> = None;
+    // The layer whose output lost the time axis, if one did.
+    let mut dropped_time: Option<Prev> = None;
     let mut seen_input = false;
 
     for (i, call) in layers.iter().enumerate() {
@@ -282,7 +286,15 @@ pub fn check(
                     );
                     flow = Flow::Unknown;
                 }
-                layer(ty, call, &args, flow, prev.as_ref(), &mut diag)
+                layer(
+                    ty,
+                    call,
+                    &args,
+                    flow,
+                    prev.as_ref(),
+                    dropped_time.as_ref(),
+                    &mut diag,
+                )
             }
         };
         match result {
@@ -306,6 +318,9 @@ pub fn check(
                     name: layer.name.clone(),
                     outputs,
                 });
+                if matches!(flow, Flow::Sequence { .. }) && matches!(next, Flow::Vector { .. }) {
+                    dropped_time = prev.clone();
+                }
                 flow = next;
                 out.push(layer);
             }
@@ -574,7 +589,7 @@ impl<'a> Args<'a> {
             format!(
                 "`{}` needs `{name}`\nhelp: write `{}`, e.g. `{example}`",
                 self.ty.keras(),
-                self.ty.signature()
+                self.ty.short_signature()
             ),
         );
         None
@@ -889,12 +904,14 @@ fn layer(
     args: &Args,
     flow: Flow,
     prev: Option<&Prev>,
+    dropped_time: Option<&Prev>,
     diag: &mut Diag,
 ) -> Option<Checked> {
+    let need_sequence = |diag: &mut Diag| need_sequence(ty, call, flow, prev, dropped_time, diag);
     match ty {
         LayerType::SimpleRnn | LayerType::Lstm | LayerType::Gru => {
             let rnn = rnn_args(ty, args, diag);
-            let (time, input) = need_sequence(ty, call, flow, prev, diag)?;
+            let (time, input) = need_sequence(diag)?;
             let mut rnn = rnn?;
             rnn.input = input;
             let (shape, outputs, next) = rnn_output(&rnn, time);
@@ -921,7 +938,7 @@ fn layer(
             let inner = args
                 .nested(diag, "Bidirectional(LSTM(64))")
                 .and_then(|inner| bidirectional_inner(inner, diag));
-            let (time, input) = need_sequence(ty, call, flow, prev, diag)?;
+            let (time, input) = need_sequence(diag)?;
             let (mut rnn, merge) = (inner?, merge?);
             rnn.input = input;
             let factor = if merge == "Concat" { 2 } else { 1 };
@@ -1006,7 +1023,7 @@ fn layer(
                         }
                     },
                 );
-            let (time, input) = need_sequence(ty, call, flow, prev, diag)?;
+            let (time, input) = need_sequence(diag)?;
             let mut dense = dense?;
             dense.input = input;
             Some((
@@ -1083,7 +1100,7 @@ fn layer(
             ))
         }
         LayerType::GlobalAveragePooling1D => {
-            let (_, features) = need_sequence(ty, call, flow, prev, diag)?;
+            let (_, features) = need_sequence(diag)?;
             Some((
                 Layer {
                     name: String::new(),
@@ -1139,6 +1156,7 @@ fn need_sequence(
     call: &LayerCall,
     flow: Flow,
     prev: Option<&Prev>,
+    dropped_time: Option<&Prev>,
     diag: &mut Diag,
 ) -> Option<(Option<usize>, usize)> {
     match flow {
@@ -1162,9 +1180,28 @@ fn need_sequence(
                 }
                 Some(p) => (
                     format!("`{}` ({})", p.name, p.ty.keras()),
-                    "the time axis is gone by then: place this layer before it, or set \
-                     `return_sequences = true` on the last recurrent layer feeding it"
-                        .to_string(),
+                    match dropped_time {
+                        Some(d) if d.ty.is_recurrent() => format!(
+                            "the time axis ends at `{}`: return the whole sequence there, `{}`",
+                            d.name,
+                            d.call.source_with("return_sequences", "true")
+                        ),
+                        Some(d) if d.ty == LayerType::Bidirectional => format!(
+                            "the time axis ends at `{}`: return the whole sequence there, `{}`",
+                            d.name,
+                            bidirectional_with_sequences(d.call)
+                        ),
+                        Some(d) => format!(
+                            "the time axis ends at `{}` ({}): place `{}` before it",
+                            d.name,
+                            d.ty.keras(),
+                            ty.keras()
+                        ),
+                        None => format!(
+                            "the model's input has no time axis: declare it as \
+                             `Input(timesteps, ..)`, or `Input(_, ..)` for any number of steps"
+                        ),
+                    },
                 ),
                 None => (
                     "the input".to_string(),

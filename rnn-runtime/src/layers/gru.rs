@@ -53,6 +53,28 @@ recurrent_layer!(
     BIAS
 );
 
+impl<const IN: usize, const H: usize, R: ReturnMode, const RESET_AFTER: bool, const BIAS: bool>
+    Layer<Sequence<IN>> for Gru<IN, H, R, RESET_AFTER, BIAS>
+{
+    type Output = R::Output<H>;
+
+    fn forward(&mut self, x: &Sequence<IN>, _mode: Mode) -> Result<R::Output<H>> {
+        Ok(self.core.layer_forward::<R, IN, H>(x))
+    }
+
+    fn backward(&mut self, x: &Sequence<IN>, dy: R::Output<H>) -> Result<Sequence<IN>> {
+        self.core.layer_backward::<R, IN, H>(x, dy)
+    }
+
+    fn states(&self) -> Vec<Array> {
+        self.core.states("")
+    }
+
+    fn set_state_grads(&mut self, grads: &[&[f32]]) -> Result<()> {
+        self.core.set_state_grads(grads)
+    }
+}
+
 /// Combines the gates of one row into the new state: `h = z * h_prev + (1 - z) * hh`.
 fn combine(z: &[f32], hh: &[f32], h_prev: &[f32], h_out: &mut [f32]) {
     for j in 0..h_out.len() {

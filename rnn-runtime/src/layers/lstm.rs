@@ -42,6 +42,28 @@ pub struct Lstm<const IN: usize, const H: usize, R = Last, const BIAS: bool = tr
 
 recurrent_layer!(Lstm<IN, H, R, BIAS>, [const BIAS: bool], CellKind::Lstm, BIAS);
 
+impl<const IN: usize, const H: usize, R: ReturnMode, const BIAS: bool> Layer<Sequence<IN>>
+    for Lstm<IN, H, R, BIAS>
+{
+    type Output = R::Output<H>;
+
+    fn forward(&mut self, x: &Sequence<IN>, _mode: Mode) -> Result<R::Output<H>> {
+        Ok(self.core.layer_forward::<R, IN, H>(x))
+    }
+
+    fn backward(&mut self, x: &Sequence<IN>, dy: R::Output<H>) -> Result<Sequence<IN>> {
+        self.core.layer_backward::<R, IN, H>(x, dy)
+    }
+
+    fn states(&self) -> Vec<Array> {
+        self.core.states("")
+    }
+
+    fn set_state_grads(&mut self, grads: &[&[f32]]) -> Result<()> {
+        self.core.set_state_grads(grads)
+    }
+}
+
 /// One step. `z` holds `x_t W + b` and becomes `[i | f | g | o]`; writes `h`, `c` and
 /// `tc = act(c)` (kept for the backward pass).
 #[allow(clippy::too_many_arguments)]

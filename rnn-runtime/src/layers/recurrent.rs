@@ -484,6 +484,27 @@ impl RecurrentCore {
         }
     }
 
+    /// A plain layer's forward pass: the main output in processing order.
+    pub(crate) fn layer_forward<R: ReturnMode, const IN: usize, const H: usize>(
+        &mut self,
+        x: &Sequence<IN>,
+    ) -> R::Output<H> {
+        self.forward(x.as_slice(), x.batch(), x.time(), x.mask());
+        let data = self.main_output(R::SEQUENCES, self.cfg.go_backwards);
+        R::wrap::<H>(x.batch(), x.time(), data, x.mask())
+    }
+
+    /// A plain layer's backward pass.
+    pub(crate) fn layer_backward<R: ReturnMode, const IN: usize, const H: usize>(
+        &mut self,
+        x: &Sequence<IN>,
+        dy: R::Output<H>,
+    ) -> Result<Sequence<IN>> {
+        let dy = R::unwrap(dy);
+        let dx = self.backward(x.as_slice(), &dy, R::SEQUENCES, self.cfg.go_backwards)?;
+        Ok(Sequence::from_time_major(x.batch(), x.time(), dx))
+    }
+
     /// The final states as named outputs, prefixed (`forward_` inside Bidirectional).
     pub(crate) fn states(&self, prefix: &str) -> Vec<Array> {
         if !self.cfg.return_state {
@@ -755,8 +776,9 @@ pub trait Recurrent: Sized + Send + Sync {
     fn build(path: &str, cfg: RnnConfig, rng: &mut Rng) -> Self;
 }
 
-/// Implements construction, `Weights`, `Recurrent` and `Layer<Sequence<IN>>` for a recurrent
-/// layer type `$ty<IN, H, R, ...>` whose cell is `$kind` and whose bias flag is `$bias`.
+/// Implements construction, `Weights` and `Recurrent` for a recurrent layer type
+/// `$ty<IN, H, R, ...>` whose cell is `$kind` and whose bias flag is `$bias`. (`Layer` is
+/// implemented in each layer's file: compile errors about layer inputs then show a plain impl.)
 macro_rules! recurrent_layer {
     ($ty:ident<$($p:ident),*>, [$($g:tt)*], $kind:expr, $bias:expr) => {
         impl<const IN: usize, const H: usize, R: ReturnMode, $($g)*> $ty<$($p),*> {
@@ -799,34 +821,6 @@ macro_rules! recurrent_layer {
             }
             fn build(path: &str, cfg: RnnConfig, rng: &mut Rng) -> Self {
                 Self::new(path, cfg, rng)
-            }
-        }
-
-        impl<const IN: usize, const H: usize, R: ReturnMode, $($g)*> Layer<Sequence<IN>>
-            for $ty<$($p),*>
-        {
-            type Output = R::Output<H>;
-
-            fn forward(&mut self, x: &Sequence<IN>, _mode: Mode) -> Result<R::Output<H>> {
-                self.core.forward(x.as_slice(), x.batch(), x.time(), x.mask());
-                // A plain layer returns its sequence in processing order.
-                let data = self.core.main_output(R::SEQUENCES, self.core.cfg.go_backwards);
-                Ok(R::wrap::<H>(x.batch(), x.time(), data, x.mask()))
-            }
-
-            fn backward(&mut self, x: &Sequence<IN>, dy: R::Output<H>) -> Result<Sequence<IN>> {
-                let reverse = self.core.cfg.go_backwards;
-                let dy = R::unwrap(dy);
-                let dx = self.core.backward(x.as_slice(), &dy, R::SEQUENCES, reverse)?;
-                Ok(Sequence::from_time_major(x.batch(), x.time(), dx))
-            }
-
-            fn states(&self) -> Vec<Array> {
-                self.core.states("")
-            }
-
-            fn set_state_grads(&mut self, grads: &[&[f32]]) -> Result<()> {
-                self.core.set_state_grads(grads)
             }
         }
     };

@@ -35,6 +35,28 @@ pub struct SimpleRnn<const IN: usize, const H: usize, R = Last, const BIAS: bool
 
 recurrent_layer!(SimpleRnn<IN, H, R, BIAS>, [const BIAS: bool], CellKind::Simple, BIAS);
 
+impl<const IN: usize, const H: usize, R: ReturnMode, const BIAS: bool> Layer<Sequence<IN>>
+    for SimpleRnn<IN, H, R, BIAS>
+{
+    type Output = R::Output<H>;
+
+    fn forward(&mut self, x: &Sequence<IN>, _mode: Mode) -> Result<R::Output<H>> {
+        Ok(self.core.layer_forward::<R, IN, H>(x))
+    }
+
+    fn backward(&mut self, x: &Sequence<IN>, dy: R::Output<H>) -> Result<Sequence<IN>> {
+        self.core.layer_backward::<R, IN, H>(x, dy)
+    }
+
+    fn states(&self) -> Vec<Array> {
+        self.core.states("")
+    }
+
+    fn set_state_grads(&mut self, grads: &[&[f32]]) -> Result<()> {
+        self.core.set_state_grads(grads)
+    }
+}
+
 /// One step: `z` holds `x_t W + b` and becomes `act(z + h_prev U)`; `h_out` gets the new state.
 pub(crate) fn forward_step(
     ctx: &StepCtx<'_>,

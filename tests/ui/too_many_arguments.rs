@@ -1,0 +1,8 @@
+use rnn::prelude::*;
+
+model! {
+    struct M = Input(_, 4) => Dense(3, relu, true, 7) => GlobalAveragePooling1D(2);
+    struct N = Input(_, 4) => SimpleRNN(units = 4, tanh);
+}
+
+fn main() {}
