@@ -196,13 +196,14 @@ def arr(t):
     return np.array(t["values"], dtype=t["dtype"])
 
 
-def verify_shared():
-    """Recompute every layer/model case of the shared set; return a report dict."""
-    idx = json.load(open(os.path.join(SHARED_DIR, "index.json")))
+def verify_shared(directory=SHARED_DIR):
+    """Recompute every layer/model case listed in directory/index.json from its
+    stored config, weights, input and loss weights; return a report dict."""
+    idx = json.load(open(os.path.join(directory, "index.json")))
     rows = []
     worst = {"outputs": 0.0, "grads": 0.0, "loss": 0.0}
     for name in idx["cases"]:
-        d = json.load(open(os.path.join(SHARED_DIR, name + ".json")))
+        d = json.load(open(os.path.join(directory, name + ".json")))
         if d["kind"] not in ("layer", "model"):
             continue
         keras.backend.clear_session()
@@ -231,7 +232,7 @@ def verify_shared():
         worst["grads"] = max(worst["grads"], eg)
         worst["loss"] = max(worst["loss"], el)
     n_exact = sum(r["bit_exact"] for r in rows)
-    lstm = next(r for r in rows if r["case"] == "lstm_seq_state")
+    lstm = next((r for r in rows if r["case"] == "lstm_seq_state"), None)
     return {
         "cases_recomputed": len(rows),
         "bit_exact_cases": n_exact,
@@ -239,6 +240,7 @@ def verify_shared():
         "max_rel_err_grads": worst["grads"],
         "max_rel_err_loss": worst["loss"],
         "lstm_seq_state": lstm,
+        "not_bit_exact": [r for r in rows if not r["bit_exact"]],
         "metric": "max |got - want| / (1e-12 + |want|) over every element",
         "rows": rows,
     }
@@ -404,8 +406,11 @@ def np_model(model, weights, x, count=False):
     return outs if outs is not None else [y]
 
 
-def finite_difference_check(model, weights, x, R, gw, gx, rng, per_tensor=4, h=1e-6):
-    """Central differences of the NumPy forward at a few entries per tensor."""
+def finite_difference_check(model, weights, x, R, gw, gx, rng, per_tensor=4, h=1e-4):
+    """Fourth-order central differences of the NumPy forward at a few entries per
+    tensor. Returns max |fd - grad| / (1e-10 + 1e-7 |grad|): <= 1 means the
+    gradient agrees to 1e-7 relative (or 1e-10 absolute for gradients near 0,
+    where the differences are dominated by rounding noise)."""
     def loss(ws, xx):
         return sum(float(np.sum(o * r)) for o, r in zip(np_model(model, ws, xx), R))
 
@@ -419,19 +424,19 @@ def finite_difference_check(model, weights, x, R, gw, gx, rng, per_tensor=4, h=1
         flat_idx = rng.choice(base.size, size=min(per_tensor, base.size), replace=False)
         for fi in flat_idx:
             idx = np.unravel_index(fi, base.shape)
-            vals = []
-            for s in (+1, -1):
+            vals = {}
+            for s in (2, 1, -1, -2):
                 pert = base.copy()
                 pert[idx] += s * h
                 if kind == "w":
                     ws = list(weights)
                     ws[i] = pert
-                    vals.append(loss(ws, x))
+                    vals[s] = loss(ws, x)
                 else:
-                    vals.append(loss(weights, pert))
-            fd = (vals[0] - vals[1]) / (2 * h)
-            worst = max(worst, abs(fd - grad[idx]) / (1e-6 + abs(grad[idx])))
-    return worst
+                    vals[s] = loss(weights, pert)
+            fd = (-vals[2] + 8 * vals[1] - 8 * vals[-1] + vals[-2]) / (12 * h)
+            worst = max(worst, abs(fd - grad[idx]) / (1e-10 + 1e-7 * abs(grad[idx])))
+    return float(worst)
 
 
 # ---------------------------------------------------------------------------
@@ -1022,6 +1027,7 @@ def main():
               f"{v['bit_exact_cases']} bit-exact; max rel err outputs {v['max_rel_err_outputs']:.3g}, "
               f"grads {v['max_rel_err_grads']:.3g}, loss {v['max_rel_err_loss']:.3g}")
         print(f"[verify] lstm_seq_state: {v['lstm_seq_state']}")
+        print(f"[verify] not bit-exact: {v['not_bit_exact']}")
         rows = verify_shared_summaries()
         ok = all(r["summary"] and r["summary_wide"] and r["summary_float64"] for r in rows)
         verification["shared_summaries_byte_exact"] = rows
@@ -1035,10 +1041,10 @@ def main():
         r = run_case(spec)
         results.append(r)
         print(f"[case] {r['case']}: numpy forward rel err {r['numpy_forward_rel_err']:.2g}, "
-              f"finite-diff rel err {r['finite_diff_rel_err']:.2g}"
+              f"finite-diff scaled err {r['finite_diff_rel_err']:.2g} (<=1 ok)"
               + (f", saturation {r['saturation']}" if r["saturation"] else ""))
         assert r["numpy_forward_rel_err"] < 1e-12, r
-        assert r["finite_diff_rel_err"] < 1e-5, r
+        assert r["finite_diff_rel_err"] <= 1.0, r
     errors = []
     for spec in ERROR_CASES:
         err = run_error_case(spec)
@@ -1050,10 +1056,11 @@ def main():
 
     verification["generated_cases"] = {
         "numpy_forward_max_rel_err": max(r["numpy_forward_rel_err"] for r in results),
-        "finite_difference_max_rel_err": max(r["finite_diff_rel_err"] for r in results),
+        "finite_difference_max_scaled_err": max(r["finite_diff_rel_err"] for r in results),
         "note": "outputs recomputed by an independent NumPy float64 forward pass; gradients spot-checked "
-                "(4 entries per tensor) against central differences (h=1e-6) of that forward pass. "
-                "Error metric: |got - want| / (tiny + |want|).",
+                "(4 entries per tensor) against fourth-order central differences (h=1e-4) of that forward "
+                "pass. Error metrics: outputs |got - want| / (1e-12 + |want|); finite differences "
+                "|fd - grad| / (1e-10 + 1e-7 |grad|) (<= 1 passes).",
     }
     index = {
         "keras_version": KERAS_VERSION,
@@ -1066,6 +1073,16 @@ def main():
         "summaries": "summaries_extra.json",
         "verification": verification,
     }
+    write(os.path.join(OUT_DIR, "index.json"), json.dumps(index, indent=1) + "\n")
+
+    # Round trip: reload every written case from disk and recompute it.
+    rt = verify_shared(OUT_DIR)
+    print(f"[round-trip] reloaded and recomputed {rt['cases_recomputed']} written cases: "
+          f"{rt['bit_exact_cases']} bit-exact")
+    assert rt["bit_exact_cases"] == rt["cases_recomputed"] == len(results), rt["not_bit_exact"]
+    index["verification"]["round_trip"] = (
+        f"all {rt['cases_recomputed']} written cases reloaded from disk (config deserialized, weights, "
+        "input and loss weights parsed) and recomputed: outputs, loss and gradients bit-identical")
     write(os.path.join(OUT_DIR, "index.json"), json.dumps(index, indent=1) + "\n")
     print("[done]", OUT_DIR)
 

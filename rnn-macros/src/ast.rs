@@ -7,7 +7,7 @@ use syn::{Attribute, Expr, Ident, Visibility, token};
 /// A whole invocation: one or more named models, or one anonymous model expression.
 pub enum Invocation {
     Items(Vec<ModelItem>),
-    Expr(ModelExpr),
+    Expr(Box<ModelExpr>),
 }
 
 /// `/// doc  #[params = N]  pub struct Name = Layer(..) => Layer(..);`

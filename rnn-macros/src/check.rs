@@ -438,7 +438,7 @@ fn group(n: usize, sep: char) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(sep);
         }
         out.push(c);
@@ -1197,10 +1197,9 @@ fn need_sequence(
                             d.ty.keras(),
                             ty.keras()
                         ),
-                        None => format!(
-                            "the model's input has no time axis: declare it as \
-                             `Input(timesteps, ..)`, or `Input(_, ..)` for any number of steps"
-                        ),
+                        None => "the model's input has no time axis: declare it as \
+                                 `Input(timesteps, ..)`, or `Input(_, ..)` for any number of steps"
+                            .to_string(),
                     },
                 ),
                 None => (

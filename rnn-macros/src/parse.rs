@@ -26,7 +26,7 @@ impl Parse for Invocation {
             }
             Ok(Invocation::Items(items))
         } else {
-            input.parse().map(Invocation::Expr)
+            input.parse().map(|e| Invocation::Expr(Box::new(e)))
         }
     }
 }

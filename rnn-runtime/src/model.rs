@@ -118,7 +118,7 @@ where
         let (x, out) = self.last.take().ok_or_else(|| {
             Error::config(
                 "backward",
-                "run forward(.., Mode::Training) or Mode::InferenceGrad first",
+                "call forward(.., Mode::Training) or forward(.., Mode::InferenceGrad) before backward",
             )
         })?;
         let main = out.array_count();

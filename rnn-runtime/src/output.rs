@@ -161,7 +161,11 @@ fn check_grad(name: &str, shape: &[usize], grad: &[f32]) -> Result<()> {
 
 impl<const D: usize> ModelOutput for Sequence<D> {
     fn to_arrays(&self) -> Vec<Array> {
-        vec![Array::new("output", self.shape(), self.to_batch_major())]
+        vec![Array::new(
+            "output",
+            self.shape().to_vec(),
+            self.to_batch_major(),
+        )]
     }
 
     fn grad_from_arrays(&self, grads: &[&[f32]]) -> Result<Sequence<D>> {
@@ -175,7 +179,11 @@ impl<const D: usize> ModelOutput for Sequence<D> {
 
 impl<const D: usize> ModelOutput for Features<D> {
     fn to_arrays(&self) -> Vec<Array> {
-        vec![Array::new("output", self.shape(), self.as_slice().to_vec())]
+        vec![Array::new(
+            "output",
+            self.shape().to_vec(),
+            self.as_slice().to_vec(),
+        )]
     }
 
     fn grad_from_arrays(&self, grads: &[&[f32]]) -> Result<Features<D>> {

@@ -187,13 +187,8 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     lines.push(line);
     lines
         .into_iter()
-        .map(|mut l| {
-            // Trailing spaces beyond the cell width are dropped; those inside become padding.
-            while l.chars().count() > width && l.ends_with(' ') {
-                l.pop();
-            }
-            l
-        })
+        // Trailing spaces end up as padding either way.
+        .map(|l| l.trim_end().to_string())
         .collect()
 }
 
@@ -202,7 +197,7 @@ fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -245,7 +240,7 @@ mod tests {
         );
         assert_eq!(
             wrap("[(None, 5, 4), (None, 4), (None, 4)]", 22),
-            ["[(None, 5, 4), (None, ", "4), (None, 4)]"]
+            ["[(None, 5, 4), (None,", "4), (None, 4)]"]
         );
         assert_eq!(wrap("abcdefghij", 4), ["abcd", "efgh", "ij"]);
         assert_eq!(wrap("lstm (LSTM)", 31), ["lstm (LSTM)"]);

@@ -22,7 +22,7 @@ use crate::error::{Error, Result, check_finite, fmt_shape};
 /// use rnn_runtime::{Features, Tensor};
 /// let x = Features::<3>::from_rows(&[vec![1.0, 2.0, 3.0]]).unwrap();
 /// assert_eq!(x.batch(), 1);
-/// assert_eq!(x.shape(), vec![1, 3]);
+/// assert_eq!(x.shape(), [1, 3]);
 /// ```
 pub trait Tensor: Clone + fmt::Debug + Send + Sync + 'static {
     /// The type of the loss gradient with respect to this tensor (`()` for token ids).
@@ -187,7 +187,7 @@ impl<const D: usize> Sequence<D> {
     ///
     /// ```
     /// let x = rnn_runtime::Sequence::<3>::from_batch_major(&[0.5; 12], 2, 2).unwrap();
-    /// assert_eq!(x.shape(), vec![2, 2, 3]);
+    /// assert_eq!(x.shape(), [2, 2, 3]);
     /// ```
     pub fn from_batch_major(data: &[f32], batch: usize, time: usize) -> Result<Self> {
         check_nonempty(batch, time, "input")?;
@@ -218,6 +218,11 @@ impl<const D: usize> Sequence<D> {
     /// Number of time steps.
     pub fn time(&self) -> usize {
         self.time
+    }
+
+    /// Keras shape `(batch, time, D)`.
+    pub fn shape(&self) -> [usize; 3] {
+        [self.batch, self.time, D]
     }
 
     /// The mask carried by this sequence, if an `Embedding(mask_zero = true)` produced it.
@@ -300,7 +305,7 @@ impl<const D: usize> Tensor for Sequence<D> {
         self.batch
     }
     fn shape(&self) -> Vec<usize> {
-        vec![self.batch, self.time, D]
+        Sequence::shape(self).to_vec()
     }
 }
 
@@ -362,7 +367,7 @@ impl<const D: usize> Features<D> {
         if data.is_empty() {
             return Err(empty_batch("input"));
         }
-        if data.len() % D != 0 {
+        if !data.len().is_multiple_of(D) {
             return Err(Error::shape(
                 "input",
                 fmt_shape(&["batch".to_string(), D.to_string()]),
@@ -376,6 +381,11 @@ impl<const D: usize> Features<D> {
     /// Number of rows.
     pub fn batch(&self) -> usize {
         self.data.ncols()
+    }
+
+    /// Keras shape `(batch, D)`.
+    pub fn shape(&self) -> [usize; 2] {
+        [self.batch(), D]
     }
 
     /// Row `b`.
@@ -416,7 +426,7 @@ impl<const D: usize> Tensor for Features<D> {
         self.batch()
     }
     fn shape(&self) -> Vec<usize> {
-        vec![self.batch(), D]
+        Features::shape(self).to_vec()
     }
 }
 

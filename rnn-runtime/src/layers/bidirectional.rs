@@ -197,7 +197,7 @@ impl Merge for NoMerge {
 /// assert_eq!(<Bi as Weights>::PARAMS, 2 * (16 * 7 + 16));
 /// let mut bi = Bi::new("bidirectional", "lstm", RnnConfig::default(), &mut seeded_rng(0));
 /// let y = bi.forward(&Sequence::<3>::zeros(2, 5), Mode::Inference).unwrap();
-/// assert_eq!(y.shape(), vec![2, 5, 8]);
+/// assert_eq!(y.shape(), [2, 5, 8]);
 /// ```
 #[derive(Clone, Debug)]
 pub struct Bidirectional<L, const OUT: usize, M = Concat> {

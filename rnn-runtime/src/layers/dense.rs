@@ -18,7 +18,7 @@ use crate::tensor::{Features, Sequence};
 /// assert_eq!(<Dense<3, 2> as Weights>::PARAMS, 8);
 /// let x = Sequence::<3>::from_batch_major(&[0.1; 12], 2, 2).unwrap();
 /// let y = d.forward(&x, Mode::Inference).unwrap();
-/// assert_eq!(y.shape(), vec![2, 2, 2]);
+/// assert_eq!(y.shape(), [2, 2, 2]);
 /// ```
 #[derive(Clone, Debug)]
 pub struct Dense<const IN: usize, const OUT: usize, const BIAS: bool = true> {

@@ -16,7 +16,7 @@ use crate::tensor::{Mask, Sequence, TokenBatch};
 /// let mut emb = Embedding::<5, 2>::new("embedding", false, &mut seeded_rng(0));
 /// let ids = TokenBatch::new(vec![vec![1, 4]]).unwrap();
 /// let x = emb.forward(&ids, Mode::Inference).unwrap();
-/// assert_eq!(x.shape(), vec![1, 2, 2]);
+/// assert_eq!(x.shape(), [1, 2, 2]);
 /// let bad = TokenBatch::new(vec![vec![5]]).unwrap();
 /// assert!(emb.forward(&bad, Mode::Inference).is_err()); // ids must be < 5
 /// ```

@@ -32,7 +32,7 @@ use super::recurrent::{
 /// let mut lstm = Lstm::<3, 4>::new("lstm", RnnConfig::default(), &mut seeded_rng(0));
 /// assert_eq!(<Lstm<3, 4> as Weights>::PARAMS, 4 * 4 * (3 + 4) + 16);
 /// let y = lstm.forward(&Sequence::<3>::zeros(2, 5), Mode::Inference).unwrap();
-/// assert_eq!(y.shape(), vec![2, 4]);
+/// assert_eq!(y.shape(), [2, 4]);
 /// ```
 #[derive(Clone, Debug)]
 pub struct Lstm<const IN: usize, const H: usize, R = Last, const BIAS: bool = true> {

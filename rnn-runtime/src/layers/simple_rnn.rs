@@ -25,7 +25,7 @@ use super::recurrent::{
 /// let mut rnn = SimpleRnn::<3, 4, Sequences>::new("simple_rnn", RnnConfig::default(), &mut seeded_rng(0));
 /// assert_eq!(<SimpleRnn<3, 4> as Weights>::PARAMS, 32);
 /// let y = rnn.forward(&Sequence::<3>::zeros(2, 5), Mode::Inference).unwrap();
-/// assert_eq!(y.shape(), vec![2, 5, 4]);
+/// assert_eq!(y.shape(), [2, 5, 4]);
 /// ```
 #[derive(Clone, Debug)]
 pub struct SimpleRnn<const IN: usize, const H: usize, R = Last, const BIAS: bool = true> {

@@ -1,0 +1,171 @@
+//! Bad input gets an error that says what is wrong, never a panic, and changes nothing.
+
+use rnn::Weight;
+use rnn::prelude::*;
+
+model! {
+    struct Sentiment = Embedding(100, 8, mask_zero = true) => LSTM(4) => Dense(1, sigmoid);
+    struct Series = Input(10, 3) => GRU(4, return_sequences = true) => TimeDistributed(Dense(2));
+    struct Free = Input(_, 3) => SimpleRNN(2);
+}
+
+fn err_text<T: std::fmt::Debug>(r: Result<T, Error>) -> String {
+    r.expect_err("expected an error").to_string()
+}
+
+#[test]
+fn token_id_beyond_the_vocabulary() {
+    let mut m = Sentiment::new(0);
+    let e = m.predict(vec![vec![1, 2, 3], vec![4, 100, 6]]).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::TokenOutOfRange {
+                id: 100,
+                batch: 1,
+                step: 1,
+                vocab: 100,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert_eq!(
+        e.to_string(),
+        "embedding: token id 100 at [batch 1, step 1] is out of range: input_dim is 100, so ids must be < 100"
+    );
+    assert!(
+        m.predict(vec![vec![1, 2, 99]]).is_ok(),
+        "the model still works"
+    );
+}
+
+#[test]
+fn wrong_feature_size() {
+    let mut m = Free::new(0);
+    let text = err_text(m.predict(vec![vec![vec![0.5f32; 4]; 6]]));
+    assert!(
+        text.contains("input: expected shape (batch, time, 3)"),
+        "{text}"
+    );
+    assert!(text.contains("4 features"), "{text}");
+    let text = err_text(m.predict((&[0.5f32; 12][..], [1, 3, 4])));
+    assert_eq!(
+        text,
+        "input: expected shape (batch, time, 3), got (1, 3, 4)"
+    );
+}
+
+#[test]
+fn wrong_number_of_time_steps_for_a_fixed_input() {
+    let mut m = Series::new(0);
+    let text = err_text(m.predict(vec![vec![vec![0.0f32; 3]; 7]]));
+    assert_eq!(text, "input: expected shape (batch, 10, 3), got (1, 7, 3)");
+    assert!(m.predict(vec![vec![vec![0.0f32; 3]; 10]]).is_ok());
+}
+
+#[test]
+fn ragged_batches() {
+    let mut m = Sentiment::new(0);
+    let text = err_text(m.predict(vec![vec![1, 2, 3], vec![4, 5]]));
+    assert_eq!(text, "input: ragged batch: row 1 has 2 steps, row 0 has 3");
+    let mut f = Free::new(0);
+    let text = err_text(f.predict(vec![vec![vec![0.0f32; 3]; 2], vec![vec![0.0f32; 3]; 3]]));
+    assert!(
+        text.contains("ragged batch: row 1 has 3 steps, row 0 has 2"),
+        "{text}"
+    );
+}
+
+#[test]
+fn empty_batch_and_empty_sequences() {
+    let mut m = Sentiment::new(0);
+    let text = err_text(m.predict(Vec::<Vec<u32>>::new()));
+    assert!(text.contains("the batch has no rows"), "{text}");
+    let text = err_text(m.predict(vec![vec![], vec![]]));
+    assert!(text.contains("no time steps"), "{text}");
+    let mut f = Free::new(0);
+    assert!(err_text(f.predict(Vec::<Vec<Vec<f32>>>::new())).contains("no rows"));
+    assert!(err_text(f.predict((&[][..], [0, 3, 3]))).contains("no rows"));
+}
+
+#[test]
+fn non_finite_inputs() {
+    let mut f = Free::new(0);
+    let mut x = vec![vec![vec![0.5f32; 3]; 4]];
+    x[0][2][1] = f32::NAN;
+    let text = err_text(f.predict(&x));
+    assert!(text.contains("NaN at index"), "{text}");
+    x[0][2][1] = f32::NEG_INFINITY;
+    let text = err_text(f.predict(&x));
+    assert!(text.contains("-inf at index"), "{text}");
+}
+
+#[test]
+fn weights_with_the_wrong_count_length_shape_or_values_change_nothing() {
+    let mut m = Sentiment::new(0);
+    let before = m.get_weights();
+    assert_eq!(before.len(), 6);
+
+    let text = err_text(m.set_weights(&before[..5]));
+    assert!(text.contains("the model has 6 weight arrays"), "{text}");
+    assert!(text.contains("sequential/dense/bias"), "{text}");
+
+    let mut short: Vec<Vec<f32>> = before.iter().map(|w| w.values.clone()).collect();
+    short[2].pop();
+    let text = err_text(m.set_weights(&short));
+    assert_eq!(
+        text,
+        "weight `sequential/lstm/lstm_cell/recurrent_kernel`: expected shape (4, 16) (64 values), got 63 values"
+    );
+
+    let mut wrong_shape = before.clone();
+    wrong_shape[1] = Weight {
+        shape: vec![16, 8],
+        ..wrong_shape[1].clone()
+    };
+    let text = err_text(m.set_weights(&wrong_shape));
+    assert_eq!(
+        text,
+        "weight `sequential/lstm/lstm_cell/kernel`: expected shape (8, 16), got (16, 8)"
+    );
+
+    let mut nan = before.clone();
+    nan[5].values[0] = f32::NAN;
+    let text = err_text(m.set_weights(&nan));
+    assert!(
+        text.contains("weight `sequential/dense/bias` contains NaN"),
+        "{text}"
+    );
+
+    assert_eq!(
+        m.get_weights(),
+        before,
+        "rejected weights leave the model untouched"
+    );
+    assert!(m.set_weights(&before).is_ok());
+}
+
+#[test]
+fn backward_without_a_recording_forward_pass() {
+    let mut m = Free::new(0);
+    let text = err_text(m.backward(&[&[1.0, 1.0]]));
+    assert!(text.contains("before"), "{text}");
+    m.predict(vec![vec![vec![0.0f32; 3]; 2]]).unwrap();
+    assert!(
+        m.backward(&[&[1.0, 1.0]]).is_err(),
+        "inference keeps nothing for backward"
+    );
+}
+
+#[test]
+fn gradients_of_the_wrong_shape() {
+    let mut m = Free::new(0);
+    let x: Sequence<3> = Sequence::from_batch_major(&[0.1; 6], 1, 2).unwrap();
+    m.forward(&x, Mode::InferenceGrad).unwrap();
+    let text = err_text(m.backward(&[&[1.0, 1.0, 1.0]]));
+    assert_eq!(
+        text,
+        "gradient of `output`: expected shape (1, 2), got 3 values"
+    );
+}
