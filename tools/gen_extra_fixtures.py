@@ -169,15 +169,6 @@ def keras_forward_backward(obj, weights, x, R, mask=None):
     return float(L), outs, gw, (None if gx is None else np.asarray(gx))
 
 
-def max_rel(got, want, floor=1e-300):
-    got = np.asarray(got, dtype=np.float64)
-    want = np.asarray(want, dtype=np.float64)
-    if want.size == 0:
-        return 0.0, 0.0
-    diff = np.abs(got - want)
-    return float(np.max(diff / np.maximum(np.abs(want), floor))), float(np.max(diff))
-
-
 def mixed_err(got, want):
     """max |got - want| / (1e-12 + |want|) style error robust to exact zeros."""
     got = np.asarray(got, dtype=np.float64)
@@ -464,12 +455,6 @@ def output_roles(last):
     if cls in ("SimpleRNN", "LSTM", "GRU") and last.return_state:
         return ["output", "state_h"] + (["state_c"] if cls == "LSTM" else [])
     return ["output"]
-
-
-def to_list(shape):
-    if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple)):
-        return [to_list(s) for s in shape]
-    return list(shape)
 
 
 def layer_output_shape(layer):
@@ -844,8 +829,12 @@ def run_error_case(spec):
             "copy from the layer's config unchanged (go_backwards=True) and the backward copy with "
             "go_backwards forced to True (it does NOT toggle it), so both copies read backwards and "
             "Bidirectional._verify_layer_config raises a ValueError in the constructor: the layer cannot "
-            "be created at all (standalone or in a Sequential). The only way to get a reversed "
-            "forward half is an explicit backward_layer argument."),
+            "be created at all (standalone or in a Sequential). The rnn macro should reject it too. "
+            "(For reference, not stored as numbers: with an explicit "
+            "backward_layer=LSTM(3, return_sequences=True) Keras does build it; the forward half is then "
+            "the go_backwards copy's output in its processing order, not re-flipped, and the backward "
+            "half, which read forwards, is still flipped, so both halves come out in reversed time "
+            "order.)"),
         "dsl": spec["dsl"],
         "code": spec["code"],
         "error": err,

@@ -105,12 +105,7 @@ impl Activation {
 
 fn softmax_row(row: &mut [f32]) {
     let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let mut sum = 0.0;
-    for v in row.iter_mut() {
-        *v = math::exp(*v - max);
-        sum += *v;
-    }
-    let inv = 1.0 / sum;
+    let inv = 1.0 / math::exp_shifted_sum(row, max);
     row.iter_mut().for_each(|v| *v *= inv);
 }
 

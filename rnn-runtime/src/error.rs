@@ -98,6 +98,42 @@ pub enum Error {
         /// What was given, e.g. `(100, 256)` or `51200 values`.
         actual: String,
     },
+    /// A class id in the targets that the output has no column for.
+    #[error(
+        "{loss}: class id {class} in target row {row} is out of range: the output has {classes} \
+         classes, so ids must be < {classes}"
+    )]
+    ClassOutOfRange {
+        /// The loss or metric that read the targets.
+        loss: String,
+        /// The offending id.
+        class: u32,
+        /// Its row (flattened over batch and time).
+        row: usize,
+        /// Number of classes in the output.
+        classes: usize,
+    },
+    /// The loss became NaN or infinite during training; the weights are those before the step.
+    #[error(
+        "fit: the loss is {value} at epoch {epoch}, step {step}; training stopped and the \
+         weights are those before this step (try a lower learning rate or clipnorm)"
+    )]
+    NonFiniteLoss {
+        /// 1-based epoch.
+        epoch: usize,
+        /// 1-based step within the epoch.
+        step: usize,
+        /// The loss value.
+        value: f32,
+    },
+    /// A weight file that cannot be written, read, or does not fit the model.
+    #[error("{path}: {message}")]
+    Checkpoint {
+        /// The file.
+        path: String,
+        /// What is wrong, naming the first mismatching weight where there is one.
+        message: String,
+    },
     /// A model was used in a way its configuration does not allow.
     #[error("{layer}: {message}")]
     Config {

@@ -11,6 +11,8 @@ pub trait ModelInput: crate::tensor::Tensor {
     fn expected_shape(time: Option<usize>) -> String;
     /// Rows `[start, end)` of the batch.
     fn rows(&self, start: usize, end: usize) -> Self;
+    /// The rows at `index`, in that order (for shuffled mini-batches).
+    fn gather(&self, index: &[usize]) -> Self;
 }
 
 impl ModelInput for TokenBatch {
@@ -27,6 +29,14 @@ impl ModelInput for TokenBatch {
         let t = self.time();
         TokenBatch::from_flat(self.ids()[start * t..end * t].to_vec(), end - start, t)
             .expect("a non-empty row range of a valid batch is valid")
+    }
+    fn gather(&self, index: &[usize]) -> Self {
+        let ids = index
+            .iter()
+            .flat_map(|&b| self.row(b).iter().copied())
+            .collect();
+        TokenBatch::from_flat(ids, index.len(), self.time())
+            .expect("gathering existing rows keeps the batch valid")
     }
 }
 
@@ -51,6 +61,17 @@ impl<const D: usize> ModelInput for Sequence<D> {
         debug_assert!(end <= batch);
         Sequence::from_time_major(n, time, data)
     }
+    fn gather(&self, index: &[usize]) -> Self {
+        let time = self.time();
+        let mut data = Vec::with_capacity(index.len() * time * D);
+        for t in 0..time {
+            let step = self.step(t);
+            for &b in index {
+                data.extend_from_slice(&step[b * D..(b + 1) * D]);
+            }
+        }
+        Sequence::from_time_major(index.len(), time, data)
+    }
 }
 
 impl<const D: usize> ModelInput for Features<D> {
@@ -62,6 +83,13 @@ impl<const D: usize> ModelInput for Features<D> {
     }
     fn rows(&self, start: usize, end: usize) -> Self {
         Features::from_vec(end - start, self.as_slice()[start * D..end * D].to_vec())
+    }
+    fn gather(&self, index: &[usize]) -> Self {
+        let data = index
+            .iter()
+            .flat_map(|&b| self.row(b).iter().copied())
+            .collect();
+        Features::from_vec(index.len(), data)
     }
 }
 
@@ -221,5 +249,7 @@ mod tests {
         assert_eq!(part.to_batch_major(), vec![3.0, 4.0, 5.0, 6.0]);
         let ids = TokenBatch::from_flat(vec![1, 2, 3, 4], 2, 2).unwrap();
         assert_eq!(ids.rows(1, 2).ids(), &[3, 4]);
+        assert_eq!(ids.gather(&[1, 0, 1]).ids(), &[3, 4, 1, 2, 3, 4]);
+        assert_eq!(x.gather(&[2, 0]).to_batch_major(), vec![5.0, 6.0, 1.0, 2.0]);
     }
 }

@@ -168,11 +168,11 @@ impl<In, L: std::fmt::Debug> std::fmt::Debug for First<In, L> {
 
 impl<In, L: Weights> Weights for First<In, L> {
     const PARAMS: usize = L::PARAMS;
-    fn visit_params(&self, f: &mut dyn FnMut(&Param)) {
-        self.layer.visit_params(f)
+    fn params(&self) -> Vec<&Param> {
+        self.layer.params()
     }
-    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param)) {
-        self.layer.visit_params_mut(f)
+    fn params_mut(&mut self) -> Vec<&mut Param> {
+        self.layer.params_mut()
     }
 }
 
@@ -221,13 +221,15 @@ impl<P: Stack + std::fmt::Debug, L: std::fmt::Debug> std::fmt::Debug for Chain<P
 
 impl<P: Stack, L: Weights> Weights for Chain<P, L> {
     const PARAMS: usize = P::PARAMS + L::PARAMS;
-    fn visit_params(&self, f: &mut dyn FnMut(&Param)) {
-        self.prev.visit_params(f);
-        self.layer.visit_params(f);
+    fn params(&self) -> Vec<&Param> {
+        let mut all = self.prev.params();
+        all.extend(self.layer.params());
+        all
     }
-    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param)) {
-        self.prev.visit_params_mut(f);
-        self.layer.visit_params_mut(f);
+    fn params_mut(&mut self) -> Vec<&mut Param> {
+        let mut all = self.prev.params_mut();
+        all.extend(self.layer.params_mut());
+        all
     }
 }
 

@@ -18,6 +18,7 @@
 //! ```
 
 pub mod activation;
+pub mod checkpoint;
 pub mod error;
 pub mod init;
 pub mod input;
@@ -27,7 +28,9 @@ pub(crate) mod kernels {
 }
 pub mod layer;
 pub mod layers;
+pub mod loss;
 pub mod model;
+pub mod optim;
 pub mod output;
 pub mod param;
 #[doc(hidden)]
@@ -49,6 +52,7 @@ pub use layers::lstm::Lstm;
 pub use layers::pooling::GlobalAveragePooling1D;
 pub use layers::recurrent::{Last, Recurrent, ReturnMode, RnnConfig, Sequences};
 pub use layers::simple_rnn::SimpleRnn;
+pub use loss::{Loss, Target};
 pub use model::Sequential;
 pub use output::{Array, ModelOutput, Outputs};
 pub use param::{Param, Weight, WeightData, Weights};

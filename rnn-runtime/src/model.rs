@@ -136,25 +136,27 @@ where
 
     /// The accumulated gradient of every weight, named and shaped like [`Self::get_weights`].
     pub fn gradients(&self) -> Vec<Weight> {
-        let mut out = Vec::new();
-        self.stack.visit_params(&mut |p| {
-            let values = if p.grad().is_empty() {
-                vec![0.0; p.len()]
-            } else {
-                p.grad().to_vec()
-            };
-            out.push(Weight {
+        self.stack
+            .params()
+            .into_iter()
+            .map(|p| Weight {
                 name: p.name().to_string(),
                 shape: p.shape().to_vec(),
-                values,
-            });
-        });
-        out
+                values: if p.grad().is_empty() {
+                    vec![0.0; p.len()]
+                } else {
+                    p.grad().to_vec()
+                },
+            })
+            .collect()
     }
 
     /// Resets every weight gradient to zero.
     pub fn zero_grad(&mut self) {
-        self.stack.visit_params_mut(&mut Param::zero_grad);
+        self.stack
+            .params_mut()
+            .into_iter()
+            .for_each(Param::zero_grad);
     }
 
     /// Keras' `model.summary()` text, for an 80-column terminal.
@@ -169,9 +171,7 @@ where
 
     /// Every weight in Keras' `model.get_weights()` order, with its Keras name and shape.
     pub fn get_weights(&self) -> Vec<Weight> {
-        let mut out = Vec::new();
-        self.stack.visit_params(&mut |p| out.push(Weight::from(p)));
-        out
+        self.stack.params().into_iter().map(Weight::from).collect()
     }
 
     /// Replaces every weight, in Keras' `get_weights()` order, from flat row-major buffers
@@ -192,15 +192,10 @@ where
             let mut probe = Param::new(cur.name.clone(), cur.shape.clone(), cur.values.clone());
             probe.assign(w.values(), w.shape())?;
         }
-        let mut i = 0;
-        let mut result = Ok(());
-        self.stack.visit_params_mut(&mut |p| {
-            if result.is_ok() {
-                result = p.assign(weights[i].values(), weights[i].shape());
-            }
-            i += 1;
-        });
-        result
+        for (p, w) in self.stack.params_mut().into_iter().zip(weights) {
+            p.assign(w.values(), w.shape())?;
+        }
+        Ok(())
     }
 
     fn check_input(&self, x: &S::In) -> Result<()> {

@@ -221,17 +221,16 @@ impl<T: WeightData + ?Sized> WeightData for &T {
 /// use rnn_runtime::{Dense, Weights, seeded_rng};
 /// assert_eq!(<Dense<4, 3> as Weights>::PARAMS, 15);
 /// let d = Dense::<4, 3>::new("sequential/dense", rnn_runtime::Activation::Linear, &mut seeded_rng(1));
-/// let mut names = vec![];
-/// d.visit_params(&mut |p| names.push(p.name().to_string()));
+/// let names: Vec<&str> = d.params().iter().map(|p| p.name()).collect();
 /// assert_eq!(names, ["sequential/dense/kernel", "sequential/dense/bias"]);
 /// ```
 pub trait Weights {
     /// Number of trainable scalars.
     const PARAMS: usize;
-    /// Calls `f` on every weight, in Keras' order.
-    fn visit_params(&self, f: &mut dyn FnMut(&Param));
-    /// Calls `f` on every weight, mutably, in Keras' order.
-    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param));
+    /// Every weight, in Keras' order.
+    fn params(&self) -> Vec<&Param>;
+    /// Every weight, mutably, in Keras' order.
+    fn params_mut(&mut self) -> Vec<&mut Param>;
 }
 
 #[cfg(test)]

@@ -5,6 +5,8 @@
 //! compiler turns into SIMD code. Their error against the float64 functions is measured by
 //! the tests below: under 2 ulp for `exp`, under 3e-7 relative for `sigmoid` and `tanh`.
 
+use multiversion::multiversion;
+
 const LOG2E: f32 = std::f32::consts::LOG2_E;
 /// ln 2 split into a part exact in f32 and a correction (Cody-Waite reduction).
 const LN2_HI: f32 = 0.693_359_4;
@@ -58,6 +60,7 @@ pub(crate) fn tanh(x: f32) -> f32 {
 }
 
 /// Applies `sigmoid` to every element.
+#[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma", "aarch64+neon"))]
 pub(crate) fn sigmoid_slice(xs: &mut [f32]) {
     for x in xs {
         *x = sigmoid(*x);
@@ -65,10 +68,22 @@ pub(crate) fn sigmoid_slice(xs: &mut [f32]) {
 }
 
 /// Applies `tanh` to every element.
+#[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma", "aarch64+neon"))]
 pub(crate) fn tanh_slice(xs: &mut [f32]) {
     for x in xs {
         *x = tanh(*x);
     }
+}
+
+/// `x[i] = e^(x[i] - shift)`, returning the sum of the results.
+#[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma", "aarch64+neon"))]
+pub(crate) fn exp_shifted_sum(xs: &mut [f32], shift: f32) -> f32 {
+    let mut sum = 0.0;
+    for x in xs {
+        *x = exp(*x - shift);
+        sum += *x;
+    }
+    sum
 }
 
 #[cfg(test)]

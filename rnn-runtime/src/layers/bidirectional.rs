@@ -314,13 +314,15 @@ impl<L: Recurrent, const OUT: usize, M: Merge> Bidirectional<L, OUT, M> {
 
 impl<L: Recurrent, const OUT: usize, M: Merge> Weights for Bidirectional<L, OUT, M> {
     const PARAMS: usize = 2 * L::PARAMS;
-    fn visit_params(&self, f: &mut dyn FnMut(&Param)) {
-        self.forward.core().visit_params(f);
-        self.backward.core().visit_params(f);
+    fn params(&self) -> Vec<&Param> {
+        let mut all = self.forward.core().params();
+        all.extend(self.backward.core().params());
+        all
     }
-    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param)) {
-        self.forward.core_mut().visit_params_mut(f);
-        self.backward.core_mut().visit_params_mut(f);
+    fn params_mut(&mut self) -> Vec<&mut Param> {
+        let mut all = self.forward.core_mut().params_mut();
+        all.extend(self.backward.core_mut().params_mut());
+        all
     }
 }
 

@@ -122,18 +122,16 @@ impl<const IN: usize, const OUT: usize, const BIAS: bool> Dense<IN, OUT, BIAS> {
 impl<const IN: usize, const OUT: usize, const BIAS: bool> Weights for Dense<IN, OUT, BIAS> {
     const PARAMS: usize = IN * OUT + if BIAS { OUT } else { 0 };
 
-    fn visit_params(&self, f: &mut dyn FnMut(&Param)) {
-        f(&self.kernel);
-        if let Some(b) = &self.bias {
-            f(b);
-        }
+    fn params(&self) -> Vec<&Param> {
+        let mut all = vec![&self.kernel];
+        all.extend(self.bias.as_ref());
+        all
     }
 
-    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param)) {
-        f(&mut self.kernel);
-        if let Some(b) = &mut self.bias {
-            f(b);
-        }
+    fn params_mut(&mut self) -> Vec<&mut Param> {
+        let mut all = vec![&mut self.kernel];
+        all.extend(self.bias.as_mut());
+        all
     }
 }
 
@@ -199,11 +197,11 @@ impl<L> TimeDistributed<L> {
 
 impl<L: Weights> Weights for TimeDistributed<L> {
     const PARAMS: usize = L::PARAMS;
-    fn visit_params(&self, f: &mut dyn FnMut(&Param)) {
-        self.inner.visit_params(f)
+    fn params(&self) -> Vec<&Param> {
+        self.inner.params()
     }
-    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param)) {
-        self.inner.visit_params_mut(f)
+    fn params_mut(&mut self) -> Vec<&mut Param> {
+        self.inner.params_mut()
     }
 }
 

@@ -80,8 +80,12 @@ impl Dropout {
 
 impl Weights for Dropout {
     const PARAMS: usize = 0;
-    fn visit_params(&self, _f: &mut dyn FnMut(&Param)) {}
-    fn visit_params_mut(&mut self, _f: &mut dyn FnMut(&mut Param)) {}
+    fn params(&self) -> Vec<&Param> {
+        Vec::new()
+    }
+    fn params_mut(&mut self) -> Vec<&mut Param> {
+        Vec::new()
+    }
 }
 
 /// Dropout works on both kinds of float tensors.

@@ -68,11 +68,11 @@ impl<const VOCAB: usize, const DIM: usize> Embedding<VOCAB, DIM> {
 
 impl<const VOCAB: usize, const DIM: usize> Weights for Embedding<VOCAB, DIM> {
     const PARAMS: usize = VOCAB * DIM;
-    fn visit_params(&self, f: &mut dyn FnMut(&Param)) {
-        f(&self.table)
+    fn params(&self) -> Vec<&Param> {
+        vec![&self.table]
     }
-    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param)) {
-        f(&mut self.table)
+    fn params_mut(&mut self) -> Vec<&mut Param> {
+        vec![&mut self.table]
     }
 }
 

@@ -37,8 +37,12 @@ impl GlobalAveragePooling1D {
 
 impl Weights for GlobalAveragePooling1D {
     const PARAMS: usize = 0;
-    fn visit_params(&self, _f: &mut dyn FnMut(&Param)) {}
-    fn visit_params_mut(&mut self, _f: &mut dyn FnMut(&mut Param)) {}
+    fn params(&self) -> Vec<&Param> {
+        Vec::new()
+    }
+    fn params_mut(&mut self) -> Vec<&mut Param> {
+        Vec::new()
+    }
 }
 
 /// Weight of each `(t, b)` position in the average: `1 / valid steps of row b`, 0 if masked.

@@ -324,20 +324,16 @@ impl RecurrentCore {
         }
     }
 
-    pub(crate) fn visit_params(&self, f: &mut dyn FnMut(&Param)) {
-        f(&self.kernel);
-        f(&self.recurrent);
-        if let Some(b) = &self.bias {
-            f(b);
-        }
+    pub(crate) fn params(&self) -> Vec<&Param> {
+        let mut all = vec![&self.kernel, &self.recurrent];
+        all.extend(self.bias.as_ref());
+        all
     }
 
-    pub(crate) fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param)) {
-        f(&mut self.kernel);
-        f(&mut self.recurrent);
-        if let Some(b) = &mut self.bias {
-            f(b);
-        }
+    pub(crate) fn params_mut(&mut self) -> Vec<&mut Param> {
+        let mut all = vec![&mut self.kernel, &mut self.recurrent];
+        all.extend(self.bias.as_mut());
+        all
     }
 
     /// Original time index of processing step `s`.
@@ -800,11 +796,11 @@ macro_rules! recurrent_layer {
 
         impl<const IN: usize, const H: usize, R: ReturnMode, $($g)*> Weights for $ty<$($p),*> {
             const PARAMS: usize = ($kind).params(IN, H, $bias);
-            fn visit_params(&self, f: &mut dyn FnMut(&Param)) {
-                self.core.visit_params(f)
+            fn params(&self) -> Vec<&Param> {
+                self.core.params()
             }
-            fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param)) {
-                self.core.visit_params_mut(f)
+            fn params_mut(&mut self) -> Vec<&mut Param> {
+                self.core.params_mut()
             }
         }
 
