@@ -7,7 +7,12 @@ use rnn::prelude::*;
 use serde_json::Value;
 
 fn keras_model(id: &str) -> Value {
-    let path = common::fixture_dir().join("summaries.json");
+    let file = if id.starts_with('s') {
+        common::fixture_dir().join("../extra/summaries_extra.json")
+    } else {
+        common::fixture_dir().join("summaries.json")
+    };
+    let path = file;
     let all: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     all["models"]
         .as_array()
@@ -145,4 +150,34 @@ fn model_h() {
         HResetBefore::PARAMS,
         &HResetBefore::new(0),
     );
+}
+
+/// The extra summaries (`tests/fixtures/extra/summaries_extra.json`): multi-output shapes,
+/// wrapped and cut names, wrappers and numbering, fixed and free time axes.
+macro_rules! extra_summaries {
+    ($($id:ident: ($($layers:tt)*),)*) => {
+        $(
+            #[test]
+            fn $id() {
+                let model = model!($($layers)*);
+                check(stringify!($id), model.count_params(), &model);
+            }
+        )*
+    };
+}
+
+extra_summaries! {
+    s1: (Input(10, 5) => LSTM(3) => Dense(2, softmax)),
+    s2: (Embedding(11, 3, mask_zero = true, input_length = 5) => LSTM(4, return_sequences = true, return_state = true)),
+    s3: (Input(_, 3) => Bidirectional(LSTM(4, return_sequences = true, return_state = true), merge_mode = none)),
+    s4: (Input(6, 3) => Dense(5) => TimeDistributed(Dense(2, softmax)) => Dropout(0.2) => GlobalAveragePooling1D),
+    s5: (Input(10, 5) => Bidirectional(SimpleRNN(8, return_sequences = true)) => Bidirectional(SimpleRNN(8, return_sequences = true)) => Bidirectional(SimpleRNN(8, return_sequences = true)) => Bidirectional(SimpleRNN(8, return_sequences = true)) => Bidirectional(SimpleRNN(8, return_sequences = true)) => Bidirectional(SimpleRNN(8, return_sequences = true)) => Bidirectional(SimpleRNN(8, return_sequences = true)) => Bidirectional(SimpleRNN(8, return_sequences = true)) => Bidirectional(SimpleRNN(8, return_sequences = true)) => Bidirectional(SimpleRNN(8, return_sequences = true)) => Bidirectional(SimpleRNN(8, return_sequences = true))),
+    s6: (Embedding(50, 8, input_length = 7) => GRU(4, reset_after = false) => Dense(1, sigmoid)),
+    s7: (Input(_, 56) => LSTM(256, return_sequences = true) => LSTM(256, return_sequences = true) => TimeDistributed(Dense(56, softmax))),
+    s8: (Input(_, 8) => GRU(16, return_sequences = true, go_backwards = true) => SimpleRNN(4, use_bias = false) => Dense(3, use_bias = false)),
+    s9: (Embedding(1000, 64) => Bidirectional(GRU(32, return_state = true), merge_mode = sum)),
+    s10: (Input(4) => Dense(8, relu) => Dropout(0.5) => Dense(3, softmax)),
+    s11: (Input(_, 3) => LSTM(8, return_sequences = true, name = "character_level_language_model_encoder_lstm") => TimeDistributed(Dense(3, softmax), name = "per_character_softmax_output_projection")),
+    s12: (Embedding(12, 4, mask_zero = true) => Bidirectional(GRU(3, return_sequences = true)) => LSTM(2, return_sequences = true) => TimeDistributed(Dense(2, sigmoid))),
+    s13: (Input(_, 300) => Bidirectional(LSTM(64, return_sequences = true, return_state = true))),
 }

@@ -100,11 +100,17 @@ impl LayerCall {
         s
     }
 
-    /// The call with one more keyword argument, e.g. to show a fix.
-    pub fn source_with(&self, key: &str, value: &str) -> String {
+    /// The call without a keyword argument, e.g. to show a fix.
+    pub fn without(&self, key: &str) -> LayerCall {
         let mut call = self.clone();
         call.args
             .retain(|a| a.key.as_ref().is_none_or(|k| k != key));
+        call
+    }
+
+    /// The call with one more keyword argument (replacing it if present), e.g. to show a fix.
+    pub fn source_with(&self, key: &str, value: &str) -> String {
+        let call = self.without(key);
         let mut s = call.source();
         let extra = format!("{key} = {value}");
         if call.paren.is_none() {

@@ -114,6 +114,16 @@ impl LayerType {
         }
     }
 
+    /// Keyword-only arguments, after the positional ones: every layer but `Input` can be
+    /// named, as in Keras.
+    pub fn keyword_only(self) -> &'static [&'static str] {
+        if self == LayerType::Input {
+            &[]
+        } else {
+            &["name"]
+        }
+    }
+
     /// How many leading arguments are required.
     pub fn required(self) -> usize {
         match self {
@@ -133,9 +143,15 @@ impl LayerType {
         format!("{}({})", self.keras(), names.join(", "))
     }
 
-    /// Every argument in positional order, for messages: `Dense(units, activation, use_bias)`.
+    /// Every argument in positional order, then the keyword-only ones, for messages:
+    /// `Dense(units, activation, use_bias, name)`.
     pub fn signature(self) -> String {
-        let names = self.params();
+        let names: Vec<&str> = self
+            .params()
+            .iter()
+            .chain(self.keyword_only())
+            .copied()
+            .collect();
         if names.is_empty() {
             self.keras().to_string()
         } else {
@@ -222,11 +238,11 @@ mod tests {
         }
         assert_eq!(
             LayerType::Dense.signature(),
-            "Dense(units, activation, use_bias)"
+            "Dense(units, activation, use_bias, name)"
         );
         assert_eq!(
             LayerType::GlobalAveragePooling1D.signature(),
-            "GlobalAveragePooling1D"
+            "GlobalAveragePooling1D(name)"
         );
     }
 }

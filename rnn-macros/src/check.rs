@@ -205,6 +205,7 @@ pub fn check(
             flow = Flow::Unknown;
         }
         let args = Args::bind(call, ty, &mut diag);
+        let custom_name = args.custom_name(&mut diag);
         let result = match ty {
             LayerType::Input => {
                 if i > 0 {
@@ -299,18 +300,31 @@ pub fn check(
         };
         match result {
             Some((mut layer, next, outputs)) if diag.count() == before => {
-                layer.name = names.next(ty);
-                // A wrapped layer takes the next number of its own class, as in Keras.
+                // Keras numbers only the layers the user did not name; a wrapped layer takes
+                // the next number of its own class.
+                layer.name = custom_name.unwrap_or_else(|| names.next(ty));
                 match &mut layer.kind {
                     LayerKind::Bidirectional {
                         inner, inner_name, ..
-                    } => {
+                    } if inner_name.is_empty() => {
                         *inner_name = names.next(rnn_type(inner.cell));
                     }
-                    LayerKind::TimeDistributed { dense_name, .. } => {
+                    LayerKind::TimeDistributed { dense_name, .. } if dense_name.is_empty() => {
                         *dense_name = names.next(LayerType::Dense);
                     }
                     _ => {}
+                }
+                if let Some(first) = out.iter().find(|l: &&Layer| l.name == layer.name) {
+                    diag.error(
+                        call,
+                        format!(
+                            "two layers are named `{}` (the {} before and this {}); layer names \
+                             must be unique in a model\nhelp: name one of them: `name = \"...\"`",
+                            layer.name,
+                            first.class,
+                            ty.keras()
+                        ),
+                    );
                 }
                 prev = Some(Prev {
                     call,
@@ -493,7 +507,8 @@ struct Args<'a> {
 impl<'a> Args<'a> {
     fn bind(call: &'a LayerCall, ty: LayerType, diag: &mut Diag) -> Args<'a> {
         let params = ty.params();
-        let mut slots: Vec<Option<&Arg>> = vec![None; params.len()];
+        let keywords: Vec<&str> = params.iter().chain(ty.keyword_only()).copied().collect();
+        let mut slots: Vec<Option<&Arg>> = vec![None; keywords.len()];
         let positional = call.args.iter().filter(|a| a.key.is_none()).count();
         // `Input(8)`: a single positional argument is the feature size of a vector input.
         let shift = usize::from(
@@ -537,9 +552,9 @@ impl<'a> Args<'a> {
                 Some(key) => {
                     first_keyword.get_or_insert(arg);
                     let k = key.to_string();
-                    match params.iter().position(|&p| p == k) {
+                    match keywords.iter().position(|&p| p == k) {
                         None => {
-                            let names = params.iter().copied();
+                            let names = keywords.iter().copied();
                             diag.error(
                                 key,
                                 format!(
@@ -577,6 +592,7 @@ impl<'a> Args<'a> {
             .ty
             .params()
             .iter()
+            .chain(self.ty.keyword_only())
             .position(|&p| p == name)
             .expect("known parameter");
         self.slots[p]
@@ -826,6 +842,30 @@ impl<'a> Args<'a> {
         }
     }
 
+    /// `name = "..."`: a layer name of the user's choosing, as Keras allows.
+    fn custom_name(&self, diag: &mut Diag) -> Option<String> {
+        if !self.ty.keyword_only().contains(&"name") {
+            return None;
+        }
+        let arg = self.get("name")?;
+        match &arg.value {
+            Value::Expr(Expr::Lit(ExprLit {
+                lit: Lit::Str(s), ..
+            })) if !s.value().is_empty() && !s.value().contains('/') => Some(s.value()),
+            _ => {
+                diag.error(
+                    arg,
+                    format!(
+                        "`name` of `{}` must be a non-empty string without `/`, found `{}`\nhelp: e.g. `name = \"encoder\"`",
+                        self.ty.keras(),
+                        value_source(&arg.value)
+                    ),
+                );
+                None
+            }
+        }
+    }
+
     /// The nested layer of a wrapper.
     fn nested(&self, diag: &mut Diag, example: &str) -> Option<&'a LayerCall> {
         let Some(arg) = self.get("layer") else {
@@ -939,7 +979,7 @@ fn layer(
                 .nested(diag, "Bidirectional(LSTM(64))")
                 .and_then(|inner| bidirectional_inner(inner, diag));
             let (time, input) = need_sequence(diag)?;
-            let (mut rnn, merge) = (inner?, merge?);
+            let ((mut rnn, inner_name), merge) = (inner?, merge?);
             rnn.input = input;
             let factor = if merge == "Concat" { 2 } else { 1 };
             let out = factor * rnn.units;
@@ -984,7 +1024,7 @@ fn layer(
                     ),
                     kind: LayerKind::Bidirectional {
                         inner: rnn,
-                        inner_name: String::new(),
+                        inner_name: inner_name.unwrap_or_default(),
                         merge,
                         out,
                     },
@@ -1000,7 +1040,8 @@ fn layer(
                     |inner| match LayerType::from_name(&inner.name.to_string()) {
                         Some(LayerType::Dense) => {
                             let inner_args = Args::bind(inner, LayerType::Dense, diag);
-                            dense_args(&inner_args, diag)
+                            let name = inner_args.custom_name(diag);
+                            dense_args(&inner_args, diag).map(|d| (d, name))
                         }
                         Some(other) => {
                             diag.error(
@@ -1024,7 +1065,7 @@ fn layer(
                     },
                 );
             let (time, input) = need_sequence(diag)?;
-            let mut dense = dense?;
+            let (mut dense, dense_name) = dense?;
             dense.input = input;
             Some((
                 Layer {
@@ -1034,7 +1075,7 @@ fn layer(
                     params: params::dense(input, dense.units, dense.use_bias),
                     kind: LayerKind::TimeDistributed {
                         dense: dense.clone(),
-                        dense_name: String::new(),
+                        dense_name: dense_name.unwrap_or_default(),
                     },
                 },
                 Flow::Sequence {
@@ -1237,7 +1278,8 @@ fn bidirectional_with_sequences(call: &LayerCall) -> String {
     fixed.source()
 }
 
-fn bidirectional_inner(inner: &LayerCall, diag: &mut Diag) -> Option<Rnn> {
+/// The wrapped layer of a `Bidirectional`, and its name if the user gave one.
+fn bidirectional_inner(inner: &LayerCall, diag: &mut Diag) -> Option<(Rnn, Option<String>)> {
     let ty = match LayerType::from_name(&inner.name.to_string()) {
         Some(ty) if ty.is_recurrent() => ty,
         Some(other) => {
@@ -1256,7 +1298,21 @@ fn bidirectional_inner(inner: &LayerCall, diag: &mut Diag) -> Option<Rnn> {
         }
     };
     let args = Args::bind(inner, ty, diag);
-    rnn_args(ty, &args, diag)
+    let name = args.custom_name(diag);
+    let rnn = rnn_args(ty, &args, diag)?;
+    if rnn.go_backwards {
+        // Keras refuses this too: the backward copy would read the same way as the forward one.
+        diag.error(
+            inner,
+            format!(
+                "`Bidirectional` reads the sequence in both directions itself, so the layer it \
+                 wraps must read forwards\nhelp: remove `go_backwards = true`: `Bidirectional({})`",
+                inner.without("go_backwards").source()
+            ),
+        );
+        return None;
+    }
+    Some((rnn, name))
 }
 
 fn rnn_args(ty: LayerType, args: &Args, diag: &mut Diag) -> Option<Rnn> {
@@ -1525,6 +1581,31 @@ mod tests {
         assert!(e[0].contains("wraps a recurrent layer"), "{e:?}");
         let e = errs(quote!(struct M = Input(_, 4) => TimeDistributed(LSTM(2));));
         assert!(e[0].contains("supports `Dense` only"), "{e:?}");
+    }
+
+    #[test]
+    fn custom_names() {
+        let m = ok(
+            quote!(struct M = Input(_, 3) => LSTM(8, return_sequences = true, name = "encoder")
+            => LSTM(4, return_sequences = true) => TimeDistributed(Dense(3, softmax), name = "head")
+            => Bidirectional(GRU(2, name = "g"));),
+        );
+        let names: Vec<&str> = m.layers.iter().map(|l| l.name.as_str()).collect();
+        assert_eq!(names, ["encoder", "lstm", "head", "bidirectional"]);
+        assert!(
+            matches!(&m.layers[2].kind, LayerKind::TimeDistributed { dense_name, .. } if dense_name == "dense")
+        );
+        assert!(
+            matches!(&m.layers[3].kind, LayerKind::Bidirectional { inner_name, .. } if inner_name == "g")
+        );
+        let e = errs(quote!(struct M = Input(_, 3) => Dense(4, name = "dense") => Dense(2);));
+        assert!(e[0].contains("two layers are named `dense`"), "{e:?}");
+        let e = errs(quote!(struct M = Input(_, 3) => Dense(4, name = "a/b");));
+        assert!(e[0].contains("non-empty string without `/`"), "{e:?}");
+        let e =
+            errs(quote!(struct M = Input(_, 3) => Bidirectional(LSTM(4, go_backwards = true));));
+        assert!(e[0].contains("must read forwards"), "{e:?}");
+        assert!(e[0].contains("`Bidirectional(LSTM(4))`"), "{e:?}");
     }
 
     #[test]

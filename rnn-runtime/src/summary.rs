@@ -3,7 +3,7 @@
 //! Keras renders a rich table `min(88, columns - 4)` characters wide, columns split at 45%
 //! and 80%; rich then takes 10 characters back for borders and padding (3, 4 and 3, by its
 //! `ratio_reduce`). Cells too long for their column wrap at spaces, as rich's `divide_line`
-//! does, and words longer than a line are folded.
+//! does; a word longer than a whole line is cut with `…` (rich's `ellipsis` overflow).
 
 /// The static description of a model that `model!` generates: its Keras name and, per layer,
 /// the name, class, output shape and parameter count that `summary()` prints.
@@ -145,7 +145,8 @@ fn row(border: char, cols: &[Vec<String>; 3], text: &[usize; 3]) -> String {
 }
 
 /// Rich's word wrap: a word (with its trailing spaces) goes on the current line if its
-/// visible part fits, else starts a new line; a word longer than a line is folded.
+/// visible part fits, else starts a new line; a word longer than a line gets a line of its
+/// own, cut to the width with `…`.
 fn wrap(text: &str, width: usize) -> Vec<String> {
     let chars: Vec<char> = text.chars().collect();
     let mut lines: Vec<String> = Vec::new();
@@ -171,13 +172,12 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
             line.push_str(&word);
             used += word.chars().count();
         } else if visible > width {
-            for piece in chars[start..i].chunks(width) {
-                if used > 0 {
-                    lines.push(std::mem::take(&mut line));
-                }
-                line = piece.iter().collect();
-                used = piece.len();
+            if used > 0 {
+                lines.push(std::mem::take(&mut line));
             }
+            line = chars[start..visible_end].iter().take(width - 1).collect();
+            line.push('…');
+            used = width + 1; // nothing more fits on this line
         } else {
             lines.push(std::mem::take(&mut line));
             line = word;
@@ -242,7 +242,11 @@ mod tests {
             wrap("[(None, 5, 4), (None, 4), (None, 4)]", 22),
             ["[(None, 5, 4), (None,", "4), (None, 4)]"]
         );
-        assert_eq!(wrap("abcdefghij", 4), ["abcd", "efgh", "ij"]);
+        assert_eq!(wrap("abcdefghij", 4), ["abc…"]);
+        assert_eq!(
+            wrap("character_level_language_model_encoder_lstm (LSTM)", 31),
+            ["character_level_language_model…", "(LSTM)"]
+        );
         assert_eq!(wrap("lstm (LSTM)", 31), ["lstm (LSTM)"]);
     }
 }

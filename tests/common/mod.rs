@@ -72,8 +72,17 @@ pub fn fixture_dir() -> PathBuf {
 }
 
 impl Case {
+    /// A case of the shared Keras fixtures.
     pub fn load(name: &str) -> Case {
-        let path = fixture_dir().join(format!("{name}.json"));
+        Case::load_from("keras", name)
+    }
+
+    /// A case from `tests/fixtures/{set}`.
+    pub fn load_from(set: &str, name: &str) -> Case {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(set);
+        let path = dir.join(format!("{name}.json"));
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
         Case {
             name: name.to_string(),
