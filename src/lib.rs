@@ -31,7 +31,8 @@ pub mod __private {
 pub mod prelude {
     pub use rnn_macros::model;
     pub use rnn_runtime::{
-        Activation, Array, Error, Features, IntoInput, Layer, Mode, Outputs, Sequence, Sequential,
-        Stack, Tensor, TokenBatch, Weight, Weights,
+        Activation, Adagrad, Adam, Array, EarlyStopping, Error, Features, Fit, History, IntoInput,
+        IntoTargets, Layer, Logs, Loss, Metric, Mode, Optimizer, Outputs, RmsProp, Sequence,
+        Sequential, Sgd, Stack, Targets, Tensor, TokenBatch, Weight, Weights,
     };
 }

@@ -126,6 +126,20 @@ pub enum Error {
         /// The loss value.
         value: f32,
     },
+    /// A gradient became NaN or infinite during training; the weights are those before the step.
+    #[error(
+        "fit: the gradient of `{weight}` is not finite at epoch {epoch}, step {step}; training \
+         stopped and the weights are those before this step (try a lower learning rate or \
+         clipnorm)"
+    )]
+    NonFiniteGradient {
+        /// 1-based epoch.
+        epoch: usize,
+        /// 1-based step within the epoch.
+        step: usize,
+        /// Keras name of the first weight with a non-finite gradient.
+        weight: String,
+    },
     /// A weight file that cannot be written, read, or does not fit the model.
     #[error("{path}: {message}")]
     Checkpoint {

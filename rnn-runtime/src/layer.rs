@@ -6,6 +6,7 @@
 
 use std::marker::PhantomData;
 
+use crate::activation::Activation;
 use crate::error::{Error, Result};
 use crate::output::Array;
 use crate::param::{Param, Weights};
@@ -72,6 +73,22 @@ pub trait Layer<In: Tensor>: Weights + Send {
     /// the input.
     fn backward(&mut self, x: &In, dy: <Self::Output as Tensor>::Grad) -> Result<In::Grad>;
 
+    /// The activation this layer applies last, when it is one a loss can fuse with (a
+    /// cross-entropy after sigmoid or softmax is computed from the logits, which is stable).
+    fn output_activation(&self) -> Option<Activation> {
+        None
+    }
+
+    /// Like [`Layer::backward`], with `dz` the gradient with respect to the input of
+    /// [`Layer::output_activation`] instead of the output.
+    fn backward_logits(&mut self, x: &In, dz: <Self::Output as Tensor>::Grad) -> Result<In::Grad> {
+        let _ = (x, dz);
+        Err(Error::config(
+            "backward",
+            "this layer has no activation to fuse with a loss",
+        ))
+    }
+
     /// Extra outputs after the main one, in Keras' order (final states with `return_state`).
     fn states(&self) -> Vec<Array> {
         Vec::new()
@@ -111,6 +128,16 @@ pub trait Stack: Weights + Send {
         &mut self,
         x: &Self::In,
         dy: <Self::Out as Tensor>::Grad,
+    ) -> Result<<Self::In as Tensor>::Grad>;
+
+    /// The last layer's fusable output activation (see [`Layer::output_activation`]).
+    fn output_activation(&self) -> Option<Activation>;
+
+    /// Back-propagates from the gradient with respect to the last layer's pre-activation.
+    fn backward_logits(
+        &mut self,
+        x: &Self::In,
+        dz: <Self::Out as Tensor>::Grad,
     ) -> Result<<Self::In as Tensor>::Grad>;
 
     /// The last layer's extra outputs (final states with `return_state`).
@@ -186,6 +213,12 @@ impl<In: Tensor, L: Layer<In>> Stack for First<In, L> {
     fn backward(&mut self, x: &In, dy: <L::Output as Tensor>::Grad) -> Result<In::Grad> {
         self.layer.backward(x, dy)
     }
+    fn output_activation(&self) -> Option<Activation> {
+        self.layer.output_activation()
+    }
+    fn backward_logits(&mut self, x: &In, dz: <L::Output as Tensor>::Grad) -> Result<In::Grad> {
+        self.layer.backward_logits(x, dz)
+    }
     fn states(&self) -> Vec<Array> {
         self.layer.states()
     }
@@ -259,6 +292,25 @@ impl<P: Stack, L: Layer<P::Out>> Stack for Chain<P, L> {
             )
         })?;
         let dmid = self.layer.backward(&mid, dy)?;
+        self.prev.backward(x, dmid)
+    }
+
+    fn output_activation(&self) -> Option<Activation> {
+        self.layer.output_activation()
+    }
+
+    fn backward_logits(
+        &mut self,
+        x: &P::In,
+        dz: <L::Output as Tensor>::Grad,
+    ) -> Result<<P::In as Tensor>::Grad> {
+        let mid = self.mid.take().ok_or_else(|| {
+            Error::config(
+                "backward",
+                "run a recording forward pass (Mode::Training) before backward",
+            )
+        })?;
+        let dmid = self.layer.backward_logits(&mid, dz)?;
         self.prev.backward(x, dmid)
     }
 

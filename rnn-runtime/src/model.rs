@@ -7,6 +7,7 @@ use crate::output::{ModelOutput, Outputs};
 use crate::param::{Param, Weight, WeightData};
 use crate::summary::{ModelSpec, render};
 use crate::tensor::Tensor;
+use crate::train::Compiled;
 
 /// A model: the chain of layers `S` plus its static description (names, shapes, counts).
 ///
@@ -29,18 +30,22 @@ use crate::tensor::Tensor;
 /// assert_eq!(y.main().data, vec![0.5]);
 /// ```
 pub struct Sequential<S: Stack> {
-    stack: S,
+    pub(crate) stack: S,
     spec: &'static ModelSpec,
     /// Input and output of the last training forward pass, for `backward`.
     last: Option<(S::In, S::Out)>,
+    /// Loss, optimizer and metrics, once `compile` was called.
+    pub(crate) compiled: Option<Compiled>,
 }
 
 impl<S: Stack + Clone> Clone for Sequential<S> {
     fn clone(&self) -> Self {
+        // A clone starts uncompiled: optimizer state belongs to one training run.
         Sequential {
             stack: self.stack.clone(),
             spec: self.spec,
             last: None,
+            compiled: None,
         }
     }
 }
@@ -66,6 +71,7 @@ where
             stack,
             spec,
             last: None,
+            compiled: None,
         }
     }
 
@@ -159,14 +165,15 @@ where
             .for_each(Param::zero_grad);
     }
 
-    /// Keras' `model.summary()` text, for an 80-column terminal.
+    /// Keras' `model.summary()` text, for an 80-column terminal. Once the model has trained,
+    /// it also counts the optimizer's state, as Keras does.
     pub fn summary(&self) -> String {
-        render(self.spec, 80, None)
+        self.summary_width(80)
     }
 
     /// Keras' `model.summary()` text for a terminal `columns` wide.
     pub fn summary_width(&self, columns: usize) -> String {
-        render(self.spec, columns, None)
+        render(self.spec, columns, self.optimizer_state_size())
     }
 
     /// Every weight in Keras' `model.get_weights()` order, with its Keras name and shape.

@@ -145,6 +145,12 @@ pub trait ModelOutput: Tensor {
     fn array_count(&self) -> usize {
         1
     }
+
+    /// For a masked sequence, the weight of each row of the batch-major output (`batch * time`
+    /// rows; 0 at masked steps), which losses and metrics apply as Keras does.
+    fn row_mask(&self) -> Option<Vec<f32>> {
+        None
+    }
 }
 
 fn check_grad(name: &str, shape: &[usize], grad: &[f32]) -> Result<()> {
@@ -174,6 +180,18 @@ impl<const D: usize> ModelOutput for Sequence<D> {
         };
         check_grad("output", &self.shape(), g)?;
         Sequence::from_batch_major(g, self.batch(), self.time())
+    }
+
+    fn row_mask(&self) -> Option<Vec<f32>> {
+        let mask = self.mask()?;
+        let (batch, time) = (self.batch(), self.time());
+        let mut rows = vec![0.0f32; batch * time];
+        for b in 0..batch {
+            for t in 0..time {
+                rows[b * time + t] = mask.is_valid(b, t) as u8 as f32;
+            }
+        }
+        Some(rows)
     }
 }
 

@@ -1,7 +1,7 @@
 //! `Dense` and `TimeDistributed(Dense)`: `y = act(x W + b)` over the last axis.
 
 use crate::activation::Activation;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::init::{Rng, glorot_uniform};
 use crate::kernels::gemm::{MatRef, gemm};
 use crate::layer::{Layer, Mode};
@@ -85,13 +85,23 @@ impl<const IN: usize, const OUT: usize, const BIAS: bool> Dense<IN, OUT, BIAS> {
     }
 
     /// Accumulates weight gradients from `dy` (`rows x OUT`, overwritten) and returns `dx`.
-    pub(crate) fn backward_rows(&mut self, x: &[f32], dy: &mut [f32], rows: usize) -> Vec<f32> {
-        assert_eq!(
-            self.y.len(),
-            dy.len(),
-            "backward without a training forward pass"
-        );
-        self.activation.backward(&self.y, dy, OUT);
+    /// With `logits`, `dy` is already the gradient with respect to the pre-activation.
+    pub(crate) fn backward_rows(
+        &mut self,
+        x: &[f32],
+        dy: &mut [f32],
+        rows: usize,
+        logits: bool,
+    ) -> Result<Vec<f32>> {
+        if self.y.len() != dy.len() {
+            return Err(Error::config(
+                self.name.clone(),
+                "backward needs the output of a recording forward pass on the same batch",
+            ));
+        }
+        if !logits {
+            self.activation.backward(&self.y, dy, OUT);
+        }
         gemm(
             1.0,
             MatRef::new(x, rows, IN).t(),
@@ -115,7 +125,13 @@ impl<const IN: usize, const OUT: usize, const BIAS: bool> Dense<IN, OUT, BIAS> {
             &mut dx,
             IN,
         );
-        dx
+        Ok(dx)
+    }
+
+    /// Sigmoid and softmax: the activations a cross-entropy loss fuses with.
+    fn fusable_activation(&self) -> Option<Activation> {
+        matches!(self.activation, Activation::Sigmoid | Activation::Softmax)
+            .then_some(self.activation)
     }
 }
 
@@ -146,11 +162,21 @@ impl<const IN: usize, const OUT: usize, const BIAS: bool> Layer<Features<IN>>
     }
 
     fn backward(&mut self, x: &Features<IN>, mut dy: Features<OUT>) -> Result<Features<IN>> {
-        let dx = self.backward_rows(x.as_slice(), dy.as_mut_slice(), x.batch());
+        let dx = self.backward_rows(x.as_slice(), dy.as_mut_slice(), x.batch(), false)?;
+        Ok(Features::from_vec(x.batch(), dx))
+    }
+
+    fn output_activation(&self) -> Option<Activation> {
+        self.fusable_activation()
+    }
+
+    fn backward_logits(&mut self, x: &Features<IN>, mut dz: Features<OUT>) -> Result<Features<IN>> {
+        let dx = self.backward_rows(x.as_slice(), dz.as_mut_slice(), x.batch(), true)?;
         Ok(Features::from_vec(x.batch(), dx))
     }
 }
 
+/// On a sequence, Dense applies to every step and passes the mask on, as in Keras.
 impl<const IN: usize, const OUT: usize, const BIAS: bool> Layer<Sequence<IN>>
     for Dense<IN, OUT, BIAS>
 {
@@ -164,7 +190,17 @@ impl<const IN: usize, const OUT: usize, const BIAS: bool> Layer<Sequence<IN>>
 
     fn backward(&mut self, x: &Sequence<IN>, mut dy: Sequence<OUT>) -> Result<Sequence<IN>> {
         let rows = x.batch() * x.time();
-        let dx = self.backward_rows(x.as_slice(), dy.as_mut_slice(), rows);
+        let dx = self.backward_rows(x.as_slice(), dy.as_mut_slice(), rows, false)?;
+        Ok(Sequence::from_time_major(x.batch(), x.time(), dx))
+    }
+
+    fn output_activation(&self) -> Option<Activation> {
+        self.fusable_activation()
+    }
+
+    fn backward_logits(&mut self, x: &Sequence<IN>, mut dz: Sequence<OUT>) -> Result<Sequence<IN>> {
+        let rows = x.batch() * x.time();
+        let dx = self.backward_rows(x.as_slice(), dz.as_mut_slice(), rows, true)?;
         Ok(Sequence::from_time_major(x.batch(), x.time(), dx))
     }
 }
@@ -216,5 +252,13 @@ impl<const IN: usize, const OUT: usize, const BIAS: bool> Layer<Sequence<IN>>
 
     fn backward(&mut self, x: &Sequence<IN>, dy: Sequence<OUT>) -> Result<Sequence<IN>> {
         self.inner.backward(x, dy)
+    }
+
+    fn output_activation(&self) -> Option<Activation> {
+        Layer::<Sequence<IN>>::output_activation(&self.inner)
+    }
+
+    fn backward_logits(&mut self, x: &Sequence<IN>, dz: Sequence<OUT>) -> Result<Sequence<IN>> {
+        self.inner.backward_logits(x, dz)
     }
 }

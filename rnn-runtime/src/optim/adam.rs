@@ -1,0 +1,206 @@
+//! Adam, in Keras' "epsilon hat" form, with optional AMSGrad.
+
+use super::{BASE_VARIABLES, Core, Optimizer, clip_builders, ensure_slot};
+use crate::param::Param;
+
+/// Keras' `Adam`. With `t` the 1-based step,
+/// `alpha = lr*sqrt(1-beta_2^t)/(1-beta_1^t)`, `m += (g-m)(1-beta_1)`,
+/// `v += (g²-v)(1-beta_2)` and `w -= alpha*m/(sqrt(v) + epsilon)`: epsilon is added outside the
+/// square root and is not bias-corrected. With AMSGrad, `v_hat = max(v_hat, v)` takes the place
+/// of `v` in the update.
+///
+/// Defaults are Keras': learning rate 1e-3, beta_1 0.9, beta_2 0.999, epsilon 1e-7, no AMSGrad.
+/// The bias corrections are computed in `f64`.
+///
+/// ```
+/// use rnn_runtime::Param;
+/// use rnn_runtime::optim::{Adam, Optimizer};
+///
+/// let mut w = Param::new("w", vec![2], vec![0.0, 0.0]);
+/// w.grad_mut().copy_from_slice(&[2.0, -0.1]);
+/// let mut opt = Adam::new(0.01);
+/// opt.step(&mut [&mut w]);
+/// // The first step is about lr * sign(g), whatever the gradient's size.
+/// assert!((w.values()[0] + 0.01).abs() < 1e-6);
+/// assert!((w.values()[1] - 0.01).abs() < 1e-6);
+/// let names: Vec<&str> = opt.slots().iter().map(|s| s.0).collect();
+/// assert_eq!(names, ["momentum", "velocity"]);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Adam {
+    core: Core,
+    beta_1: f64,
+    beta_2: f64,
+    epsilon: f64,
+    amsgrad: bool,
+    momentums: Vec<Vec<f32>>,
+    velocities: Vec<Vec<f32>>,
+    velocity_hats: Vec<Vec<f32>>,
+}
+
+impl Adam {
+    /// Adam with this learning rate and Keras' other defaults.
+    ///
+    /// ```
+    /// use rnn_runtime::optim::{Adam, Optimizer};
+    /// assert_eq!(Adam::new(3e-4).learning_rate(), 3e-4);
+    /// ```
+    pub fn new(learning_rate: f32) -> Self {
+        Adam {
+            core: Core::new(learning_rate),
+            beta_1: 0.9,
+            beta_2: 0.999,
+            epsilon: 1e-7,
+            amsgrad: false,
+            momentums: Vec::new(),
+            velocities: Vec::new(),
+            velocity_hats: Vec::new(),
+        }
+    }
+
+    /// Decay rate of the first moment (default 0.9).
+    ///
+    /// ```
+    /// use rnn_runtime::optim::Adam;
+    /// let opt = Adam::default().beta_1(0.8);
+    /// ```
+    pub fn beta_1(mut self, beta_1: f64) -> Self {
+        self.beta_1 = beta_1;
+        self
+    }
+
+    /// Decay rate of the second moment (default 0.999).
+    ///
+    /// ```
+    /// use rnn_runtime::optim::Adam;
+    /// let opt = Adam::default().beta_2(0.99);
+    /// ```
+    pub fn beta_2(mut self, beta_2: f64) -> Self {
+        self.beta_2 = beta_2;
+        self
+    }
+
+    /// Added to `sqrt(v)` in the denominator (default 1e-7).
+    ///
+    /// ```
+    /// use rnn_runtime::optim::Adam;
+    /// let opt = Adam::default().epsilon(1e-8);
+    /// ```
+    pub fn epsilon(mut self, epsilon: f64) -> Self {
+        self.epsilon = epsilon;
+        self
+    }
+
+    /// AMSGrad: divide by the largest second moment seen so far (adds a `velocity_hat` slot).
+    ///
+    /// ```
+    /// use rnn_runtime::optim::{Adam, Optimizer};
+    /// assert_eq!(Adam::default().amsgrad(true).state_size(10, 1), 2 + 3 * 10);
+    /// ```
+    pub fn amsgrad(mut self, amsgrad: bool) -> Self {
+        self.amsgrad = amsgrad;
+        self
+    }
+
+    /// The slot variables by Keras' slot name: `momentum`, `velocity`, and `velocity_hat` with
+    /// AMSGrad, one buffer per parameter (empty before the first step).
+    ///
+    /// ```
+    /// use rnn_runtime::optim::Adam;
+    /// let names: Vec<&str> = Adam::default().amsgrad(true).slots().iter().map(|s| s.0).collect();
+    /// assert_eq!(names, ["momentum", "velocity", "velocity_hat"]);
+    /// ```
+    pub fn slots(&self) -> Vec<(&'static str, &[Vec<f32>])> {
+        let mut slots = vec![
+            ("momentum", &self.momentums[..]),
+            ("velocity", &self.velocities[..]),
+        ];
+        if self.amsgrad {
+            slots.push(("velocity_hat", &self.velocity_hats[..]));
+        }
+        slots
+    }
+
+    fn slot_kinds(&self) -> usize {
+        2 + usize::from(self.amsgrad)
+    }
+}
+
+impl Default for Adam {
+    /// Keras' defaults: learning rate 1e-3, beta_1 0.9, beta_2 0.999, epsilon 1e-7.
+    fn default() -> Self {
+        Adam::new(1e-3)
+    }
+}
+
+clip_builders!(Adam);
+
+/// `maximum` that propagates NaN, as `ops.maximum` does.
+fn max_nan(a: f32, b: f32) -> f32 {
+    if a >= b || a.is_nan() { a } else { b }
+}
+
+impl Optimizer for Adam {
+    fn name(&self) -> &'static str {
+        "adam"
+    }
+
+    fn learning_rate(&self) -> f32 {
+        self.core.lr
+    }
+
+    fn set_learning_rate(&mut self, lr: f32) {
+        self.core.lr = lr;
+    }
+
+    fn step(&mut self, params: &mut [&mut Param]) {
+        if params.is_empty() {
+            return;
+        }
+        let rebuild = self.core.begin(params);
+        ensure_slot(&mut self.momentums, params, 0.0, rebuild);
+        ensure_slot(&mut self.velocities, params, 0.0, rebuild);
+        if self.amsgrad {
+            ensure_slot(&mut self.velocity_hats, params, 0.0, rebuild);
+        }
+        // Keras computes `t` and the powers in the variable's dtype; f64 keeps the bias
+        // corrections exact enough that only the element-wise f32 rounding remains.
+        let t = (self.core.iterations + 1) as f64;
+        let alpha = f64::from(self.core.lr) * (1.0 - self.beta_2.powf(t)).sqrt()
+            / (1.0 - self.beta_1.powf(t));
+        let alpha = alpha as f32;
+        let one_minus_b1 = (1.0 - self.beta_1) as f32;
+        let one_minus_b2 = (1.0 - self.beta_2) as f32;
+        let eps = self.epsilon as f32;
+        let amsgrad = self.amsgrad;
+        let (ms, vs, vhs) = (
+            &mut self.momentums,
+            &mut self.velocities,
+            &mut self.velocity_hats,
+        );
+        self.core.for_each(params, |k, w, g| {
+            let (m, v) = (&mut ms[k], &mut vs[k]);
+            for ((m, v), &g) in m.iter_mut().zip(v.iter_mut()).zip(g) {
+                *m += (g - *m) * one_minus_b1;
+                *v += (g * g - *v) * one_minus_b2;
+            }
+            if amsgrad {
+                let vh = &mut vhs[k];
+                for ((w, m), (vh, &v)) in
+                    w.iter_mut().zip(m.iter()).zip(vh.iter_mut().zip(v.iter()))
+                {
+                    *vh = max_nan(*vh, v);
+                    *w -= *m * alpha / (vh.sqrt() + eps);
+                }
+            } else {
+                for ((w, &m), &v) in w.iter_mut().zip(m.iter()).zip(v.iter()) {
+                    *w -= m * alpha / (v.sqrt() + eps);
+                }
+            }
+        });
+    }
+
+    fn state_size(&self, param_count: usize, _tensors: usize) -> usize {
+        BASE_VARIABLES + self.slot_kinds() * param_count
+    }
+}

@@ -1,0 +1,158 @@
+//! Accuracy metrics, weighted by masks as Keras weights them.
+
+use crate::error::{Error, Result};
+use crate::train::targets::TargetData;
+
+/// A Keras metric.
+///
+/// ```
+/// use rnn_runtime::Metric;
+/// assert_eq!(Metric::Accuracy.keras_name(), "accuracy");
+/// assert_eq!(Metric::SparseCategoricalAccuracy.keras_name(), "sparse_categorical_accuracy");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Metric {
+    /// Keras' `"accuracy"`: binary, categorical or sparse categorical accuracy, chosen from the
+    /// shapes of targets and predictions as Keras chooses it.
+    Accuracy,
+    /// Predictions thresholded at 0.5 against 0/1 targets.
+    BinaryAccuracy,
+    /// Arg-max of the predictions against the arg-max of one-hot targets.
+    CategoricalAccuracy,
+    /// Arg-max of the predictions against class ids.
+    SparseCategoricalAccuracy,
+}
+
+impl Metric {
+    /// The name in logs and history (`accuracy`, `binary_accuracy`, ...).
+    pub fn keras_name(self) -> &'static str {
+        match self {
+            Metric::Accuracy => "accuracy",
+            Metric::BinaryAccuracy => "binary_accuracy",
+            Metric::CategoricalAccuracy => "categorical_accuracy",
+            Metric::SparseCategoricalAccuracy => "sparse_categorical_accuracy",
+        }
+    }
+
+    /// The concrete accuracy `Accuracy` stands for: binary for one output column, sparse for
+    /// class-id targets, categorical otherwise.
+    fn resolve(self, target: &TargetData, classes: usize) -> Metric {
+        match self {
+            Metric::Accuracy if classes == 1 => Metric::BinaryAccuracy,
+            Metric::Accuracy if matches!(target, TargetData::Classes(_)) => {
+                Metric::SparseCategoricalAccuracy
+            }
+            Metric::Accuracy => Metric::CategoricalAccuracy,
+            m => m,
+        }
+    }
+
+    /// Weighted count of correct rows and the total weight, for one batch. `pred` has
+    /// `classes` values per row; `mask` weighs rows (masked sequence steps count 0).
+    pub(crate) fn batch(
+        self,
+        pred: &[f32],
+        target: &TargetData,
+        classes: usize,
+        mask: Option<&[f32]>,
+    ) -> Result<(f64, f64)> {
+        let rows = pred.len() / classes;
+        let weight = |r: usize| mask.map_or(1.0, |m| m[r] as f64);
+        let (mut correct, mut total) = (0.0f64, 0.0f64);
+        let metric = self.resolve(target, classes);
+        for r in 0..rows {
+            let p = &pred[r * classes..(r + 1) * classes];
+            let score = match (metric, target) {
+                (Metric::BinaryAccuracy, TargetData::Values(t)) => {
+                    let t = &t[r * classes..(r + 1) * classes];
+                    let hits = p
+                        .iter()
+                        .zip(t)
+                        .filter(|(p, t)| (**p > 0.5) == (**t > 0.5))
+                        .count();
+                    hits as f64 / classes as f64
+                }
+                (Metric::BinaryAccuracy, TargetData::Classes(t)) => {
+                    let t = &t[r * classes..(r + 1) * classes];
+                    let hits = p
+                        .iter()
+                        .zip(t)
+                        .filter(|(p, t)| (**p > 0.5) == (**t == 1))
+                        .count();
+                    hits as f64 / classes as f64
+                }
+                (Metric::CategoricalAccuracy, TargetData::Values(t)) => {
+                    (argmax(p) == argmax(&t[r * classes..(r + 1) * classes])) as u8 as f64
+                }
+                (Metric::SparseCategoricalAccuracy, TargetData::Classes(t)) => {
+                    (argmax(p) == t[r] as usize) as u8 as f64
+                }
+                (m, _) => {
+                    return Err(Error::config(
+                        m.keras_name(),
+                        match m {
+                            Metric::SparseCategoricalAccuracy => "needs class-id targets (u32)",
+                            _ => "needs real-valued targets (f32): one-hot rows or 0/1 labels",
+                        },
+                    ));
+                }
+            };
+            let w = weight(r);
+            correct += score * w;
+            total += w;
+        }
+        Ok((correct, total))
+    }
+}
+
+/// Index of the first maximum, as numpy's and JAX's `argmax`.
+fn argmax(v: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, &x) in v.iter().enumerate() {
+        if x > v[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accuracies_count_weighted_rows() {
+        let pred = [0.9, 0.1, 0.2, 0.8, 0.6, 0.4];
+        let onehot = TargetData::Values(vec![1.0, 0.0, 1.0, 0.0, 1.0, 0.0]);
+        assert_eq!(
+            Metric::Accuracy.batch(&pred, &onehot, 2, None).unwrap(),
+            (2.0, 3.0)
+        );
+        let ids = TargetData::Classes(vec![0, 1, 1]);
+        assert_eq!(
+            Metric::Accuracy.batch(&pred, &ids, 2, None).unwrap(),
+            (2.0, 3.0)
+        );
+        let mask = [1.0, 1.0, 0.0];
+        assert_eq!(
+            Metric::Accuracy.batch(&pred, &ids, 2, Some(&mask)).unwrap(),
+            (2.0, 2.0)
+        );
+        let probs = [0.7, 0.2, 0.5];
+        let labels = TargetData::Values(vec![1.0, 1.0, 0.0]);
+        assert_eq!(
+            Metric::Accuracy.batch(&probs, &labels, 1, None).unwrap(),
+            (2.0, 3.0)
+        );
+        assert!(
+            Metric::SparseCategoricalAccuracy
+                .batch(&pred, &onehot, 2, None)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn argmax_takes_the_first_maximum() {
+        assert_eq!(argmax(&[0.2, 0.5, 0.5]), 1);
+    }
+}
