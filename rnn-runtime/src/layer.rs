@@ -73,6 +73,13 @@ pub trait Layer<In: Tensor>: Weights + Send {
     /// the input.
     fn backward(&mut self, x: &In, dy: <Self::Output as Tensor>::Grad) -> Result<In::Grad>;
 
+    /// Checks what `forward` would reject about `x` without computing anything (token ids
+    /// beyond an embedding's vocabulary), so that `fit` finds bad data before the first step.
+    fn check_input(&self, x: &In) -> Result<()> {
+        let _ = x;
+        Ok(())
+    }
+
     /// The activation this layer applies last, when it is one a loss can fuse with (a
     /// cross-entropy after sigmoid or softmax is computed from the logits, which is stable).
     fn output_activation(&self) -> Option<Activation> {
@@ -129,6 +136,9 @@ pub trait Stack: Weights + Send {
         x: &Self::In,
         dy: <Self::Out as Tensor>::Grad,
     ) -> Result<<Self::In as Tensor>::Grad>;
+
+    /// Checks the input against the first layer (see [`Layer::check_input`]).
+    fn check_input(&self, x: &Self::In) -> Result<()>;
 
     /// The last layer's fusable output activation (see [`Layer::output_activation`]).
     fn output_activation(&self) -> Option<Activation>;
@@ -213,6 +223,9 @@ impl<In: Tensor, L: Layer<In>> Stack for First<In, L> {
     fn backward(&mut self, x: &In, dy: <L::Output as Tensor>::Grad) -> Result<In::Grad> {
         self.layer.backward(x, dy)
     }
+    fn check_input(&self, x: &In) -> Result<()> {
+        self.layer.check_input(x)
+    }
     fn output_activation(&self) -> Option<Activation> {
         self.layer.output_activation()
     }
@@ -293,6 +306,10 @@ impl<P: Stack, L: Layer<P::Out>> Stack for Chain<P, L> {
         })?;
         let dmid = self.layer.backward(&mid, dy)?;
         self.prev.backward(x, dmid)
+    }
+
+    fn check_input(&self, x: &P::In) -> Result<()> {
+        self.prev.check_input(x)
     }
 
     fn output_activation(&self) -> Option<Activation> {

@@ -104,6 +104,10 @@ impl<const VOCAB: usize, const DIM: usize> Layer<TokenBatch> for Embedding<VOCAB
         Ok(out)
     }
 
+    fn check_input(&self, ids: &TokenBatch) -> Result<()> {
+        self.check_ids(ids)
+    }
+
     fn backward(&mut self, ids: &TokenBatch, dy: Sequence<DIM>) -> Result<()> {
         let (batch, time) = (ids.batch(), ids.time());
         let grad = self.table.grad_mut();

@@ -196,6 +196,40 @@ where
             .ok_or_else(|| Error::config(what, "call compile(loss, optimizer, metrics) first"))
     }
 
+    /// Checks inputs and targets against the model (rows, token ids, target shape, class ids)
+    /// before any step, so that bad data is reported before a weight changes.
+    fn check_data(&mut self, x: &S::In, y: &Targets, what: &str) -> Result<()> {
+        let loss = self.compiled(what)?.loss;
+        check_rows(x, y)?;
+        self.stack.check_input(x)?;
+        let probe = self.stack.forward(&x.rows(0, 1), Mode::Inference)?;
+        if probe.array_count() != 1 || !self.stack.states().is_empty() {
+            return Err(Error::config(
+                what,
+                "the model returns several outputs (return_state or merge_mode = none); \
+                 training and evaluation need a single output",
+            ));
+        }
+        let mut shape = probe.to_arrays().swap_remove(0).shape;
+        shape[0] = y.len();
+        let classes = shape[shape.len() - 1];
+        let mut converted = Vec::new();
+        if let Target::Classes(ids) = loss_target(&loss, y, &shape, &mut converted)?
+            && let Some((row, &class)) = ids
+                .iter()
+                .enumerate()
+                .find(|&(_, &c)| c as usize >= classes)
+        {
+            return Err(Error::ClassOutOfRange {
+                loss: loss.keras_name().to_string(),
+                class,
+                row,
+                classes,
+            });
+        }
+        Ok(())
+    }
+
     /// One batch: forward, loss, metrics and, when training, backward and an optimizer step.
     fn run_batch(&mut self, x: &S::In, y: &Targets, train: Option<StepAt>) -> Result<BatchResult> {
         let mode = if train.is_some() {
@@ -293,7 +327,7 @@ where
         Y: IntoTargets,
     {
         let (x, y) = (x.into_input()?, y.into_targets()?);
-        check_rows(&x, &y)?;
+        self.check_data(&x, &y, "train_on_batch")?;
         let metrics = self.compiled("train_on_batch")?.metrics.clone();
         let mut totals = Totals::default();
         totals.add(&self.run_batch(&x, &y, Some(StepAt { epoch: 1, step: 1 }))?);
@@ -314,7 +348,7 @@ where
     {
         let metrics = self.compiled("fit")?.metrics.clone();
         let (x, y) = (x.into_input()?, y.into_targets()?);
-        check_rows(&x, &y)?;
+        self.check_data(&x, &y, "fit")?;
         if options.batch_size == 0 {
             return Err(Error::config("fit", "batch_size must be at least 1"));
         }
@@ -330,7 +364,7 @@ where
         let validation = options.validation.into_validation()?;
         let (train_x, train_y, validation) = match validation {
             Some((vx, vy)) => {
-                check_rows(&vx, &vy)?;
+                self.check_data(&vx, &vy, "fit")?;
                 (x, y, Some((vx, vy)))
             }
             None if options.validation_split > 0.0 => {
@@ -420,7 +454,7 @@ where
         Y: IntoTargets,
     {
         let (x, y) = (x.into_input()?, y.into_targets()?);
-        check_rows(&x, &y)?;
+        self.check_data(&x, &y, "evaluate")?;
         self.evaluate_prepared(&x, &y, batch_size)
     }
 

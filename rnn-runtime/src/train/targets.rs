@@ -272,6 +272,12 @@ impl IntoTargets for Vec<Vec<Vec<f32>>> {
     }
 }
 
+impl IntoTargets for &Vec<Vec<Vec<f32>>> {
+    fn into_targets(self) -> Result<Targets> {
+        self.as_slice().into_targets()
+    }
+}
+
 impl<const N: usize> IntoTargets for (&[f32], [usize; N]) {
     fn into_targets(self) -> Result<Targets> {
         Targets::values(self.0.to_vec(), self.1.to_vec())
