@@ -4,6 +4,7 @@
     python3 benches/pytorch_workloads.py            # runs `cargo bench`, then PyTorch
     python3 benches/pytorch_workloads.py --no-cargo # reuses target/criterion results
     python3 benches/pytorch_workloads.py --threads 1
+    python3 benches/pytorch_workloads.py --keras    # adds a Keras column (KERAS_BACKEND, default jax)
 
 Each training step is the same as the Rust benchmark's: forward, loss, backward through time and
 the optimizer update on one batch. Models are the PyTorch equivalents of the Keras ones (same
@@ -176,11 +177,86 @@ def torch_workloads(torch):
     }
 
 
+def keras_workloads():
+    """The same workloads as Keras models; each step is a jit-compiled `train_on_batch` or
+    `predict_on_batch` (the first calls, which compile, are warm-up)."""
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    import numpy as np
+    import keras
+    from keras import layers
+
+    rng = np.random.default_rng(0)
+
+    def ids(batch, t, vocab):
+        return rng.integers(1, vocab, (batch, t)).astype("int32")
+
+    def build(input_shape, stack, loss, optimizer):
+        model = keras.Sequential([keras.Input(input_shape)] + stack)
+        model.compile(loss=loss, optimizer=optimizer)
+        return model
+
+    t1 = build(
+        (500,),
+        [layers.Embedding(10000, 32), layers.SimpleRNN(32), layers.Dense(1, activation="sigmoid")],
+        "binary_crossentropy",
+        keras.optimizers.RMSprop(),
+    )
+    t2 = build(
+        (100,),
+        [layers.Embedding(1000, 100), layers.LSTM(100), layers.Dense(46, activation="softmax")],
+        "sparse_categorical_crossentropy",
+        keras.optimizers.Adam(),
+    )
+    t3 = build(
+        (60, 56),
+        [
+            layers.LSTM(256, return_sequences=True),
+            layers.LSTM(256, return_sequences=True),
+            layers.TimeDistributed(layers.Dense(56, activation="softmax")),
+        ],
+        "sparse_categorical_crossentropy",
+        keras.optimizers.Adam(),
+    )
+    t4 = build(
+        (100,),
+        [
+            layers.Embedding(10000, 16),
+            layers.Bidirectional(layers.LSTM(64, return_sequences=True)),
+            layers.Bidirectional(layers.LSTM(32)),
+            layers.Dense(64, activation="relu"),
+            layers.Dense(1, activation="sigmoid"),
+        ],
+        "binary_crossentropy",
+        keras.optimizers.Adam(),
+    )
+    i1 = build(
+        (30,),
+        [layers.Embedding(5000, 100), layers.SimpleRNN(128), layers.Dense(1, activation="sigmoid")],
+        "binary_crossentropy",
+        "adam",
+    )
+    x1, y1 = ids(128, 500, 10000), rng.integers(0, 2, (128,)).astype("float32")
+    x2, y2 = ids(100, 100, 1000), rng.integers(0, 46, (100,))
+    x3 = np.eye(56, dtype="float32")[rng.integers(0, 56, (32, 60))]
+    y3 = rng.integers(0, 56, (32, 60))
+    x4, y4 = ids(128, 100, 10000), rng.integers(0, 2, (128,)).astype("float32")
+    xi1, xi2 = ids(1, 30, 5000), ids(256, 100, 1000)
+    return {
+        "T1": lambda: t1.train_on_batch(x1, y1),
+        "T2": lambda: t2.train_on_batch(x2, y2),
+        "T3": lambda: t3.train_on_batch(x3, y3),
+        "T4": lambda: t4.train_on_batch(x4, y4),
+        "I1": lambda: i1.predict_on_batch(xi1),
+        "I2": lambda: t2.predict_on_batch(xi2),
+    }
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--no-cargo", action="store_true", help="reuse criterion's last results")
     parser.add_argument("--threads", type=int, default=None, help="PyTorch threads (default: all)")
-    parser.add_argument("--seconds", type=float, default=3.0, help="timing per PyTorch workload")
+    parser.add_argument("--seconds", type=float, default=3.0, help="timing per workload")
+    parser.add_argument("--keras", action="store_true", help="also time Keras (needs keras)")
     args = parser.parse_args()
 
     if not args.no_cargo:
@@ -202,26 +278,38 @@ def main():
             py[name] = time_it(steps[name], args.seconds)
             print(f"  timed PyTorch {name}", file=sys.stderr)
 
+    ks = {}
+    if args.keras:
+        steps = keras_workloads()
+        for name, _, _, _ in WORKLOADS:
+            ks[name] = time_it(steps[name], args.seconds)
+            print(f"  timed Keras {name}", file=sys.stderr)
+
     threads = torch.get_num_threads() if torch is not None else "-"
     print()
     print(f"cores: {os.cpu_count()}, PyTorch threads: {threads}")
-    print(f"{'workload':<48} {'unit':<10} {'rnn':>10} {'PyTorch':>10} {'ratio':>7}")
+    header = f"{'workload':<48} {'unit':<10} {'rnn':>10} {'PyTorch':>10} {'ratio':>7}"
+    print(header + (f" {'Keras':>10} {'ratio':>7}" if args.keras else ""))
+    fmt = lambda v: f"{v:10.1f}" if v is not None else f"{'-':>10}"
     for name, group, bench_id, batch in WORKLOADS:
         rust = rust_seconds(group, bench_id)
-        torch_s = py.get(name)
+        # I1 is reported in microseconds per call (lower is better), the rest in samples/s.
         if name == "I1":
-            unit = "us/call"
-            r = rust * 1e6 if rust else None
-            t = torch_s * 1e6 if torch_s else None
-            ratio = (torch_s / rust) if rust and torch_s else None
+            unit, value = "us/call", lambda sec: sec * 1e6 if sec else None
         else:
-            unit = "samples/s"
-            r = batch / rust if rust else None
-            t = batch / torch_s if torch_s else None
-            ratio = (r / t) if r and t else None
-        fmt = lambda v: f"{v:10.1f}" if v is not None else f"{'-':>10}"
-        ratio_s = f"{ratio:7.2f}" if ratio is not None else f"{'-':>7}"
-        print(f"{bench_id:<48} {unit:<10} {fmt(r)} {fmt(t)} {ratio_s}")
+            unit, value = "samples/s", lambda sec: batch / sec if sec else None
+
+        def ratio(other):
+            if not rust or not other:
+                return f"{'-':>7}"
+            return f"{other / rust:7.2f}"
+
+        line = f"{bench_id:<48} {unit:<10} {fmt(value(rust))} {fmt(value(py.get(name)))}"
+        line += f" {ratio(py.get(name))}"
+        if args.keras:
+            line += f" {fmt(value(ks.get(name)))} {ratio(ks.get(name))}"
+        print(line)
+    print("ratio: the other's time per step over rnn's (above 1: rnn is faster)")
 
 
 if __name__ == "__main__":

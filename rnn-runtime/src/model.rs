@@ -2,6 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::input::{IntoInput, ModelInput};
+use crate::kernels::pool::on_pool;
 use crate::layer::{Mode, Stack};
 use crate::output::{ModelOutput, Outputs};
 use crate::param::{Param, Weight, WeightData};
@@ -108,7 +109,8 @@ where
     pub fn forward(&mut self, x: &S::In, mode: Mode) -> Result<Outputs> {
         self.check_input(x)?;
         self.last = None;
-        let out = self.stack.forward(x, mode)?;
+        let stack = &mut self.stack;
+        let out = on_pool(x.batch(), || stack.forward(x, mode))?;
         let mut arrays = out.to_arrays();
         arrays.extend(self.stack.states());
         if mode.records() {
@@ -137,7 +139,8 @@ where
         }
         let dy = out.grad_from_arrays(&grads[..main])?;
         self.stack.set_state_grads(&grads[main..])?;
-        self.stack.backward(&x, dy)
+        let stack = &mut self.stack;
+        on_pool(x.batch(), || stack.backward(&x, dy))
     }
 
     /// The accumulated gradient of every weight, named and shaped like [`Self::get_weights`].

@@ -46,6 +46,19 @@ impl<'a> MatRef<'a> {
         }
     }
 
+    /// The first `left` columns and the rest, as two views.
+    fn split_cols(self, left: usize) -> (Self, Self) {
+        let left_view = MatRef { cols: left, ..self };
+        let right_view = MatRef {
+            data: &self.data[left * self.cs..],
+            cols: self.cols - left,
+            ..self
+        };
+        left_view.check();
+        right_view.check();
+        (left_view, right_view)
+    }
+
     fn check(&self) {
         if self.rows > 0 && self.cols > 0 {
             let last = (self.rows - 1) * self.rs + (self.cols - 1) * self.cs;
@@ -83,9 +96,61 @@ pub(crate) fn gemm(alpha: f32, a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: &mut 
             return row_dot_columns(alpha, a, b, beta, c);
         }
     }
-    // SAFETY: `check` and the assertions above guarantee every index matrixmultiply touches,
-    // `(rows-1)*rs + (cols-1)*cs`, lies inside the corresponding slice, and `c` is borrowed
-    // mutably, so it cannot alias `a` or `b`.
+    // SAFETY: `check` and the assertions above guarantee that every index matrixmultiply
+    // touches, `(rows-1)*rs + (cols-1)*cs`, lies inside the corresponding slice, and `c` is
+    // borrowed mutably, so it cannot alias `a` or `b`.
+    unsafe { parallel_sgemm(alpha, a, b, beta, CPtr(c.as_mut_ptr()), ldc, threads()) }
+}
+
+/// Below this many multiply-adds (about 0.1 ms of work) a product stays on one thread: handing
+/// half of it to another costs more than it saves.
+const PARALLEL_WORK: usize = 1 << 21;
+
+/// Threads a product may use: rayon's pool size (`RAYON_NUM_THREADS`, default one per core).
+fn threads() -> usize {
+    rayon::current_num_threads()
+}
+
+/// The output pointer, shared by the threads that write disjoint column ranges of it.
+#[derive(Clone, Copy)]
+struct CPtr(*mut f32);
+// SAFETY: each thread given a `CPtr` writes only its own columns of the output.
+unsafe impl Send for CPtr {}
+// SAFETY: as above; the pointer itself is only copied.
+unsafe impl Sync for CPtr {}
+
+/// `C = alpha A B + beta C`, splitting the columns of `B` and `C` between up to `parts`
+/// threads. Splitting by columns gives each thread its own part of `B` to pack, so packing,
+/// which costs as much as the arithmetic for the per-step products of a recurrence (few rows,
+/// a large recurrent kernel), is shared as well.
+///
+/// # Safety
+/// `a` and `b` must be valid views and `c` must point to a buffer holding `(a.rows - 1) * ldc
+/// + b.cols` elements that nothing else accesses during the call.
+unsafe fn parallel_sgemm(
+    alpha: f32,
+    a: MatRef<'_>,
+    b: MatRef<'_>,
+    beta: f32,
+    c: CPtr,
+    ldc: usize,
+    parts: usize,
+) {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    if parts > 1 && m * k * n >= PARALLEL_WORK && n >= 32 {
+        // Multiples of 16 columns keep every part's micro-kernel tiles full.
+        let left = (n / 2).next_multiple_of(16).min(n - 1);
+        let (b_left, b_right) = b.split_cols(left);
+        let right_c = CPtr(c.0.wrapping_add(left));
+        let left_parts = parts / 2;
+        rayon::join(
+            // SAFETY: the two halves write disjoint column ranges of `c`.
+            || unsafe { parallel_sgemm(alpha, a, b_left, beta, c, ldc, left_parts) },
+            || unsafe { parallel_sgemm(alpha, a, b_right, beta, right_c, ldc, parts - left_parts) },
+        );
+        return;
+    }
+    // SAFETY: guaranteed by the caller.
     unsafe {
         matrixmultiply::sgemm(
             m,
@@ -99,7 +164,7 @@ pub(crate) fn gemm(alpha: f32, a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: &mut 
             b.rs as isize,
             b.cs as isize,
             beta,
-            c.as_mut_ptr(),
+            c.0,
             ldc as isize,
             1,
         );

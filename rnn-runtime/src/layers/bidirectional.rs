@@ -270,8 +270,12 @@ impl<L: Recurrent, const OUT: usize, M: Merge> Bidirectional<L, OUT, M> {
         (batch, time): (usize, usize),
         mask: Option<&Mask>,
     ) -> M::Output<L::Mode, H, OUT> {
-        self.forward.core_mut().forward(x, batch, time, mask);
-        self.backward.core_mut().forward(x, batch, time, mask);
+        // The two directions are independent: each gets a core when there are two.
+        let (fw, bw) = (&mut self.forward, &mut self.backward);
+        rayon::join(
+            || fw.core_mut().forward(x, batch, time, mask),
+            || bw.core_mut().forward(x, batch, time, mask),
+        );
         self.mask = mask.cloned();
         self.shape = (batch, time);
         let (fw, bw) = self.outputs();
@@ -286,8 +290,12 @@ impl<L: Recurrent, const OUT: usize, M: Merge> Bidirectional<L, OUT, M> {
         let (dfw, dbw) = M::split::<L::Mode, H, OUT>(dy, || self.outputs());
         let seq = L::Mode::SEQUENCES;
         let (rf, rb) = self.reverse_flags();
-        let mut dx = self.forward.core_mut().backward(x, &dfw, seq, rf)?;
-        let dxb = self.backward.core_mut().backward(x, &dbw, seq, rb)?;
+        let (fw, bw) = (&mut self.forward, &mut self.backward);
+        let (dx, dxb) = rayon::join(
+            || fw.core_mut().backward(x, &dfw, seq, rf),
+            || bw.core_mut().backward(x, &dbw, seq, rb),
+        );
+        let (mut dx, dxb) = (dx?, dxb?);
         dx.iter_mut().zip(&dxb).for_each(|(a, b)| *a += b);
         Ok(dx)
     }

@@ -17,6 +17,7 @@ use rand::seq::SliceRandom;
 use crate::error::{Error, Result, fmt_shape};
 use crate::init::seeded_rng;
 use crate::input::{IntoInput, ModelInput};
+use crate::kernels::pool::on_pool;
 use crate::layer::{Mode, Stack};
 use crate::loss::{Loss, Target};
 use crate::model::Sequential;
@@ -237,7 +238,8 @@ where
         } else {
             Mode::Inference
         };
-        let out = self.stack.forward(x, mode)?;
+        let stack = &mut self.stack;
+        let out = on_pool(x.batch(), || stack.forward(x, mode))?;
         if out.array_count() != 1 || !self.stack.states().is_empty() {
             return Err(Error::config(
                 "fit",
@@ -294,11 +296,14 @@ where
             });
         }
         let dy = out.grad_from_arrays(&[&grad])?;
-        if fused {
-            self.stack.backward_logits(x, dy)?;
-        } else {
-            self.stack.backward(x, dy)?;
-        }
+        let stack = &mut self.stack;
+        on_pool(x.batch(), || {
+            if fused {
+                stack.backward_logits(x, dy)
+            } else {
+                stack.backward(x, dy)
+            }
+        })?;
 
         let compiled = self.compiled.as_mut().expect("checked by the caller");
         let mut params = self.stack.params_mut();
