@@ -25,6 +25,7 @@ pub mod input;
 pub(crate) mod kernels {
     pub(crate) mod gemm;
     pub(crate) mod math;
+    pub(crate) mod packed;
     pub(crate) mod pool;
 }
 pub mod layer;

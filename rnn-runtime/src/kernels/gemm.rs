@@ -46,6 +46,21 @@ impl<'a> MatRef<'a> {
         }
     }
 
+    /// Number of rows.
+    pub(crate) fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Number of columns.
+    pub(crate) fn cols(&self) -> usize {
+        self.cols
+    }
+
+    /// Element `(i, j)`.
+    pub(crate) fn at(&self, i: usize, j: usize) -> f32 {
+        self.data[i * self.rs + j * self.cs]
+    }
+
     /// The first `left` columns and the rest, as two views.
     fn split_cols(self, left: usize) -> (Self, Self) {
         let left_view = MatRef { cols: left, ..self };
@@ -104,7 +119,7 @@ pub(crate) fn gemm(alpha: f32, a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: &mut 
 
 /// Below this many multiply-adds (about 0.1 ms of work) a product stays on one thread: handing
 /// half of it to another costs more than it saves.
-const PARALLEL_WORK: usize = 1 << 21;
+pub(crate) const PARALLEL_WORK: usize = 1 << 21;
 
 /// Threads a product may use: rayon's pool size (`RAYON_NUM_THREADS`, default one per core).
 fn threads() -> usize {
@@ -113,7 +128,7 @@ fn threads() -> usize {
 
 /// The output pointer, shared by the threads that write disjoint column ranges of it.
 #[derive(Clone, Copy)]
-struct CPtr(*mut f32);
+pub(crate) struct CPtr(pub(crate) *mut f32);
 // SAFETY: each thread given a `CPtr` writes only its own columns of the output.
 unsafe impl Send for CPtr {}
 // SAFETY: as above; the pointer itself is only copied.

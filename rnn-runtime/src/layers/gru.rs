@@ -13,6 +13,7 @@ use std::marker::PhantomData;
 use crate::error::Result;
 use crate::init::Rng;
 use crate::kernels::gemm::{MatRef, gemm};
+use crate::kernels::packed::gemm_packed;
 use crate::layer::{Layer, Mode};
 use crate::output::Array;
 use crate::param::{Param, Weights};
@@ -105,14 +106,7 @@ pub(crate) fn forward_step_reset_after(
         None => rec.fill(0.0),
     }
     if !first {
-        gemm(
-            1.0,
-            MatRef::new(h_prev, batch, h),
-            MatRef::new(ctx.u, h, gh),
-            1.0,
-            rec,
-            gh,
-        );
+        gemm_packed(h_prev, batch, MatRef::new(ctx.u, h, gh), ctx.up, rec, gh);
     }
     for b in 0..batch {
         let zr = &mut z[b * gh..(b + 1) * gh];
@@ -261,11 +255,11 @@ pub(crate) fn backward_step_reset_after(
     zero_masked_rows(ctx, dz, gh);
     zero_masked_rows(ctx, drec, gh);
     carry_masked_rows(ctx, dh_prev, dh);
-    gemm(
-        1.0,
-        MatRef::new(drec, batch, gh),
+    gemm_packed(
+        drec,
+        batch,
         MatRef::new(ctx.u, h, gh).t(),
-        1.0,
+        ctx.up,
         dh_prev,
         h,
     );

@@ -10,7 +10,8 @@ use std::marker::PhantomData;
 
 use crate::error::Result;
 use crate::init::Rng;
-use crate::kernels::gemm::{MatRef, gemm};
+use crate::kernels::gemm::MatRef;
+use crate::kernels::packed::gemm_packed;
 use crate::layer::{Layer, Mode};
 use crate::output::Array;
 use crate::param::{Param, Weights};
@@ -79,11 +80,11 @@ pub(crate) fn forward_step(
 ) {
     let (batch, h) = (ctx.batch, ctx.units);
     if !first {
-        gemm(
-            1.0,
-            MatRef::new(h_prev, batch, h),
+        gemm_packed(
+            h_prev,
+            batch,
             MatRef::new(ctx.u, h, 4 * h),
-            1.0,
+            ctx.up,
             z,
             4 * h,
         );
@@ -169,11 +170,11 @@ pub(crate) fn backward_step(
     carry_masked_rows(ctx, dc_prev, dc);
     dh_prev.fill(0.0);
     carry_masked_rows(ctx, dh_prev, dh);
-    gemm(
-        1.0,
-        MatRef::new(dz, batch, 4 * h),
+    gemm_packed(
+        dz,
+        batch,
         MatRef::new(ctx.u, h, 4 * h).t(),
-        1.0,
+        ctx.up,
         dh_prev,
         h,
     );

@@ -13,6 +13,7 @@ use crate::activation::Activation;
 use crate::error::{Error, Result};
 use crate::init::{Rng, glorot_uniform, orthogonal};
 use crate::kernels::gemm::{MatRef, gemm};
+use crate::kernels::packed::Packed;
 use crate::output::Array;
 use crate::param::Param;
 use crate::tensor::{Features, Mask, Sequence, Tensor};
@@ -194,6 +195,8 @@ pub(crate) struct StepCtx<'a> {
     pub mask: Option<&'a [bool]>,
     /// Recurrent kernel, `(units, gates * units)` row-major.
     pub u: &'a [f32],
+    /// The recurrent kernel packed for this pass: `U` forward, `U^T` backward.
+    pub up: &'a Packed,
 }
 
 impl StepCtx<'_> {
@@ -231,6 +234,9 @@ pub(crate) struct Workspace {
     pub dh_prev: Vec<f32>,
     pub dc_prev: Vec<f32>,
     pub tmp: Vec<f32>,
+    /// The recurrent kernel packed for the per-step products: `U` in the forward pass, `U^T`
+    /// in the backward pass.
+    pub packed: Packed,
 }
 
 fn sized(v: &mut Vec<f32>, len: usize) -> &mut [f32] {
@@ -365,6 +371,8 @@ impl RecurrentCore {
         if self.kind == CellKind::Lstm {
             sized(&mut ws.cs, n * h);
         }
+        ws.packed
+            .pack(MatRef::new(self.recurrent.values(), h, gh), batch);
 
         // Input projection of every step at once; the input bias is broadcast first.
         let beta = match &self.bias {
@@ -403,6 +411,7 @@ impl RecurrentCore {
                 ract,
                 mask: ws.mask.as_ref().map(|m| m.step(t)),
                 u: self.recurrent.values(),
+                up: &ws.packed,
             };
             let z = &mut ws.zs[t * batch * gh..(t + 1) * batch * gh];
             let (h_prev, h_out) = prev_and_cur(&mut ws.hs, prev, t, step_len);
@@ -576,6 +585,8 @@ impl RecurrentCore {
         let go_back = self.cfg.go_backwards;
         let zero_masked = self.zero_output_for_mask;
         let ws = &mut self.ws;
+        ws.packed
+            .pack(MatRef::new(self.recurrent.values(), h, gh).t(), batch);
         sized(&mut ws.dzs, n * gh);
         let reset_after = self.kind == CellKind::Gru { reset_after: true };
         if reset_after {
@@ -627,6 +638,7 @@ impl RecurrentCore {
                 ract,
                 mask,
                 u: self.recurrent.values(),
+                up: &ws.packed,
             };
             let zs_t = &ws.zs[t * batch * gh..(t + 1) * batch * gh];
             let dz_t = &mut ws.dzs[t * batch * gh..(t + 1) * batch * gh];

@@ -4,7 +4,8 @@ use std::marker::PhantomData;
 
 use crate::error::Result;
 use crate::init::Rng;
-use crate::kernels::gemm::{MatRef, gemm};
+use crate::kernels::gemm::MatRef;
+use crate::kernels::packed::gemm_packed;
 use crate::layer::{Layer, Mode};
 use crate::output::Array;
 use crate::param::{Param, Weights};
@@ -67,14 +68,7 @@ pub(crate) fn forward_step(
 ) {
     let (b, h) = (ctx.batch, ctx.units);
     if !first {
-        gemm(
-            1.0,
-            MatRef::new(h_prev, b, h),
-            MatRef::new(ctx.u, h, h),
-            1.0,
-            z,
-            h,
-        );
+        gemm_packed(h_prev, b, MatRef::new(ctx.u, h, h), ctx.up, z, h);
     }
     ctx.act.apply(z, h);
     h_out.copy_from_slice(z);
@@ -97,12 +91,5 @@ pub(crate) fn backward_step(
     // A masked step passes its state gradient straight to the previous step.
     dh_prev.fill(0.0);
     carry_masked_rows(ctx, dh_prev, dh);
-    gemm(
-        1.0,
-        MatRef::new(dz, b, h),
-        MatRef::new(ctx.u, h, h).t(),
-        1.0,
-        dh_prev,
-        h,
-    );
+    gemm_packed(dz, b, MatRef::new(ctx.u, h, h).t(), ctx.up, dh_prev, h);
 }
