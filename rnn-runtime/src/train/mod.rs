@@ -375,7 +375,7 @@ where
             None if options.validation_split > 0.0 => {
                 // Keras holds out the last samples, before any shuffling.
                 let n = x.batch();
-                let split = (n as f64 * (1.0 - options.validation_split as f64)).floor() as usize;
+                let split = (n as f64 * (1.0 - options.validation_split)).floor() as usize;
                 if split == 0 || split == n {
                     return Err(Error::config(
                         "fit",

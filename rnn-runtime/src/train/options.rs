@@ -22,7 +22,7 @@ use crate::train::targets::{IntoTargets, Targets};
 pub struct Fit<V = NoValidation> {
     pub(crate) batch_size: usize,
     pub(crate) epochs: usize,
-    pub(crate) validation_split: f32,
+    pub(crate) validation_split: f64,
     pub(crate) validation: V,
     pub(crate) shuffle: bool,
     pub(crate) seed: u64,
@@ -75,8 +75,14 @@ impl<V> Fit<V> {
     }
 
     /// Holds out the last `fraction` of the samples (before shuffling, as Keras does) for
-    /// validation.
-    pub fn validation_split(mut self, fraction: f32) -> Self {
+    /// validation: the first `floor(n * (1 - fraction))` train. A float64, as in Keras, so
+    /// that 0.2 of 40 samples leaves 32 (0.2 as a float32 would leave 31).
+    ///
+    /// ```
+    /// use rnn_runtime::Fit;
+    /// let fit = Fit::new().validation_split(0.2);
+    /// ```
+    pub fn validation_split(mut self, fraction: f64) -> Self {
         self.validation_split = fraction;
         self
     }

@@ -1,0 +1,172 @@
+//! `fit` against Keras: a few epochs from the same weights on the same data, with shuffling
+//! off, compared epoch by epoch (loss, metrics, validation) and in the final weights
+//! (fixtures from `tools/gen_fit_fixture.py`, Keras in float64).
+//!
+//! Tolerances: every step here runs in float32 against float64 references, and each step's
+//! rounding moves the weights the next step starts from, so the differences grow with the
+//! number of steps (Adam and RMSprop divide by the root of small second moments, which also
+//! enlarges relative differences of small gradients). After 4 to 8 steps they stay within
+//! `1e-5 + 1e-4 |want|` for logs and `2e-5 + 1e-4 |want|` for weights, the gradient
+//! tolerance of the fixtures README (plus a weight-sized absolute term).
+
+use rnn::prelude::*;
+use serde_json::Value;
+
+model! {
+    struct MaskedLstm = Embedding(30, 8, mask_zero = true) => LSTM(6) => Dense(3, softmax);
+    struct GruBinary = Embedding(30, 4) => GRU(5) => Dense(1, sigmoid);
+}
+
+fn load(name: &str) -> Value {
+    let path = format!(
+        "{}/tests/fixtures/extra/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(&path).expect("fixture")).expect("json")
+}
+
+fn flat(v: &Value, out: &mut Vec<f64>) {
+    match v {
+        Value::Array(items) => items.iter().for_each(|i| flat(i, out)),
+        Value::Number(n) => out.push(n.as_f64().expect("number")),
+        other => panic!("unexpected {other}"),
+    }
+}
+
+fn weights(v: &Value) -> Vec<Vec<f64>> {
+    v.as_array()
+        .expect("weights")
+        .iter()
+        .map(|w| {
+            let mut out = Vec::new();
+            flat(w, &mut out);
+            out
+        })
+        .collect()
+}
+
+fn ids(v: &Value) -> Vec<Vec<u32>> {
+    v.as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| {
+            r.as_array()
+                .expect("row")
+                .iter()
+                .map(|i| i.as_u64().expect("id") as u32)
+                .collect()
+        })
+        .collect()
+}
+
+fn close(what: &str, got: f64, want: f64, atol: f64) {
+    assert!(
+        (got - want).abs() <= atol + 1e-4 * want.abs(),
+        "{what}: got {got}, Keras {want}"
+    );
+}
+
+fn compare<S>(case: &Value, model: &mut Sequential<S>, history: &History)
+where
+    S: Stack,
+    S::In: rnn::ModelInput,
+    S::Out: rnn::ModelOutput,
+{
+    let want = case["history"].as_object().expect("history");
+    assert_eq!(
+        history.epochs(),
+        case["fit"]["epochs"].as_u64().unwrap() as usize
+    );
+    for (key, values) in want {
+        let got = history.get(key);
+        assert!(!got.is_empty(), "no `{key}` in the history");
+        for (epoch, (g, w)) in got.iter().zip(values.as_array().unwrap()).enumerate() {
+            close(
+                &format!("{key} epoch {}", epoch + 1),
+                *g as f64,
+                w.as_f64().unwrap(),
+                1e-5,
+            );
+        }
+    }
+    for (w, want) in model
+        .get_weights()
+        .iter()
+        .zip(weights(&case["final_weights"]))
+    {
+        assert_eq!(w.values.len(), want.len(), "{}", w.name);
+        for (i, (g, k)) in w.values.iter().zip(&want).enumerate() {
+            close(&format!("{}[{i}]", w.name), *g as f64, *k, 2e-5);
+        }
+    }
+}
+
+fn initial(case: &Value) -> Vec<Vec<f32>> {
+    weights(&case["initial_weights"])
+        .into_iter()
+        .map(|w| w.into_iter().map(|v| v as f32).collect())
+        .collect()
+}
+
+#[test]
+fn masked_lstm_with_adam_and_validation_split_matches_keras() {
+    let case = load("fit_masked_lstm_adam");
+    let mut model = MaskedLstm::new(0);
+    model.set_weights(&initial(&case)).unwrap();
+    model.compile(
+        Loss::sparse_categorical_crossentropy(),
+        Adam::new(0.01),
+        &[Metric::SparseCategoricalAccuracy],
+    );
+    let x = ids(&case["x"]);
+    let y: Vec<u32> = case["y"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as u32)
+        .collect();
+    let history = model
+        .fit(
+            &x,
+            &y,
+            Fit::new()
+                .batch_size(16)
+                .epochs(3)
+                .validation_split(0.2)
+                .shuffle(false)
+                .verbose(0),
+        )
+        .unwrap();
+    compare(&case, &mut model, &history);
+}
+
+#[test]
+fn gru_with_rmsprop_and_a_partial_last_batch_matches_keras() {
+    let case = load("fit_gru_rmsprop_binary");
+    let mut model = GruBinary::new(0);
+    model.set_weights(&initial(&case)).unwrap();
+    model.compile(
+        Loss::binary_crossentropy(),
+        RmsProp::new(0.01),
+        &[Metric::BinaryAccuracy],
+    );
+    let x = ids(&case["x"]);
+    let y: Vec<f32> = case["y"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap() as f32)
+        .collect();
+    let history = model
+        .fit(
+            &x,
+            &y,
+            Fit::new()
+                .batch_size(12)
+                .epochs(2)
+                .shuffle(false)
+                .verbose(0),
+        )
+        .unwrap();
+    compare(&case, &mut model, &history);
+}
