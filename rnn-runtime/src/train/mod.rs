@@ -232,6 +232,7 @@ where
     }
 
     /// One batch: forward, loss, metrics and, when training, backward and an optimizer step.
+    /// The batch comes from data that passed [`Self::check_data`].
     fn run_batch(&mut self, x: &S::In, y: &Targets, train: Option<StepAt>) -> Result<BatchResult> {
         let mode = if train.is_some() {
             Mode::Training
@@ -239,14 +240,8 @@ where
             Mode::Inference
         };
         let stack = &mut self.stack;
+        // `check_data` has made sure, before the first batch, that there is a single output.
         let out = on_pool(x.batch(), || stack.forward(x, mode))?;
-        if out.array_count() != 1 || !self.stack.states().is_empty() {
-            return Err(Error::config(
-                "fit",
-                "the model returns several outputs (return_state or merge_mode = none); \
-                 training and evaluation need a single output",
-            ));
-        }
         let arrays = out.to_arrays();
         let Array {
             shape, data: pred, ..
