@@ -1,10 +1,15 @@
 //! Matrix products on row-major `f32` buffers.
 //!
-//! Everything that multiplies matrices goes through [`gemm`], so the choice of backend lives
-//! here alone. Large products go to `matrixmultiply` (packed, cache-blocked SGEMM with
-//! run-time AVX/FMA dispatch and arbitrary strides, which gives transposes for free); a single
-//! row (`m == 1`: batch-1 inference and generation) is a memory-bound matrix-vector product,
-//! where packing costs more than it saves, so it has its own loops.
+//! Every product goes through [`gemm`], except the per-step recurrent products of small
+//! batches, which use a kernel packed once per pass (`packed.rs`). Large products go to
+//! `matrixmultiply` (packed, cache-blocked SGEMM with run-time AVX/FMA dispatch and arbitrary
+//! strides, which gives transposes for free), their columns split between threads
+//! (`pool.rs`); a single row (`m == 1`: batch-1 inference and generation) is a memory-bound
+//! matrix-vector product, where packing costs more than it saves, so it has its own loops.
+
+use std::ops::Range;
+
+use super::pool::split_columns;
 
 /// A read-only strided matrix view: element `(i, j)` is `data[i * rs + j * cs]`.
 #[derive(Clone, Copy, Debug)]
@@ -61,17 +66,15 @@ impl<'a> MatRef<'a> {
         self.data[i * self.rs + j * self.cs]
     }
 
-    /// The first `left` columns and the rest, as two views.
-    fn split_cols(self, left: usize) -> (Self, Self) {
-        let left_view = MatRef { cols: left, ..self };
-        let right_view = MatRef {
-            data: &self.data[left * self.cs..],
-            cols: self.cols - left,
+    /// The columns `cols`, as a view.
+    fn columns(self, cols: Range<usize>) -> Self {
+        let view = MatRef {
+            data: &self.data[cols.start * self.cs..],
+            cols: cols.len(),
             ..self
         };
-        left_view.check();
-        right_view.check();
-        (left_view, right_view)
+        view.check();
+        view
     }
 
     fn check(&self) {
@@ -111,19 +114,34 @@ pub(crate) fn gemm(alpha: f32, a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: &mut 
             return row_dot_columns(alpha, a, b, beta, c);
         }
     }
-    // SAFETY: `check` and the assertions above guarantee that every index matrixmultiply
-    // touches, `(rows-1)*rs + (cols-1)*cs`, lies inside the corresponding slice, and `c` is
-    // borrowed mutably, so it cannot alias `a` or `b`.
-    unsafe { parallel_sgemm(alpha, a, b, beta, CPtr(c.as_mut_ptr()), ldc, threads()) }
-}
-
-/// Below this many multiply-adds (about 0.1 ms of work) a product stays on one thread: handing
-/// half of it to another costs more than it saves.
-pub(crate) const PARALLEL_WORK: usize = 1 << 21;
-
-/// Threads a product may use: rayon's pool size (`RAYON_NUM_THREADS`, default one per core).
-fn threads() -> usize {
-    rayon::current_num_threads()
+    let c = CPtr(c.as_mut_ptr());
+    split_columns(n, m * k, &|cols: Range<usize>| {
+        // Whole, so that the closure captures the shareable `CPtr`, not its raw pointer.
+        let c: CPtr = c;
+        let b = b.columns(cols.clone());
+        // SAFETY: `check` and the assertions above guarantee that every index matrixmultiply
+        // touches, `(rows-1)*rs + (cols-1)*cs`, lies inside the corresponding slice; `c` was
+        // borrowed mutably, so it cannot alias `a` or `b`, and each call writes only its own
+        // columns `cols` of it.
+        unsafe {
+            matrixmultiply::sgemm(
+                m,
+                k,
+                b.cols,
+                alpha,
+                a.data.as_ptr(),
+                a.rs as isize,
+                a.cs as isize,
+                b.data.as_ptr(),
+                b.rs as isize,
+                b.cs as isize,
+                beta,
+                c.0.wrapping_add(cols.start),
+                ldc as isize,
+                1,
+            );
+        }
+    });
 }
 
 /// The output pointer, shared by the threads that write disjoint column ranges of it.
@@ -133,58 +151,6 @@ pub(crate) struct CPtr(pub(crate) *mut f32);
 unsafe impl Send for CPtr {}
 // SAFETY: as above; the pointer itself is only copied.
 unsafe impl Sync for CPtr {}
-
-/// `C = alpha A B + beta C`, splitting the columns of `B` and `C` between up to `parts`
-/// threads. Splitting by columns gives each thread its own part of `B` to pack, so packing,
-/// which costs as much as the arithmetic for the per-step products of a recurrence (few rows,
-/// a large recurrent kernel), is shared as well.
-///
-/// # Safety
-/// `a` and `b` must be valid views and `c` must point to a buffer holding `(a.rows - 1) * ldc
-/// + b.cols` elements that nothing else accesses during the call.
-unsafe fn parallel_sgemm(
-    alpha: f32,
-    a: MatRef<'_>,
-    b: MatRef<'_>,
-    beta: f32,
-    c: CPtr,
-    ldc: usize,
-    parts: usize,
-) {
-    let (m, k, n) = (a.rows, a.cols, b.cols);
-    if parts > 1 && m * k * n >= PARALLEL_WORK && n >= 32 {
-        // Multiples of 16 columns keep every part's micro-kernel tiles full.
-        let left = (n / 2).next_multiple_of(16).min(n - 1);
-        let (b_left, b_right) = b.split_cols(left);
-        let right_c = CPtr(c.0.wrapping_add(left));
-        let left_parts = parts / 2;
-        rayon::join(
-            // SAFETY: the two halves write disjoint column ranges of `c`.
-            || unsafe { parallel_sgemm(alpha, a, b_left, beta, c, ldc, left_parts) },
-            || unsafe { parallel_sgemm(alpha, a, b_right, beta, right_c, ldc, parts - left_parts) },
-        );
-        return;
-    }
-    // SAFETY: guaranteed by the caller.
-    unsafe {
-        matrixmultiply::sgemm(
-            m,
-            k,
-            n,
-            alpha,
-            a.data.as_ptr(),
-            a.rs as isize,
-            a.cs as isize,
-            b.data.as_ptr(),
-            b.rs as isize,
-            b.cs as isize,
-            beta,
-            c.0,
-            ldc as isize,
-            1,
-        );
-    }
-}
 
 fn scale_rows(c: &mut [f32], m: usize, n: usize, ldc: usize, beta: f32) {
     for i in 0..m {
@@ -260,7 +226,7 @@ pub(crate) fn dot(x: &[f32], y: &[f32]) -> f32 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn naive(a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Vec<f32> {
@@ -273,7 +239,7 @@ mod tests {
         c
     }
 
-    fn transpose(x: &[f32], r: usize, c: usize) -> Vec<f32> {
+    pub(crate) fn transpose(x: &[f32], r: usize, c: usize) -> Vec<f32> {
         let mut t = vec![0.0; r * c];
         for i in 0..r {
             for j in 0..c {
@@ -283,7 +249,7 @@ mod tests {
         t
     }
 
-    fn data(len: usize, seed: u32) -> Vec<f32> {
+    pub(crate) fn data(len: usize, seed: u32) -> Vec<f32> {
         (0..len)
             .map(|i| (((i as u32).wrapping_mul(2654435761) ^ seed) % 1000) as f32 / 500.0 - 1.0)
             .collect()
@@ -298,6 +264,8 @@ mod tests {
             (17, 9, 31),
             (1, 1, 1),
             (64, 40, 3),
+            // Large enough to be split between threads.
+            (40, 128, 600),
         ] {
             let a = data(m * k, 1);
             let b = data(k * n, 2);

@@ -9,10 +9,14 @@
 use multiversion::multiversion;
 use multiversion::target::target_cfg_f;
 
-use super::gemm::{CPtr, MatRef, PARALLEL_WORK, gemm};
+use std::ops::Range;
 
-/// Columns per panel: one AVX-512 register, two AVX ones.
-const NR: usize = 16;
+use super::gemm::{CPtr, MatRef, gemm};
+use super::pool::{COLUMN_BLOCK, split_columns};
+
+/// Columns per panel: one AVX-512 register, two AVX ones; the blocks in which products are
+/// split between threads are whole panels.
+const NR: usize = COLUMN_BLOCK;
 /// Rows per micro-tile: `MR x NR` accumulators fit the registers of AVX2 and AVX-512.
 const MR: usize = 6;
 
@@ -86,59 +90,39 @@ pub(crate) fn gemm_packed(
         ldc >= n && (m - 1) * ldc + n <= c.len(),
         "output exceeds its buffer"
     );
-    let panels = n.div_ceil(NR);
-    split(
-        a,
-        m,
-        packed,
-        0,
-        panels,
-        CPtr(c.as_mut_ptr()),
-        ldc,
-        rayon::current_num_threads(),
-    );
+    let c = CPtr(c.as_mut_ptr());
+    split_columns(n, m * k, &|cols: Range<usize>| {
+        // SAFETY: checked above: `c` holds `(m-1)*ldc + n` elements and `a` holds `m*k`;
+        // column ranges start at multiples of NR, so each call's panels write only its own
+        // columns `cols`.
+        unsafe {
+            panels(
+                a,
+                m,
+                (packed.k, packed.n),
+                &packed.data,
+                cols.start / NR..cols.end.div_ceil(NR),
+                c,
+                ldc,
+            )
+        }
+    });
 }
 
-/// Runs panels `first..last`, halving the range between threads while it is large enough.
-#[allow(clippy::too_many_arguments)]
-fn split(
-    a: &[f32],
-    m: usize,
-    b: &Packed,
-    first: usize,
-    last: usize,
-    c: CPtr,
-    ldc: usize,
-    parts: usize,
-) {
-    let count = last - first;
-    if parts > 1 && count >= 2 && m * b.k * count * NR >= PARALLEL_WORK {
-        let mid = first + count / 2;
-        let left_parts = parts / 2;
-        rayon::join(
-            || split(a, m, b, first, mid, c, ldc, left_parts),
-            || split(a, m, b, mid, last, c, ldc, parts - left_parts),
-        );
-        return;
-    }
-    // SAFETY: `gemm_packed` checked that `c` holds `(m-1)*ldc + n` elements; the panels
-    // `first..last` write only their own columns, disjoint from those of other threads.
-    unsafe { panels(a, m, b.k, b.n, &b.data, first, last, c, ldc) }
-}
-
+/// Runs the panels `range` of a packed `(k, n)` matrix whose panels are `data`. The panels
+/// come as a slice of their own, not inside the `Packed`, so that the compiler knows the
+/// output writes cannot change them and keeps the micro-kernel vectorised.
+///
 /// # Safety
-/// `c` must point to `(m-1)*ldc + n` elements whose columns of panels `first..last` nothing
-/// else accesses during the call; `a` holds `m*k` values and `data` every panel.
-#[allow(clippy::too_many_arguments)]
+/// `c` must point to `(m-1)*ldc + n` elements whose columns of the panels `range` nothing
+/// else accesses during the call; `a` holds `m*k` values.
 #[multiversion(targets("x86_64+avx512f+avx512vl+fma", "x86_64+avx2+fma", "aarch64+neon"))]
 unsafe fn panels(
     a: &[f32],
     m: usize,
-    k: usize,
-    n: usize,
+    (k, n): (usize, usize),
     data: &[f32],
-    first: usize,
-    last: usize,
+    range: Range<usize>,
     c: CPtr,
     ldc: usize,
 ) {
@@ -147,27 +131,24 @@ unsafe fn panels(
     // SAFETY: forwarded from the caller.
     unsafe {
         if target_cfg_f!(target_feature = "fma") {
-            panels_with::<true>(a, m, k, n, data, first, last, c, ldc)
+            panels_with::<true>(a, m, (k, n), data, range, c, ldc)
         } else {
-            panels_with::<false>(a, m, k, n, data, first, last, c, ldc)
+            panels_with::<false>(a, m, (k, n), data, range, c, ldc)
         }
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 unsafe fn panels_with<const FMA: bool>(
     a: &[f32],
     m: usize,
-    k: usize,
-    n: usize,
+    (k, n): (usize, usize),
     data: &[f32],
-    first: usize,
-    last: usize,
+    range: Range<usize>,
     c: CPtr,
     ldc: usize,
 ) {
-    for jp in first..last {
+    for jp in range {
         let panel = &data[jp * k * NR..(jp + 1) * k * NR];
         let j0 = jp * NR;
         let cols = (n - j0).min(NR);
@@ -231,18 +212,7 @@ unsafe fn tile<const R: usize, const FMA: bool>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn values(n: usize, seed: u32) -> Vec<f32> {
-        let mut s = seed.wrapping_mul(2_654_435_761).wrapping_add(7);
-        (0..n)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 17;
-                s ^= s << 5;
-                (s % 2000) as f32 / 1000.0 - 1.0
-            })
-            .collect()
-    }
+    use crate::kernels::gemm::tests::{data, transpose};
 
     #[test]
     fn matches_gemm_for_every_tile_shape() {
@@ -256,13 +226,13 @@ mod tests {
             (32, 256, 1024),
             (100, 100, 400),
         ] {
-            let a = values(m * k, 1);
-            let b = values(k * n, 2);
-            let c0 = values(m * n, 3);
+            let a = data(m * k, 1);
+            let b = data(k * n, 2);
+            let c0 = data(m * n, 3);
             for transposed in [false, true] {
                 let bt: Vec<f32>;
                 let view = if transposed {
-                    bt = (0..n * k).map(|i| b[(i % k) * n + i / k]).collect();
+                    bt = transpose(&b, k, n);
                     MatRef::new(&bt, n, k).t()
                 } else {
                     MatRef::new(&b, k, n)

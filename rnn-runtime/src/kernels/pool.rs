@@ -1,10 +1,54 @@
-//! Running a whole pass on rayon's thread pool.
+//! Running a whole pass on rayon's thread pool, and splitting a product between its threads.
 //!
 //! Large products split their columns between threads with `rayon::join`, and Bidirectional
 //! runs its two directions side by side. Called from a thread outside the pool, every such
 //! join would hand both halves to the pool and put the caller to sleep until they finish,
 //! paying a wake-up per time step; inside the pool a join runs one half on the calling thread
 //! and lets an idle worker take the other, or runs both itself if none is free.
+
+use std::ops::Range;
+
+/// Below this many multiply-adds (about 0.1 ms of work) a product stays on one thread: handing
+/// half of it to another costs more than it saves.
+const PARALLEL_WORK: usize = 1 << 21;
+
+/// Columns are split in multiples of this, which keeps every part's micro-kernel tiles full
+/// (and the packed kernel's panels whole).
+pub(crate) const COLUMN_BLOCK: usize = 16;
+
+/// Calls `run` on column ranges that together cover `0..n` exactly once, halving the range
+/// between rayon's threads (`RAYON_NUM_THREADS`, default one per core) while each half still
+/// has enough work; `work_per_column` is the number of multiply-adds per output column.
+/// Splitting by columns gives each thread its own part of the right-hand matrix to pack,
+/// so packing, which costs as much as the arithmetic for the few-row products of a
+/// recurrence, is shared as well.
+pub(crate) fn split_columns(
+    n: usize,
+    work_per_column: usize,
+    run: &(impl Fn(Range<usize>) + Sync),
+) {
+    halves(0..n, work_per_column, rayon::current_num_threads(), run);
+}
+
+fn halves(
+    cols: Range<usize>,
+    work_per_column: usize,
+    parts: usize,
+    run: &(impl Fn(Range<usize>) + Sync),
+) {
+    let n = cols.len();
+    if parts > 1 && n >= 2 * COLUMN_BLOCK && n * work_per_column >= PARALLEL_WORK {
+        // Below n / 2 + COLUMN_BLOCK, so both halves are non-empty.
+        let mid = cols.start + (n / 2).next_multiple_of(COLUMN_BLOCK);
+        let left_parts = parts / 2;
+        rayon::join(
+            || halves(cols.start..mid, work_per_column, left_parts, run),
+            || halves(mid..cols.end, work_per_column, parts - left_parts, run),
+        );
+    } else {
+        run(cols);
+    }
+}
 
 /// Runs `f` on a worker of rayon's global pool for a batch of `batch` rows: on the current
 /// thread if it already is a worker, if the pool has a single thread, or for a single row,
