@@ -66,17 +66,55 @@ fn close(what: &str, got: f64, want: f64, atol: f64) {
     );
 }
 
-fn compare<S>(case: &Value, model: &mut Sequential<S>, history: &History)
-where
+/// Trains `model` as the fixture's Keras run did (the same initial weights, data and `fit`
+/// arguments, shuffling off) and compares the logs of every epoch and the final weights.
+fn fit_like_keras<S>(
+    name: &str,
+    model: &mut Sequential<S>,
+    loss: Loss,
+    optimizer: impl Optimizer + 'static,
+    metric: Metric,
+) where
     S: Stack,
     S::In: rnn::ModelInput,
     S::Out: rnn::ModelOutput,
+    Vec<Vec<u32>>: IntoInput<S::In>,
 {
+    let case = load(name);
+    let initial: Vec<Vec<f32>> = weights(&case["initial_weights"])
+        .into_iter()
+        .map(|w| w.into_iter().map(|v| v as f32).collect())
+        .collect();
+    model.set_weights(&initial).unwrap();
+    model.compile(loss, optimizer, &[metric]);
+
+    let x = ids(&case["x"]);
+    let mut y = Vec::new();
+    flat(&case["y"], &mut y);
+    let rows = vec![y.len()];
+    let y = if matches!(loss, Loss::SparseCategoricalCrossentropy { .. }) {
+        Targets::classes(y.iter().map(|&v| v as u32).collect(), rows)
+    } else {
+        Targets::values(y.iter().map(|&v| v as f32).collect(), rows)
+    }
+    .unwrap();
+    let args = &case["fit"];
+    let epochs = args["epochs"].as_u64().unwrap() as usize;
+    let history = model
+        .fit(
+            x,
+            y,
+            Fit::new()
+                .batch_size(args["batch_size"].as_u64().unwrap() as usize)
+                .epochs(epochs)
+                .validation_split(args["validation_split"].as_f64().unwrap_or(0.0))
+                .shuffle(false)
+                .verbose(0),
+        )
+        .unwrap();
+
     let want = case["history"].as_object().expect("history");
-    assert_eq!(
-        history.epochs(),
-        case["fit"]["epochs"].as_u64().unwrap() as usize
-    );
+    assert_eq!(history.epochs(), epochs);
     for (key, values) in want {
         let got = history.get(key);
         assert!(!got.is_empty(), "no `{key}` in the history");
@@ -101,72 +139,24 @@ where
     }
 }
 
-fn initial(case: &Value) -> Vec<Vec<f32>> {
-    weights(&case["initial_weights"])
-        .into_iter()
-        .map(|w| w.into_iter().map(|v| v as f32).collect())
-        .collect()
-}
-
 #[test]
 fn masked_lstm_with_adam_and_validation_split_matches_keras() {
-    let case = load("fit_masked_lstm_adam");
-    let mut model = MaskedLstm::new(0);
-    model.set_weights(&initial(&case)).unwrap();
-    model.compile(
+    fit_like_keras(
+        "fit_masked_lstm_adam",
+        &mut MaskedLstm::new(0),
         Loss::sparse_categorical_crossentropy(),
         Adam::new(0.01),
-        &[Metric::SparseCategoricalAccuracy],
+        Metric::SparseCategoricalAccuracy,
     );
-    let x = ids(&case["x"]);
-    let y: Vec<u32> = case["y"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().unwrap() as u32)
-        .collect();
-    let history = model
-        .fit(
-            &x,
-            &y,
-            Fit::new()
-                .batch_size(16)
-                .epochs(3)
-                .validation_split(0.2)
-                .shuffle(false)
-                .verbose(0),
-        )
-        .unwrap();
-    compare(&case, &mut model, &history);
 }
 
 #[test]
 fn gru_with_rmsprop_and_a_partial_last_batch_matches_keras() {
-    let case = load("fit_gru_rmsprop_binary");
-    let mut model = GruBinary::new(0);
-    model.set_weights(&initial(&case)).unwrap();
-    model.compile(
+    fit_like_keras(
+        "fit_gru_rmsprop_binary",
+        &mut GruBinary::new(0),
         Loss::binary_crossentropy(),
         RmsProp::new(0.01),
-        &[Metric::BinaryAccuracy],
+        Metric::BinaryAccuracy,
     );
-    let x = ids(&case["x"]);
-    let y: Vec<f32> = case["y"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap() as f32)
-        .collect();
-    let history = model
-        .fit(
-            &x,
-            &y,
-            Fit::new()
-                .batch_size(12)
-                .epochs(2)
-                .shuffle(false)
-                .verbose(0),
-        )
-        .unwrap();
-    compare(&case, &mut model, &history);
 }
