@@ -8,8 +8,9 @@ use quote::ToTokens;
 use syn::{Expr, ExprLit, Lit, UnOp};
 
 use crate::ast::{Arg, LayerCall, Value, expr_source};
-use crate::catalog::{ACTIVATIONS, LayerType, MERGE_MODES, did_you_mean};
-use crate::params::{self, Cell};
+use rnn_spec::{Activation, ArgDefault, Cell, LayerClass, MergeMode, defaults};
+
+use crate::catalog::{did_you_mean, short_signature, signature};
 
 /// Errors collected while checking.
 #[derive(Default)]
@@ -74,7 +75,7 @@ pub enum LayerKind {
     Bidirectional {
         inner: Rnn,
         inner_name: String,
-        merge: &'static str,
+        merge: MergeMode,
         out: usize,
     },
     Dense(DenseSpec),
@@ -88,14 +89,14 @@ pub enum LayerKind {
     Pooling,
 }
 
-/// A recurrent layer's configuration; activations are runtime `Activation` variant names.
+/// A recurrent layer's configuration.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Rnn {
     pub cell: Cell,
     pub input: usize,
     pub units: usize,
-    pub activation: &'static str,
-    pub recurrent_activation: &'static str,
+    pub activation: Activation,
+    pub recurrent_activation: Activation,
     pub use_bias: bool,
     pub unit_forget_bias: bool,
     pub return_sequences: bool,
@@ -108,7 +109,7 @@ pub struct Rnn {
 pub struct DenseSpec {
     pub input: usize,
     pub units: usize,
-    pub activation: &'static str,
+    pub activation: Activation,
     pub use_bias: bool,
 }
 
@@ -155,7 +156,7 @@ fn shape_vec(features: usize) -> String {
 #[derive(Clone)]
 struct Prev<'a> {
     call: &'a LayerCall,
-    ty: LayerType,
+    ty: LayerClass,
     name: String,
     /// Number of outputs (more than one with `return_state` or `merge_mode = none`).
     outputs: usize,
@@ -195,9 +196,9 @@ pub fn check(
                     "`{}` cannot follow `{}` ({}): that layer returns {} outputs, and only the \
                      last layer of a model may return several\n\
                      help: {}",
-                    ty.keras(),
+                    ty.keras_name(),
                     p.name,
-                    p.ty.keras(),
+                    p.ty.keras_name(),
                     p.outputs,
                     multi_output_fix(p.call),
                 ),
@@ -207,7 +208,7 @@ pub fn check(
         let args = Args::bind(call, ty, &mut diag);
         let custom_name = args.custom_name(&mut diag);
         let result = match ty {
-            LayerType::Input => {
+            LayerClass::Input => {
                 if i > 0 {
                     let msg = if seen_input {
                         "`Input` is given twice; a model has one input\nhelp: remove this one"
@@ -239,7 +240,7 @@ pub fn check(
                 prev = None;
                 continue;
             }
-            LayerType::Embedding => {
+            LayerClass::Embedding => {
                 if i > 0 {
                     diag.error(
                         call,
@@ -281,7 +282,7 @@ pub fn check(
                              help: declare the input first, e.g. `Input(_, 8) => {}` for \
                              sequences of 8 features (`_`: any number of time steps), or start \
                              with `Embedding(vocabulary, dim)` for token ids",
-                            ty.keras(),
+                            ty.keras_name(),
                             call.source()
                         ),
                     );
@@ -310,7 +311,7 @@ pub fn check(
                         *inner_name = names.next(rnn_type(inner.cell));
                     }
                     LayerKind::TimeDistributed { dense_name, .. } if dense_name.is_empty() => {
-                        *dense_name = names.next(LayerType::Dense);
+                        *dense_name = names.next(LayerClass::Dense);
                     }
                     _ => {}
                 }
@@ -322,7 +323,7 @@ pub fn check(
                              must be unique in a model\nhelp: name one of them: `name = \"...\"`",
                             layer.name,
                             first.class,
-                            ty.keras()
+                            ty.keras_name()
                         ),
                     );
                 }
@@ -365,11 +366,11 @@ pub fn check(
     (Some(model), diag.into_errors())
 }
 
-fn rnn_type(cell: Cell) -> LayerType {
+fn rnn_type(cell: Cell) -> LayerClass {
     match cell {
-        Cell::Simple => LayerType::SimpleRnn,
-        Cell::Lstm => LayerType::Lstm,
-        Cell::Gru => LayerType::Gru,
+        Cell::Simple => LayerClass::SimpleRnn,
+        Cell::Lstm => LayerClass::Lstm,
+        Cell::Gru => LayerClass::Gru,
     }
 }
 
@@ -467,12 +468,12 @@ struct Names {
 }
 
 impl Names {
-    fn next(&mut self, ty: LayerType) -> String {
-        let n = self.counts.entry(ty.prefix()).or_insert(0);
+    fn next(&mut self, ty: LayerClass) -> String {
+        let n = self.counts.entry(ty.default_name()).or_insert(0);
         let name = if *n == 0 {
-            ty.prefix().to_string()
+            ty.default_name().to_string()
         } else {
-            format!("{}_{}", ty.prefix(), n)
+            format!("{}_{}", ty.default_name(), n)
         };
         *n += 1;
         name
@@ -480,11 +481,11 @@ impl Names {
 }
 
 /// The layer type named by `call`, or an error suggesting the nearest name.
-fn resolve(call: &LayerCall, diag: &mut Diag) -> Option<LayerType> {
+fn resolve(call: &LayerCall, diag: &mut Diag) -> Option<LayerClass> {
     let name = call.name.to_string();
-    let ty = LayerType::from_name(&name);
+    let ty = LayerClass::from_keras_name(&name);
     if ty.is_none() {
-        let known: Vec<&str> = LayerType::ALL.iter().map(|t| t.keras()).collect();
+        let known: Vec<&str> = LayerClass::ALL.iter().map(|t| t.keras_name()).collect();
         diag.error(
             &call.name,
             format!(
@@ -500,19 +501,24 @@ fn resolve(call: &LayerCall, diag: &mut Diag) -> Option<LayerType> {
 /// A layer's arguments bound to its parameters.
 struct Args<'a> {
     call: &'a LayerCall,
-    ty: LayerType,
+    ty: LayerClass,
     slots: Vec<Option<&'a Arg>>,
 }
 
 impl<'a> Args<'a> {
-    fn bind(call: &'a LayerCall, ty: LayerType, diag: &mut Diag) -> Args<'a> {
-        let params = ty.params();
-        let keywords: Vec<&str> = params.iter().chain(ty.keyword_only()).copied().collect();
+    fn bind(call: &'a LayerCall, ty: LayerClass, diag: &mut Diag) -> Args<'a> {
+        let params: Vec<&str> = ty.args().iter().map(|a| a.name).collect();
+        let keywords: Vec<&str> = ty
+            .args()
+            .iter()
+            .chain(ty.keyword_args())
+            .map(|a| a.name)
+            .collect();
         let mut slots: Vec<Option<&Arg>> = vec![None; keywords.len()];
         let positional = call.args.iter().filter(|a| a.key.is_none()).count();
         // `Input(8)`: a single positional argument is the feature size of a vector input.
         let shift = usize::from(
-            ty == LayerType::Input && positional == 1 && call.args.iter().all(|a| a.key.is_none()),
+            ty == LayerClass::Input && positional == 1 && call.args.iter().all(|a| a.key.is_none()),
         );
         let mut next = shift;
         let mut first_keyword: Option<&Arg> = None;
@@ -529,15 +535,15 @@ impl<'a> Args<'a> {
                 }
                 None => {
                     if next >= params.len() {
-                        let list = params;
+                        let list = &params;
                         diag.error(
                             arg,
                             if params.is_empty() {
-                                format!("`{}` takes no arguments\nhelp: write `{}`", ty.keras(), ty.keras())
+                                format!("`{}` takes no arguments\nhelp: write `{}`", ty.keras_name(), ty.keras_name())
                             } else {
                                 format!(
                                     "`{}` takes at most {} positional argument{} ({}); this one is extra",
-                                    ty.keras(),
+                                    ty.keras_name(),
                                     params.len(),
                                     if params.len() == 1 { "" } else { "s" },
                                     list.join(", ")
@@ -559,9 +565,9 @@ impl<'a> Args<'a> {
                                 key,
                                 format!(
                                     "`{}` has no argument `{k}`{}\n  arguments: {}",
-                                    ty.keras(),
+                                    ty.keras_name(),
                                     did_you_mean(&k, names.clone()),
-                                    ty.signature()
+                                    signature(ty)
                                 ),
                             );
                         }
@@ -575,7 +581,7 @@ impl<'a> Args<'a> {
                                 arg,
                                 format!(
                                     "`{k}` is given twice to `{}`{how}\nhelp: remove one",
-                                    ty.keras()
+                                    ty.keras_name()
                                 ),
                             );
                         }
@@ -590,10 +596,10 @@ impl<'a> Args<'a> {
     fn get(&self, name: &str) -> Option<&'a Arg> {
         let p = self
             .ty
-            .params()
+            .args()
             .iter()
-            .chain(self.ty.keyword_only())
-            .position(|&p| p == name)
+            .chain(self.ty.keyword_args())
+            .position(|p| p.name == name)
             .expect("known parameter");
         self.slots[p]
     }
@@ -604,8 +610,8 @@ impl<'a> Args<'a> {
             self.call,
             format!(
                 "`{}` needs `{name}`\nhelp: write `{}`, e.g. `{example}`",
-                self.ty.keras(),
-                self.ty.short_signature()
+                self.ty.keras_name(),
+                short_signature(self.ty)
             ),
         );
         None
@@ -630,7 +636,7 @@ impl<'a> Args<'a> {
                 arg,
                 format!(
                     "`{name}` of `{}` must be a positive integer, found the layer `{found}`",
-                    self.ty.keras()
+                    self.ty.keras_name()
                 ),
             );
             return None;
@@ -641,7 +647,7 @@ impl<'a> Args<'a> {
                     arg,
                     format!(
                         "`{name}` of `{}` must be at least 1, found 0",
-                        self.ty.keras()
+                        self.ty.keras_name()
                     ),
                 );
                 None
@@ -650,7 +656,7 @@ impl<'a> Args<'a> {
             Some(n) => {
                 diag.error(
                     arg,
-                    format!("`{name}` of `{}` is too large: {n}", self.ty.keras()),
+                    format!("`{name}` of `{}` is too large: {n}", self.ty.keras_name()),
                 );
                 None
             }
@@ -659,7 +665,7 @@ impl<'a> Args<'a> {
                     arg,
                     format!(
                         "`{name}` of `{}` must be a positive integer, found `{}`",
-                        self.ty.keras(),
+                        self.ty.keras_name(),
                         expr_source(e)
                     ),
                 );
@@ -675,9 +681,10 @@ impl<'a> Args<'a> {
         }
     }
 
-    fn boolean(&self, name: &str, default: bool, diag: &mut Diag) -> Option<bool> {
+    /// A flag; its default is Keras'.
+    fn boolean(&self, name: &str, diag: &mut Diag) -> Option<bool> {
         let Some(arg) = self.get(name) else {
-            return Some(default);
+            return self.default(name).as_bool();
         };
         if let Some((
             _,
@@ -692,7 +699,7 @@ impl<'a> Args<'a> {
             arg,
             format!(
                 "`{name}` of `{}` must be `true` or `false`, found `{}`",
-                self.ty.keras(),
+                self.ty.keras_name(),
                 value_source(&arg.value)
             ),
         );
@@ -712,23 +719,21 @@ impl<'a> Args<'a> {
         Some((arg, word))
     }
 
-    fn activation(
-        &self,
-        name: &str,
-        default: &'static str,
-        diag: &mut Diag,
-    ) -> Option<&'static str> {
+    /// Keras' default of one of this layer's arguments.
+    fn default(&self, name: &str) -> ArgDefault {
+        self.ty.arg(name).expect("known parameter").default
+    }
+
+    /// An activation; its default is Keras'.
+    fn activation(&self, name: &str, diag: &mut Diag) -> Option<Activation> {
         let Some((arg, word)) = self.word(name) else {
-            return Some(variant(&ACTIVATIONS, default));
+            return self.default(name).as_activation();
         };
         let word = word.map(|w| if w == "None" { "linear".to_string() } else { w });
-        match word
-            .as_deref()
-            .and_then(|w| ACTIVATIONS.iter().find(|a| a.0 == w))
-        {
-            Some(&(_, v)) => Some(v),
+        match word.as_deref().and_then(Activation::from_keras_name) {
+            Some(a) => Some(a),
             None => {
-                let names = ACTIVATIONS.map(|a| a.0);
+                let names = Activation::ALL.map(Activation::keras_name);
                 let found = word.unwrap_or_else(|| value_source(&arg.value));
                 diag.error(
                     arg,
@@ -743,18 +748,15 @@ impl<'a> Args<'a> {
         }
     }
 
-    fn merge_mode(&self, diag: &mut Diag) -> Option<&'static str> {
+    fn merge_mode(&self, diag: &mut Diag) -> Option<MergeMode> {
         let Some((arg, word)) = self.word("merge_mode") else {
-            return Some("Concat");
+            return self.default("merge_mode").as_merge();
         };
         let word = word.map(|w| if w == "None" { "none".to_string() } else { w });
-        match word
-            .as_deref()
-            .and_then(|w| MERGE_MODES.iter().find(|m| m.0 == w))
-        {
-            Some(&(_, v)) => Some(v),
+        match word.as_deref().and_then(MergeMode::from_keras_name) {
+            Some(m) => Some(m),
             None => {
-                let names = MERGE_MODES.map(|m| m.0);
+                let names = MergeMode::ALL.map(MergeMode::keras_name);
                 let found = word.unwrap_or_else(|| value_source(&arg.value));
                 diag.error(
                     arg,
@@ -844,9 +846,8 @@ impl<'a> Args<'a> {
 
     /// `name = "..."`: a layer name of the user's choosing, as Keras allows.
     fn custom_name(&self, diag: &mut Diag) -> Option<String> {
-        if !self.ty.keyword_only().contains(&"name") {
-            return None;
-        }
+        // `Input` cannot be named.
+        self.ty.arg("name")?;
         let arg = self.get("name")?;
         match &arg.value {
             Value::Expr(Expr::Lit(ExprLit {
@@ -857,7 +858,7 @@ impl<'a> Args<'a> {
                     arg,
                     format!(
                         "`name` of `{}` must be a non-empty string without `/`, found `{}`\nhelp: e.g. `name = \"encoder\"`",
-                        self.ty.keras(),
+                        self.ty.keras_name(),
                         value_source(&arg.value)
                     ),
                 );
@@ -878,7 +879,7 @@ impl<'a> Args<'a> {
                     arg,
                     format!(
                         "`{}` wraps a layer, found `{}`\nhelp: write it with its arguments, e.g. `{example}`",
-                        self.ty.keras(),
+                        self.ty.keras_name(),
                         expr_source(e)
                     ),
                 );
@@ -893,10 +894,6 @@ fn value_source(v: &Value) -> String {
         Value::Expr(e) => expr_source(e),
         Value::Layer(l) => l.source(),
     }
-}
-
-fn variant(table: &[(&'static str, &'static str)], name: &str) -> &'static str {
-    table.iter().find(|t| t.0 == name).expect("known name").1
 }
 
 fn int_literal(e: &Expr) -> Option<u128> {
@@ -914,7 +911,7 @@ type Checked = (Layer, Flow, usize);
 fn embedding(args: &Args, diag: &mut Diag, first: bool) -> Option<(Layer, Option<usize>, usize)> {
     let vocab = args.required_size("input_dim", "Embedding(10000, 64)", diag);
     let dim = args.required_size("output_dim", "Embedding(10000, 64)", diag);
-    let mask_zero = args.boolean("mask_zero", false, diag);
+    let mask_zero = args.boolean("mask_zero", diag);
     let time = args.size("input_length", diag);
     let (vocab, dim, mask_zero, time) = (vocab?, dim?, mask_zero?, time?);
     if !first {
@@ -925,7 +922,7 @@ fn embedding(args: &Args, diag: &mut Diag, first: bool) -> Option<(Layer, Option
             name: String::new(),
             class: "Embedding",
             output_shape: shape_seq(time, dim),
-            params: params::embedding(vocab, dim),
+            params: rnn_spec::embedding_params(vocab, dim),
             kind: LayerKind::Embedding {
                 vocab,
                 dim,
@@ -939,7 +936,7 @@ fn embedding(args: &Args, diag: &mut Diag, first: bool) -> Option<(Layer, Option
 
 /// Checks a layer after the first, given what flows into it.
 fn layer(
-    ty: LayerType,
+    ty: LayerClass,
     call: &LayerCall,
     args: &Args,
     flow: Flow,
@@ -949,7 +946,7 @@ fn layer(
 ) -> Option<Checked> {
     let need_sequence = |diag: &mut Diag| need_sequence(ty, call, flow, prev, dropped_time, diag);
     match ty {
-        LayerType::SimpleRnn | LayerType::Lstm | LayerType::Gru => {
+        LayerClass::SimpleRnn | LayerClass::Lstm | LayerClass::Gru => {
             let rnn = rnn_args(ty, args, diag);
             let (time, input) = need_sequence(diag)?;
             let mut rnn = rnn?;
@@ -958,9 +955,9 @@ fn layer(
             Some((
                 Layer {
                     name: String::new(),
-                    class: ty.keras(),
+                    class: ty.keras_name(),
                     output_shape: shape,
-                    params: params::recurrent(
+                    params: rnn_spec::recurrent_params(
                         rnn.cell,
                         input,
                         rnn.units,
@@ -973,7 +970,7 @@ fn layer(
                 outputs,
             ))
         }
-        LayerType::Bidirectional => {
+        LayerClass::Bidirectional => {
             let merge = args.merge_mode(diag);
             let inner = args
                 .nested(diag, "Bidirectional(LSTM(64))")
@@ -981,8 +978,7 @@ fn layer(
             let (time, input) = need_sequence(diag)?;
             let ((mut rnn, inner_name), merge) = (inner?, merge?);
             rnn.input = input;
-            let factor = if merge == "Concat" { 2 } else { 1 };
-            let out = factor * rnn.units;
+            let out = merge.features(rnn.units);
             let states = if rnn.return_state {
                 2 * rnn.cell.states()
             } else {
@@ -995,7 +991,7 @@ fn layer(
                     shape_vec(features)
                 }
             };
-            let mut shapes = if merge == "NoMerge" {
+            let mut shapes = if merge == MergeMode::NoMerge {
                 vec![main(rnn.units), main(rnn.units)]
             } else {
                 vec![main(out)]
@@ -1015,7 +1011,7 @@ fn layer(
                     name: String::new(),
                     class: "Bidirectional",
                     output_shape: list_shape(shapes),
-                    params: 2 * params::recurrent(
+                    params: 2 * rnn_spec::recurrent_params(
                         rnn.cell,
                         input,
                         rnn.units,
@@ -1033,22 +1029,21 @@ fn layer(
                 outputs,
             ))
         }
-        LayerType::TimeDistributed => {
+        LayerClass::TimeDistributed => {
             let inner = args.nested(diag, "TimeDistributed(Dense(10, softmax))");
-            let dense =
-                inner.and_then(
-                    |inner| match LayerType::from_name(&inner.name.to_string()) {
-                        Some(LayerType::Dense) => {
-                            let inner_args = Args::bind(inner, LayerType::Dense, diag);
-                            let name = inner_args.custom_name(diag);
-                            dense_args(&inner_args, diag).map(|d| (d, name))
-                        }
-                        Some(other) => {
-                            diag.error(
+            let dense = inner.and_then(|inner| {
+                match LayerClass::from_keras_name(&inner.name.to_string()) {
+                    Some(LayerClass::Dense) => {
+                        let inner_args = Args::bind(inner, LayerClass::Dense, diag);
+                        let name = inner_args.custom_name(diag);
+                        dense_args(&inner_args, diag).map(|d| (d, name))
+                    }
+                    Some(other) => {
+                        diag.error(
                         inner,
                         format!(
                             "`TimeDistributed` supports `Dense` only, found `{}`\nhelp: {}",
-                            other.keras(),
+                            other.keras_name(),
                             if other.is_recurrent() {
                                 "recurrent layers already run over time steps: use them directly"
                             } else {
@@ -1056,14 +1051,14 @@ fn layer(
                             }
                         ),
                     );
-                            None
-                        }
-                        None => {
-                            resolve(inner, diag);
-                            None
-                        }
-                    },
-                );
+                        None
+                    }
+                    None => {
+                        resolve(inner, diag);
+                        None
+                    }
+                }
+            });
             let (time, input) = need_sequence(diag)?;
             let (mut dense, dense_name) = dense?;
             dense.input = input;
@@ -1072,7 +1067,7 @@ fn layer(
                     name: String::new(),
                     class: "TimeDistributed",
                     output_shape: shape_seq(time, dense.units),
-                    params: params::dense(input, dense.units, dense.use_bias),
+                    params: rnn_spec::dense_params(input, dense.units, dense.use_bias),
                     kind: LayerKind::TimeDistributed {
                         dense: dense.clone(),
                         dense_name: dense_name.unwrap_or_default(),
@@ -1085,7 +1080,7 @@ fn layer(
                 1,
             ))
         }
-        LayerType::Dense => {
+        LayerClass::Dense => {
             let dense = dense_args(args, diag);
             let mut dense = dense?;
             let (next, shape) = match flow {
@@ -1115,14 +1110,14 @@ fn layer(
                     name: String::new(),
                     class: "Dense",
                     output_shape: shape,
-                    params: params::dense(dense.input, dense.units, dense.use_bias),
+                    params: rnn_spec::dense_params(dense.input, dense.units, dense.use_bias),
                     kind: LayerKind::Dense(dense),
                 },
                 next,
                 1,
             ))
         }
-        LayerType::Dropout => {
+        LayerClass::Dropout => {
             let rate = args.rate(diag)?;
             let shape = match flow {
                 Flow::Sequence { .. } | Flow::Vector { .. } => flow.describe(),
@@ -1140,7 +1135,7 @@ fn layer(
                 1,
             ))
         }
-        LayerType::GlobalAveragePooling1D => {
+        LayerClass::GlobalAveragePooling1D => {
             let (_, features) = need_sequence(diag)?;
             Some((
                 Layer {
@@ -1154,7 +1149,7 @@ fn layer(
                 1,
             ))
         }
-        LayerType::Input | LayerType::Embedding => unreachable!("handled by the caller"),
+        LayerClass::Input | LayerClass::Embedding => unreachable!("handled by the caller"),
     }
 }
 
@@ -1193,7 +1188,7 @@ fn rnn_output(rnn: &Rnn, time: Option<usize>) -> (String, usize, Flow) {
 
 /// The input of a layer that needs sequences, or an error that says how to get one.
 fn need_sequence(
-    ty: LayerType,
+    ty: LayerClass,
     call: &LayerCall,
     flow: Flow,
     prev: Option<&Prev>,
@@ -1206,13 +1201,13 @@ fn need_sequence(
         Flow::Vector { features } => {
             let (before, help) = match prev {
                 Some(p) if p.ty.is_recurrent() => (
-                    format!("`{}` ({})", p.name, p.ty.keras()),
+                    format!("`{}` ({})", p.name, p.ty.keras_name()),
                     format!(
                         "return the whole sequence from the layer before: `{}`",
                         p.call.source_with("return_sequences", "true")
                     ),
                 ),
-                Some(p) if p.ty == LayerType::Bidirectional => {
+                Some(p) if p.ty == LayerClass::Bidirectional => {
                     let fixed = bidirectional_with_sequences(p.call);
                     (
                         format!("`{}` (Bidirectional)", p.name),
@@ -1220,14 +1215,14 @@ fn need_sequence(
                     )
                 }
                 Some(p) => (
-                    format!("`{}` ({})", p.name, p.ty.keras()),
+                    format!("`{}` ({})", p.name, p.ty.keras_name()),
                     match dropped_time {
                         Some(d) if d.ty.is_recurrent() => format!(
                             "the time axis ends at `{}`: return the whole sequence there, `{}`",
                             d.name,
                             d.call.source_with("return_sequences", "true")
                         ),
-                        Some(d) if d.ty == LayerType::Bidirectional => format!(
+                        Some(d) if d.ty == LayerClass::Bidirectional => format!(
                             "the time axis ends at `{}`: return the whole sequence there, `{}`",
                             d.name,
                             bidirectional_with_sequences(d.call)
@@ -1235,8 +1230,8 @@ fn need_sequence(
                         Some(d) => format!(
                             "the time axis ends at `{}` ({}): place `{}` before it",
                             d.name,
-                            d.ty.keras(),
-                            ty.keras()
+                            d.ty.keras_name(),
+                            ty.keras_name()
                         ),
                         None => "the model's input has no time axis: declare it as \
                                  `Input(timesteps, ..)`, or `Input(_, ..)` for any number of steps"
@@ -1255,7 +1250,7 @@ fn need_sequence(
                 call,
                 format!(
                     "`{}` needs a sequence `(batch, time, features)`, but {before} outputs `{}`\nhelp: {help}",
-                    ty.keras(),
+                    ty.keras_name(),
                     shape_vec(features)
                 ),
             );
@@ -1280,14 +1275,14 @@ fn bidirectional_with_sequences(call: &LayerCall) -> String {
 
 /// The wrapped layer of a `Bidirectional`, and its name if the user gave one.
 fn bidirectional_inner(inner: &LayerCall, diag: &mut Diag) -> Option<(Rnn, Option<String>)> {
-    let ty = match LayerType::from_name(&inner.name.to_string()) {
+    let ty = match LayerClass::from_keras_name(&inner.name.to_string()) {
         Some(ty) if ty.is_recurrent() => ty,
         Some(other) => {
             diag.error(
                 inner,
                 format!(
                     "`Bidirectional` wraps a recurrent layer (SimpleRNN, LSTM or GRU), found `{}`\nhelp: e.g. `Bidirectional(LSTM(64))`",
-                    other.keras()
+                    other.keras_name()
                 ),
             );
             return None;
@@ -1315,28 +1310,30 @@ fn bidirectional_inner(inner: &LayerCall, diag: &mut Diag) -> Option<(Rnn, Optio
     Some((rnn, name))
 }
 
-fn rnn_args(ty: LayerType, args: &Args, diag: &mut Diag) -> Option<Rnn> {
+fn rnn_args(ty: LayerClass, args: &Args, diag: &mut Diag) -> Option<Rnn> {
     let before = diag.count();
-    let example = format!("{}(64)", ty.keras());
+    let example = format!("{}(64)", ty.keras_name());
     let units = args.required_size("units", &example, diag);
-    let activation = args.activation("activation", "tanh", diag);
-    let has = |name: &str| ty.params().contains(&name);
+    let activation = args.activation("activation", diag);
+    let has = |name: &str| ty.arg(name).is_some();
+    // The runtime's configuration is shared by all cells; a cell without an argument keeps
+    // the shared default, which it ignores.
     let recurrent_activation = if has("recurrent_activation") {
-        args.activation("recurrent_activation", "sigmoid", diag)
+        args.activation("recurrent_activation", diag)
     } else {
-        Some("Sigmoid")
+        Some(defaults::RECURRENT_ACTIVATION)
     };
-    let use_bias = args.boolean("use_bias", true, diag);
+    let use_bias = args.boolean("use_bias", diag);
     let unit_forget_bias = if has("unit_forget_bias") {
-        args.boolean("unit_forget_bias", true, diag)
+        args.boolean("unit_forget_bias", diag)
     } else {
-        Some(true)
+        Some(defaults::UNIT_FORGET_BIAS)
     };
-    let return_sequences = args.boolean("return_sequences", false, diag);
-    let return_state = args.boolean("return_state", false, diag);
-    let go_backwards = args.boolean("go_backwards", false, diag);
+    let return_sequences = args.boolean("return_sequences", diag);
+    let return_state = args.boolean("return_state", diag);
+    let go_backwards = args.boolean("go_backwards", diag);
     let reset_after = if has("reset_after") {
-        args.boolean("reset_after", true, diag)
+        args.boolean("reset_after", diag)
     } else {
         Some(false)
     };
@@ -1345,8 +1342,8 @@ fn rnn_args(ty: LayerType, args: &Args, diag: &mut Diag) -> Option<Rnn> {
     }
     Some(Rnn {
         cell: match ty {
-            LayerType::SimpleRnn => Cell::Simple,
-            LayerType::Lstm => Cell::Lstm,
+            LayerClass::SimpleRnn => Cell::Simple,
+            LayerClass::Lstm => Cell::Lstm,
             _ => Cell::Gru,
         },
         input: 0,
@@ -1364,8 +1361,8 @@ fn rnn_args(ty: LayerType, args: &Args, diag: &mut Diag) -> Option<Rnn> {
 
 fn dense_args(args: &Args, diag: &mut Diag) -> Option<DenseSpec> {
     let units = args.required_size("units", "Dense(1, sigmoid)", diag);
-    let activation = args.activation("activation", "linear", diag);
-    let use_bias = args.boolean("use_bias", true, diag);
+    let activation = args.activation("activation", diag);
+    let use_bias = args.boolean("use_bias", diag);
     Some(DenseSpec {
         input: 0,
         units: units?,

@@ -6,18 +6,16 @@ use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
 use syn::{Attribute, Visibility};
 
-use crate::check::{DenseSpec, Input, Layer, LayerKind, Model, Rnn};
-use crate::params::Cell;
+use rnn_spec::{Activation, Cell, MODEL_NAME};
 
-/// Keras' model name, the scope of every weight name.
-const MODEL_NAME: &str = "sequential";
+use crate::check::{DenseSpec, Input, Layer, LayerKind, Model, Rnn};
 
 fn lit(n: usize) -> Literal {
     Literal::usize_unsuffixed(n)
 }
 
-fn activation(variant: &str) -> TokenStream {
-    let v = Ident::new(variant, Span::call_site());
+fn activation(activation: Activation) -> TokenStream {
+    let v = Ident::new(activation.variant_name(), Span::call_site());
     quote!(::rnn::Activation::#v)
 }
 
@@ -85,7 +83,7 @@ fn layer_code(layer: &Layer) -> (TokenStream, TokenStream) {
             out,
         } => {
             let inner_ty = rnn_type(inner);
-            let merge = format_ident!("{}", merge);
+            let merge = format_ident!("{}", merge.type_name());
             let out = lit(*out);
             let ty = quote!(::rnn::Bidirectional<#inner_ty, #out, ::rnn::#merge>);
             let cfg = rnn_config(inner);

@@ -9,7 +9,6 @@ mod ast;
 mod catalog;
 mod check;
 mod expand;
-mod params;
 mod parse;
 
 use proc_macro::TokenStream;

@@ -1,0 +1,42 @@
+//! Keras' facts about the layers of the `rnn` crate, written once: layer classes and their
+//! default names, every argument in Keras' positional order with its default, activations and
+//! merge modes with their Keras spellings, gate counts, state and cell names, and the
+//! parameter-count formulas.
+//!
+//! Everything is `const` data or a `const fn`, so both the `model!` macro (at expansion time)
+//! and the runtime (in `const` items) read the same numbers.
+//!
+//! ```
+//! use rnn_spec::{Activation, ArgDefault, Cell, LayerClass};
+//! assert_eq!(LayerClass::Lstm.keras_name(), "LSTM");
+//! assert_eq!(LayerClass::Lstm.default_name(), "lstm");
+//! assert_eq!(
+//!     LayerClass::Lstm.arg("recurrent_activation").map(|a| a.default),
+//!     Some(ArgDefault::Activation(Activation::Sigmoid))
+//! );
+//! assert_eq!(Cell::Lstm.params(100, 100, true, false), 80_400);
+//! ```
+
+#![no_std]
+
+mod activation;
+mod cell;
+pub mod defaults;
+mod layer;
+mod merge;
+mod params;
+mod text;
+
+pub use activation::Activation;
+pub use cell::Cell;
+pub use layer::{Arg, ArgDefault, LayerClass};
+pub use merge::MergeMode;
+pub use params::{bidirectional_params, dense_params, embedding_params, recurrent_params};
+
+/// Keras' name of a `Sequential` model, the first component of every weight path
+/// (`sequential/lstm/lstm_cell/kernel`).
+///
+/// ```
+/// assert_eq!(rnn_spec::MODEL_NAME, "sequential");
+/// ```
+pub const MODEL_NAME: &str = "sequential";
