@@ -4,11 +4,10 @@
 
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
+use rnn_spec::{Activation, MODEL_NAME};
 use syn::{Attribute, Visibility};
 
-use rnn_spec::{Activation, Cell, MODEL_NAME};
-
-use crate::check::{DenseSpec, Input, Layer, LayerKind, Model, Rnn};
+use crate::ir::{Dense, Input, Layer, LayerKind, Model, Rnn, RnnCell};
 
 fn lit(n: usize) -> Literal {
     Literal::usize_unsuffixed(n)
@@ -27,10 +26,9 @@ fn rnn_type(rnn: &Rnn) -> TokenStream {
         quote!(::rnn::Last)
     };
     match rnn.cell {
-        Cell::Simple => quote!(::rnn::SimpleRnn<#i, #h, #mode, #bias>),
-        Cell::Lstm => quote!(::rnn::Lstm<#i, #h, #mode, #bias>),
-        Cell::Gru => {
-            let reset_after = rnn.reset_after;
+        RnnCell::Simple => quote!(::rnn::SimpleRnn<#i, #h, #mode, #bias>),
+        RnnCell::Lstm { .. } => quote!(::rnn::Lstm<#i, #h, #mode, #bias>),
+        RnnCell::Gru { reset_after } => {
             quote!(::rnn::Gru<#i, #h, #mode, #reset_after, #bias>)
         }
     }
@@ -39,7 +37,8 @@ fn rnn_type(rnn: &Rnn) -> TokenStream {
 fn rnn_config(rnn: &Rnn) -> TokenStream {
     let act = activation(rnn.activation);
     let ract = activation(rnn.recurrent_activation);
-    let (state, back, forget) = (rnn.return_state, rnn.go_backwards, rnn.unit_forget_bias);
+    let (state, back) = (rnn.return_state, rnn.go_backwards);
+    let forget = rnn.cell.unit_forget_bias();
     quote! {
         ::rnn::RnnConfig::default()
             .activation(#act)
@@ -50,7 +49,7 @@ fn rnn_config(rnn: &Rnn) -> TokenStream {
     }
 }
 
-fn dense_type(d: &DenseSpec) -> TokenStream {
+fn dense_type(d: &Dense) -> TokenStream {
     let (i, u, bias) = (lit(d.input), lit(d.units), d.use_bias);
     quote!(::rnn::Dense<#i, #u, #bias>)
 }
@@ -59,15 +58,12 @@ fn dense_type(d: &DenseSpec) -> TokenStream {
 fn layer_code(layer: &Layer) -> (TokenStream, TokenStream) {
     let path = format!("{MODEL_NAME}/{}", layer.name);
     match &layer.kind {
-        LayerKind::Embedding {
-            vocab,
-            dim,
-            mask_zero,
-        } => {
+        LayerKind::Embedding(e) => {
             let ty = {
-                let (v, d) = (lit(*vocab), lit(*dim));
+                let (v, d) = (lit(e.vocab), lit(e.dim));
                 quote!(::rnn::Embedding<#v, #d>)
             };
+            let mask_zero = e.mask_zero;
             let new = quote!(<#ty>::new(#path, #mask_zero, &mut rng));
             (ty, new)
         }
@@ -76,17 +72,13 @@ fn layer_code(layer: &Layer) -> (TokenStream, TokenStream) {
             let cfg = rnn_config(rnn);
             (ty.clone(), quote!(<#ty>::new(#path, #cfg, &mut rng)))
         }
-        LayerKind::Bidirectional {
-            inner,
-            inner_name,
-            merge,
-            out,
-        } => {
-            let inner_ty = rnn_type(inner);
-            let merge = format_ident!("{}", merge.type_name());
-            let out = lit(*out);
+        LayerKind::Bidirectional(bi) => {
+            let inner_ty = rnn_type(&bi.inner);
+            let merge = format_ident!("{}", bi.merge.type_name());
+            let out = lit(bi.out);
+            let inner_name = &bi.inner_name;
             let ty = quote!(::rnn::Bidirectional<#inner_ty, #out, ::rnn::#merge>);
-            let cfg = rnn_config(inner);
+            let cfg = rnn_config(&bi.inner);
             (
                 ty.clone(),
                 quote!(<#ty>::new(#path, #inner_name, #cfg, &mut rng)),
@@ -178,7 +170,8 @@ fn parts(model: &Model, ident: &Ident) -> Parts {
         };
     };
     let rows = model.layers.iter().map(|l| {
-        let (name, class, shape, params) = (&l.name, l.class, &l.output_shape, lit(l.params));
+        let (name, class) = (&l.name, l.class.keras_name());
+        let (shape, params) = (l.output_shape(), lit(l.params));
         quote!(::rnn::LayerSpec { name: #name, class: #class, output_shape: #shape, params: #params })
     });
     let time = match model.input_time {
@@ -272,42 +265,4 @@ pub fn model_expr(model: &Model, seed: TokenStream) -> TokenStream {
             #ident::new(#seed)
         }
     }
-}
-
-/// What is emitted for a model with errors: the errors, and a stand-in type with the model
-/// API, so that code using the model does not add a cascade of unrelated errors.
-pub fn placeholder_item(attrs: &[Attribute], vis: &Visibility, ident: &Ident) -> TokenStream {
-    quote! {
-        #(#attrs)*
-        #vis struct #ident {
-            inner: ::rnn::__private::Placeholder,
-        }
-
-        impl #ident {
-            /// Unknown: the model has errors.
-            pub const PARAMS: usize = 0;
-            /// Unavailable: the model has errors.
-            pub fn new(_seed: u64) -> Self {
-                ::core::unreachable!()
-            }
-        }
-
-        impl ::core::ops::Deref for #ident {
-            type Target = ::rnn::__private::Placeholder;
-            fn deref(&self) -> &Self::Target {
-                &self.inner
-            }
-        }
-
-        impl ::core::ops::DerefMut for #ident {
-            fn deref_mut(&mut self) -> &mut Self::Target {
-                &mut self.inner
-            }
-        }
-    }
-}
-
-/// The stand-in value of a model expression with errors.
-pub fn placeholder_expr() -> TokenStream {
-    quote!(::rnn::__private::Placeholder::new())
 }

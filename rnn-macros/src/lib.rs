@@ -1,15 +1,31 @@
 //! The `model!` macro of the `rnn` crate.
 //!
-//! The macro runs three separate stages: [`parse`] turns tokens into a plain syntax tree,
-//! [`check`] resolves layers and arguments, infers every output shape, numbers layers as Keras
-//! does and counts parameters (collecting every error with its span), and [`expand`] writes
-//! the statically shaped network. Use it through the `rnn` crate: `use rnn::prelude::*;`.
+//! The macro runs three separate stages:
+//!
+//! - parse: [`parse`] turns tokens into the plain syntax tree of [`ast`];
+//! - check: [`check`] walks the layer chain, [`bind`]ing each layer's arguments to its
+//!   parameters, checking it in [`layers`] against the shape that flows in ([`shapes`]) and
+//!   naming it as Keras does ([`naming`]), into the typed model of [`ir`]; every error, worded
+//!   in [`messages`], is collected in a [`ctxt::Ctxt`];
+//! - expand: [`expand`] writes the statically shaped network from the [`ir`] alone, or
+//!   [`fallback`] a stand-in when the model has errors.
+//!
+//! Keras' facts (names, arguments and defaults, parameter formulas) come from `rnn_spec`.
+//! Use the macro through the `rnn` crate: `use rnn::prelude::*;`.
 
 mod ast;
-mod catalog;
+mod bind;
 mod check;
+mod ctxt;
 mod expand;
+mod fallback;
+mod ir;
+mod layers;
+mod messages;
+mod naming;
 mod parse;
+mod shapes;
+mod suggest;
 
 use proc_macro::TokenStream;
 use proc_macro2::TokenStream as TokenStream2;
@@ -52,26 +68,25 @@ fn expand_invocation(input: TokenStream2) -> TokenStream2 {
         Invocation::Items(items) => items
             .iter()
             .map(|item| {
-                let (model, errors) =
-                    check::check(&item.layers, item.params.as_ref(), item.ident.span());
-                let errors = errors.iter().map(syn::Error::to_compile_error);
-                let code = match &model {
+                let checked = check::check(&item.layers, item.params.as_ref(), item.ident.span());
+                let errors = checked.errors.iter().map(syn::Error::to_compile_error);
+                let code = match &checked.model {
                     Some(model) => expand::model_item(&item.attrs, &item.vis, &item.ident, model),
-                    None => expand::placeholder_item(&item.attrs, &item.vis, &item.ident),
+                    None => fallback::placeholder_item(&item.attrs, &item.vis, &item.ident),
                 };
                 quote!(#(#errors)* #code)
             })
             .collect(),
         Invocation::Expr(expr) => {
-            let (model, errors) = check::check(&expr.layers, expr.params.as_ref(), expr.span);
-            let errors = errors.iter().map(syn::Error::to_compile_error);
+            let checked = check::check(&expr.layers, expr.params.as_ref(), expr.span);
+            let errors = checked.errors.iter().map(syn::Error::to_compile_error);
             let seed = match &expr.seed {
                 Some(seed) => quote!(#seed),
                 None => quote!(0),
             };
-            let code = match &model {
+            let code = match &checked.model {
                 Some(model) => expand::model_expr(model, seed),
-                None => expand::placeholder_expr(),
+                None => fallback::placeholder_expr(),
             };
             quote!({ #(#errors)* #code })
         }

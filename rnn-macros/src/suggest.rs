@@ -1,32 +1,4 @@
-//! Signatures of the layers for messages, and nearest-name suggestions for misspellings.
-
-use rnn_spec::LayerClass;
-
-/// The required arguments, then `...` if there are optional ones: `LSTM(units, ...)`.
-pub fn short_signature(class: LayerClass) -> String {
-    let args = class.args();
-    let mut names: Vec<&str> = args[..class.required()].iter().map(|a| a.name).collect();
-    if args.len() > class.required() {
-        names.push("...");
-    }
-    format!("{}({})", class.keras_name(), names.join(", "))
-}
-
-/// Every argument in positional order, then the keyword-only ones, for messages:
-/// `Dense(units, activation, use_bias, name)`.
-pub fn signature(class: LayerClass) -> String {
-    let names: Vec<&str> = class
-        .args()
-        .iter()
-        .chain(class.keyword_args())
-        .map(|a| a.name)
-        .collect();
-    if names.is_empty() {
-        class.keras_name().to_string()
-    } else {
-        format!("{}({})", class.keras_name(), names.join(", "))
-    }
-}
+//! Nearest-name suggestions for misspelt layers, keywords, activations and merge modes.
 
 /// The candidate closest to `name`, if it is close enough to be a plausible misspelling.
 pub fn nearest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
@@ -57,7 +29,7 @@ pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rnn_spec::Activation;
+    use rnn_spec::{Activation, LayerClass};
 
     #[test]
     fn suggests_near_names_only() {
@@ -78,23 +50,6 @@ mod tests {
         assert_eq!(
             nearest("return_sequence", lstm_args),
             Some("return_sequences")
-        );
-    }
-
-    #[test]
-    fn signatures() {
-        assert_eq!(short_signature(LayerClass::Lstm), "LSTM(units, ...)");
-        assert_eq!(
-            short_signature(LayerClass::Input),
-            "Input(timesteps, features)"
-        );
-        assert_eq!(
-            signature(LayerClass::Dense),
-            "Dense(units, activation, use_bias, name)"
-        );
-        assert_eq!(
-            signature(LayerClass::GlobalAveragePooling1D),
-            "GlobalAveragePooling1D(name)"
         );
     }
 }

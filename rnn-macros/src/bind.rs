@@ -1,0 +1,389 @@
+//! Argument binding: a layer call's arguments matched to the layer's parameters (Keras'
+//! positional order, then keywords), and each argument read as the value it stands for.
+//! Every reader returns `None` after reporting why the argument is wrong.
+
+use quote::ToTokens;
+use rnn_spec::{Activation, ArgDefault, LayerClass, MergeMode};
+use syn::{Expr, ExprLit, Lit, UnOp};
+
+use crate::ast::{Arg, LayerCall, Value, expr_source};
+use crate::ctxt::Ctxt;
+use crate::messages;
+
+/// A layer's arguments bound to its parameters.
+pub struct Args<'a> {
+    pub call: &'a LayerCall,
+    pub class: LayerClass,
+    /// One slot per parameter: positional ones in order, then keyword-only ones.
+    slots: Vec<Option<&'a Arg>>,
+}
+
+/// The time axis declared by `Input`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Time {
+    /// `Input(features)`: vectors.
+    Absent,
+    /// `Input(_, features)`: any number of steps.
+    Any,
+    Fixed(usize),
+}
+
+/// Binds `call`'s arguments to `class`'s parameters. Returns what could be bound, and
+/// `Some(())` only if every argument found its parameter.
+pub fn bind<'a>(call: &'a LayerCall, class: LayerClass, cx: &Ctxt) -> (Args<'a>, Option<()>) {
+    let params = class.args();
+    let keywords: Vec<&str> = params
+        .iter()
+        .chain(class.keyword_args())
+        .map(|a| a.name)
+        .collect();
+    let mut slots: Vec<Option<&Arg>> = vec![None; keywords.len()];
+    let mut complete = Some(());
+    let positional = call.args.iter().filter(|a| a.key.is_none()).count();
+    // `Input(8)`: a single positional argument is the feature size of a vector input.
+    let shift = usize::from(
+        class == LayerClass::Input && positional == 1 && call.args.iter().all(|a| a.key.is_none()),
+    );
+    let mut next = shift;
+    let mut first_keyword: Option<&Arg> = None;
+    for arg in &call.args {
+        match &arg.key {
+            None if first_keyword.is_some() => {
+                let keyword = first_keyword.map(|k| k.source()).unwrap_or_default();
+                cx.error_spanned_by(arg, messages::positional_after_keyword(&keyword));
+                complete = None;
+            }
+            None => {
+                if next >= params.len() {
+                    cx.error_spanned_by(arg, messages::extra_positional(class));
+                    complete = None;
+                } else {
+                    slots[next] = Some(arg);
+                }
+                next += 1;
+            }
+            Some(key) => {
+                first_keyword.get_or_insert(arg);
+                let k = key.to_string();
+                match keywords.iter().position(|&p| p == k) {
+                    None => {
+                        cx.error_spanned_by(key, messages::unknown_keyword(class, &k));
+                        complete = None;
+                    }
+                    Some(p) if slots[p].is_some() => {
+                        let both_ways = slots[p].is_some_and(|a| a.key.is_none());
+                        cx.error_spanned_by(arg, messages::given_twice(class, &k, both_ways));
+                        complete = None;
+                    }
+                    Some(p) => slots[p] = Some(arg),
+                }
+            }
+        }
+    }
+    (Args { call, class, slots }, complete)
+}
+
+impl<'a> Args<'a> {
+    fn get(&self, name: &str) -> Option<&'a Arg> {
+        let p = self
+            .class
+            .args()
+            .iter()
+            .chain(self.class.keyword_args())
+            .position(|p| p.name == name)
+            .expect("known parameter");
+        self.slots[p]
+    }
+
+    /// Keras' default of one of this layer's arguments.
+    fn default(&self, name: &str) -> ArgDefault {
+        self.class.arg(name).expect("known parameter").default
+    }
+
+    /// Reports a missing required argument.
+    fn missing<T>(&self, name: &str, example: &str, cx: &Ctxt) -> Option<T> {
+        cx.error_spanned_by(self.call, messages::missing(self.class, name, example));
+        None
+    }
+
+    fn expr(&self, name: &str) -> Option<&'a Expr> {
+        match &self.get(name)?.value {
+            Value::Expr(e) => Some(e),
+            Value::Layer(_) => None,
+        }
+    }
+
+    /// An optional positive integer: `Some(None)` when not given.
+    pub fn size(&self, name: &str, cx: &Ctxt) -> Option<Option<usize>> {
+        let Some(arg) = self.get(name) else {
+            return Some(None);
+        };
+        let Some(e) = self.expr(name) else {
+            let found = arg.value.to_token_stream().to_string();
+            cx.error_spanned_by(arg, messages::size_is_a_layer(self.class, name, &found));
+            return None;
+        };
+        let message = match int_literal(e) {
+            Some(0) => messages::size_zero(self.class, name),
+            Some(n) if n <= u32::MAX as u128 => return Some(Some(n as usize)),
+            Some(n) => messages::size_too_large(self.class, name, n),
+            None => messages::not_a_size(self.class, name, &expr_source(e)),
+        };
+        cx.error_spanned_by(arg, message);
+        None
+    }
+
+    /// A required positive integer.
+    pub fn required_size(&self, name: &str, example: &str, cx: &Ctxt) -> Option<usize> {
+        match self.size(name, cx)? {
+            Some(n) => Some(n),
+            None => self.missing(name, example, cx),
+        }
+    }
+
+    /// A flag; Keras' default when not given.
+    pub fn boolean(&self, name: &str, cx: &Ctxt) -> Option<bool> {
+        let Some(arg) = self.get(name) else {
+            return self.default(name).as_bool();
+        };
+        if let Some(Expr::Lit(ExprLit {
+            lit: Lit::Bool(b), ..
+        })) = self.expr(name)
+        {
+            return Some(b.value);
+        }
+        let found = value_source(&arg.value);
+        cx.error_spanned_by(arg, messages::not_a_bool(self.class, name, &found));
+        None
+    }
+
+    /// A name given as an identifier or a string: `sigmoid` or `"sigmoid"`; `None` stands
+    /// for `python_none`, as Python's `None` does in Keras.
+    fn word(&self, name: &str, python_none: &str) -> Option<(&'a Arg, Option<String>)> {
+        let arg = self.get(name)?;
+        let word = match &arg.value {
+            Value::Expr(Expr::Path(p)) => p.path.get_ident().map(|i| i.to_string()),
+            Value::Expr(Expr::Lit(ExprLit {
+                lit: Lit::Str(s), ..
+            })) => Some(s.value()),
+            _ => None,
+        };
+        let word = word.map(|w| {
+            if w == "None" {
+                python_none.to_string()
+            } else {
+                w
+            }
+        });
+        Some((arg, word))
+    }
+
+    /// An activation; Keras' default when not given.
+    pub fn activation(&self, name: &str, cx: &Ctxt) -> Option<Activation> {
+        let Some((arg, word)) = self.word(name, Activation::Linear.keras_name()) else {
+            return self.default(name).as_activation();
+        };
+        if let Some(a) = word.as_deref().and_then(Activation::from_keras_name) {
+            return Some(a);
+        }
+        let found = word.unwrap_or_else(|| value_source(&arg.value));
+        cx.error_spanned_by(arg, messages::unknown_activation(&found, name));
+        None
+    }
+
+    /// `merge_mode`; Keras' default when not given.
+    pub fn merge_mode(&self, cx: &Ctxt) -> Option<MergeMode> {
+        let name = "merge_mode";
+        let Some((arg, word)) = self.word(name, MergeMode::NoMerge.keras_name()) else {
+            return self.default(name).as_merge();
+        };
+        if let Some(m) = word.as_deref().and_then(MergeMode::from_keras_name) {
+            return Some(m);
+        }
+        let found = word.unwrap_or_else(|| value_source(&arg.value));
+        cx.error_spanned_by(arg, messages::unknown_merge_mode(&found));
+        None
+    }
+
+    /// `Input(timesteps, features)`, `Input(_, features)` or `Input(features)`.
+    pub fn input_shape(&self, cx: &Ctxt) -> Option<(Time, usize)> {
+        let features = self.required_size("features", "Input(_, 8)", cx);
+        let time = match self.get("timesteps") {
+            None if self.call.args.len() == 1 && self.call.args[0].key.is_none() => {
+                Some(Time::Absent)
+            }
+            None => {
+                if features.is_some() {
+                    self.missing::<()>("timesteps", "Input(_, 8)", cx);
+                }
+                None
+            }
+            Some(arg) => match &arg.value {
+                Value::Expr(Expr::Infer(_)) => Some(Time::Any),
+                Value::Expr(Expr::Path(p)) if p.path.is_ident("None") => Some(Time::Any),
+                _ => self.size("timesteps", cx)?.map(Time::Fixed),
+            },
+        };
+        Some((time?, features?))
+    }
+
+    /// `Dropout(rate)`: a number in `[0, 1)`.
+    pub fn rate(&self, cx: &Ctxt) -> Option<f64> {
+        let Some(arg) = self.get("rate") else {
+            return self.missing("rate", "Dropout(0.5)", cx);
+        };
+        let value = self.expr("rate").and_then(float_literal);
+        let message = match value {
+            Some(r) if (0.0..1.0).contains(&r) => return Some(r),
+            Some(r) => messages::rate_out_of_range(r),
+            None => messages::rate_not_a_number(&value_source(&arg.value)),
+        };
+        cx.error_spanned_by(arg, message);
+        None
+    }
+
+    /// `name = "..."`: a layer name of the user's choosing, as Keras allows. `Some(None)`
+    /// when not given.
+    pub fn custom_name(&self, cx: &Ctxt) -> Option<Option<String>> {
+        // `Input` cannot be named.
+        if self.class.arg("name").is_none() {
+            return Some(None);
+        }
+        let Some(arg) = self.get("name") else {
+            return Some(None);
+        };
+        match &arg.value {
+            Value::Expr(Expr::Lit(ExprLit {
+                lit: Lit::Str(s), ..
+            })) if !s.value().is_empty() && !s.value().contains('/') => Some(Some(s.value())),
+            _ => {
+                let found = value_source(&arg.value);
+                cx.error_spanned_by(arg, messages::bad_name(self.class, &found));
+                None
+            }
+        }
+    }
+
+    /// The wrapped layer of `Bidirectional` or `TimeDistributed`.
+    pub fn nested(&self, example: &str, cx: &Ctxt) -> Option<&'a LayerCall> {
+        let Some(arg) = self.get("layer") else {
+            return self.missing("layer", example, cx);
+        };
+        match &arg.value {
+            Value::Layer(l) => Some(l),
+            Value::Expr(e) => {
+                let message = messages::wraps_a_layer(self.class, &expr_source(e), example);
+                cx.error_spanned_by(arg, message);
+                None
+            }
+        }
+    }
+}
+
+/// An argument as written.
+pub fn value_source(v: &Value) -> String {
+    match v {
+        Value::Expr(e) => expr_source(e),
+        Value::Layer(l) => l.source(),
+    }
+}
+
+/// A non-negative integer literal.
+pub fn int_literal(e: &Expr) -> Option<u128> {
+    match e {
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(i), ..
+        }) => i.base10_parse().ok(),
+        Expr::Group(g) => int_literal(&g.expr),
+        _ => None,
+    }
+}
+
+/// A number literal, possibly negated.
+fn float_literal(e: &Expr) -> Option<f64> {
+    match e {
+        Expr::Lit(ExprLit {
+            lit: Lit::Float(f), ..
+        }) => f.base10_parse::<f64>().ok(),
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(i), ..
+        }) => i.base10_parse::<f64>().ok(),
+        Expr::Unary(u) if matches!(u.op, UnOp::Neg(_)) => match &*u.expr {
+            inner @ Expr::Lit(_) => float_literal(inner).map(|v| -v),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(source: &str) -> LayerCall {
+        syn::parse_str(source).expect("parses")
+    }
+
+    fn errors(cx: Ctxt) -> Vec<String> {
+        match cx.check() {
+            Ok(()) => Vec::new(),
+            Err(e) => e.iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn binds_positional_then_keywords_with_keras_defaults() {
+        let c = call("LSTM(8, relu, return_sequences = true)");
+        let cx = Ctxt::new();
+        let (args, bound) = bind(&c, LayerClass::Lstm, &cx);
+        assert_eq!(bound, Some(()));
+        assert_eq!(args.required_size("units", "LSTM(64)", &cx), Some(8));
+        assert_eq!(args.activation("activation", &cx), Some(Activation::Relu));
+        assert_eq!(
+            args.activation("recurrent_activation", &cx),
+            Some(Activation::Sigmoid)
+        );
+        assert_eq!(args.boolean("return_sequences", &cx), Some(true));
+        assert_eq!(args.boolean("unit_forget_bias", &cx), Some(true));
+        assert_eq!(args.custom_name(&cx), Some(None));
+        assert!(errors(cx).is_empty());
+    }
+
+    #[test]
+    fn binding_errors_make_the_binding_incomplete() {
+        let c = call("Dense(4, units = 4, 5, use_bia = true)");
+        let cx = Ctxt::new();
+        let (_, bound) = bind(&c, LayerClass::Dense, &cx);
+        assert_eq!(bound, None);
+        let e = errors(cx);
+        assert_eq!(e.len(), 3, "{e:?}");
+        assert!(e[0].contains("`units` is given twice to `Dense` (positionally and by name)"));
+        assert!(e[1].contains("positional argument after the keyword argument `units = 4`"));
+        assert!(e[2].contains("did you mean `use_bias`"));
+    }
+
+    #[test]
+    fn values_are_read_or_reported() {
+        let c = call("Bidirectional(LSTM(2), merge_mode = None)");
+        let cx = Ctxt::new();
+        let (args, _) = bind(&c, LayerClass::Bidirectional, &cx);
+        assert_eq!(args.merge_mode(&cx), Some(MergeMode::NoMerge));
+        assert!(args.nested("Bidirectional(LSTM(64))", &cx).is_some());
+        assert!(errors(cx).is_empty());
+
+        let c = call("Dropout(-0.5)");
+        let cx = Ctxt::new();
+        let (args, _) = bind(&c, LayerClass::Dropout, &cx);
+        assert_eq!(args.rate(&cx), None);
+        assert!(errors(cx)[0].contains("found -0.5"));
+
+        let c = call("Input(_, 8)");
+        let cx = Ctxt::new();
+        let (args, _) = bind(&c, LayerClass::Input, &cx);
+        assert_eq!(args.input_shape(&cx), Some((Time::Any, 8)));
+        let c = call("Input(8)");
+        let (args, _) = bind(&c, LayerClass::Input, &cx);
+        assert_eq!(args.input_shape(&cx), Some((Time::Absent, 8)));
+        assert!(errors(cx).is_empty());
+    }
+}

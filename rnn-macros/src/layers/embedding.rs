@@ -1,0 +1,36 @@
+//! `Embedding(input_dim, output_dim, mask_zero, input_length)`: token ids to vectors.
+
+use rnn_spec::LayerClass;
+
+use super::{Checked, plain};
+use crate::bind::Args;
+use crate::ctxt::Ctxt;
+use crate::ir::{self, Layer, LayerKind, Shape};
+
+/// The checked layer and its fixed number of steps, if it is the model's first layer (the
+/// caller reports a later one; its arguments are still checked here).
+pub fn embedding(args: &Args, first: bool, cx: &Ctxt) -> Option<(Checked, Option<usize>)> {
+    let example = "Embedding(10000, 64)";
+    let vocab = args.required_size("input_dim", example, cx);
+    let dim = args.required_size("output_dim", example, cx);
+    let mask_zero = args.boolean("mask_zero", cx);
+    let time = args.size("input_length", cx);
+    let (vocab, dim, mask_zero, time) = (vocab?, dim?, mask_zero?, time?);
+    first.then_some(())?;
+    let output = Shape::Sequence {
+        time,
+        features: dim,
+    };
+    let layer = Layer {
+        name: String::new(),
+        class: LayerClass::Embedding,
+        outputs: vec![output],
+        params: rnn_spec::embedding_params(vocab, dim),
+        kind: LayerKind::Embedding(ir::Embedding {
+            vocab,
+            dim,
+            mask_zero,
+        }),
+    };
+    Some((plain(layer, output), time))
+}

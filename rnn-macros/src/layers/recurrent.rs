@@ -1,0 +1,102 @@
+//! `SimpleRNN`, `LSTM` and `GRU`.
+
+use rnn_spec::{Activation, LayerClass, defaults};
+
+use super::{Checked, Feed, plain};
+use crate::bind::Args;
+use crate::ctxt::Ctxt;
+use crate::ir::{Layer, LayerKind, Rnn, RnnCell};
+use crate::shapes;
+
+/// A recurrent layer's arguments, before its input size is known.
+#[derive(Clone, Copy)]
+pub struct Options {
+    pub cell: RnnCell,
+    pub units: usize,
+    pub activation: Activation,
+    pub recurrent_activation: Activation,
+    pub use_bias: bool,
+    pub return_sequences: bool,
+    pub return_state: bool,
+    pub go_backwards: bool,
+}
+
+impl Options {
+    pub fn fed(self, input: usize) -> Rnn {
+        Rnn {
+            cell: self.cell,
+            input,
+            units: self.units,
+            activation: self.activation,
+            recurrent_activation: self.recurrent_activation,
+            use_bias: self.use_bias,
+            return_sequences: self.return_sequences,
+            return_state: self.return_state,
+            go_backwards: self.go_backwards,
+        }
+    }
+}
+
+/// Reads every argument of a recurrent layer of `class`, reporting each bad one.
+pub fn read(class: LayerClass, args: &Args, cx: &Ctxt) -> Option<Options> {
+    let example = format!("{}(64)", class.keras_name());
+    let units = args.required_size("units", &example, cx);
+    let activation = args.activation("activation", cx);
+    let has = |name: &str| class.arg(name).is_some();
+    // The runtime's configuration is shared by all cells; a cell without an argument keeps
+    // the shared default, which it ignores.
+    let recurrent_activation = if has("recurrent_activation") {
+        args.activation("recurrent_activation", cx)
+    } else {
+        Some(defaults::RECURRENT_ACTIVATION)
+    };
+    let use_bias = args.boolean("use_bias", cx);
+    let unit_forget_bias = if has("unit_forget_bias") {
+        args.boolean("unit_forget_bias", cx)
+    } else {
+        Some(defaults::UNIT_FORGET_BIAS)
+    };
+    let return_sequences = args.boolean("return_sequences", cx);
+    let return_state = args.boolean("return_state", cx);
+    let go_backwards = args.boolean("go_backwards", cx);
+    let reset_after = if has("reset_after") {
+        args.boolean("reset_after", cx)
+    } else {
+        Some(false)
+    };
+    let cell = match class.cell()? {
+        rnn_spec::Cell::Simple => RnnCell::Simple,
+        rnn_spec::Cell::Lstm => RnnCell::Lstm {
+            unit_forget_bias: unit_forget_bias?,
+        },
+        rnn_spec::Cell::Gru => RnnCell::Gru {
+            reset_after: reset_after?,
+        },
+    };
+    Some(Options {
+        cell,
+        units: units?,
+        activation: activation?,
+        recurrent_activation: recurrent_activation?,
+        use_bias: use_bias?,
+        return_sequences: return_sequences?,
+        return_state: return_state?,
+        go_backwards: go_backwards?,
+    })
+}
+
+pub fn recurrent(feed: &Feed, args: &Args, cx: &Ctxt) -> Option<Checked> {
+    let options = read(feed.class, args, cx);
+    let (time, input) = feed.sequence(cx)?;
+    let rnn = options?.fed(input);
+    let outputs = shapes::recurrent(&rnn, time);
+    let next = outputs[0];
+    let layer = Layer {
+        name: String::new(),
+        class: feed.class,
+        outputs,
+        params: rnn.params(),
+        kind: LayerKind::Recurrent(rnn),
+    };
+    Some(plain(layer, next))
+}

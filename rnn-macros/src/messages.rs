@@ -1,0 +1,464 @@
+//! The text of every error the checker reports, and the fixes it suggests. Each function
+//! returns one message; where and when it is reported is the checker's business.
+
+use quote::ToTokens;
+use rnn_spec::{Activation, LayerClass, MergeMode};
+
+use crate::ast::{LayerCall, Value};
+use crate::suggest::did_you_mean;
+
+/// The required arguments, then `...` if there are optional ones: `LSTM(units, ...)`.
+pub fn short_signature(class: LayerClass) -> String {
+    let args = class.args();
+    let mut names: Vec<&str> = args[..class.required()].iter().map(|a| a.name).collect();
+    if args.len() > class.required() {
+        names.push("...");
+    }
+    format!("{}({})", class.keras_name(), names.join(", "))
+}
+
+/// Every argument in positional order, then the keyword-only ones:
+/// `Dense(units, activation, use_bias, name)`.
+pub fn signature(class: LayerClass) -> String {
+    let names: Vec<&str> = class
+        .args()
+        .iter()
+        .chain(class.keyword_args())
+        .map(|a| a.name)
+        .collect();
+    if names.is_empty() {
+        class.keras_name().to_string()
+    } else {
+        format!("{}({})", class.keras_name(), names.join(", "))
+    }
+}
+
+// Layers and their order.
+
+pub fn unknown_layer(name: &str) -> String {
+    let known = LayerClass::ALL.map(LayerClass::keras_name);
+    format!(
+        "unknown layer `{name}`{}\n  layers: {}",
+        did_you_mean(name, known),
+        known.join(", ")
+    )
+}
+
+pub fn after_multi_output(
+    class: LayerClass,
+    before: &str,
+    before_class: LayerClass,
+    outputs: usize,
+    fix: &str,
+) -> String {
+    format!(
+        "`{}` cannot follow `{}` ({}): that layer returns {} outputs, and only the \
+         last layer of a model may return several\n\
+         help: {}",
+        class.keras_name(),
+        before,
+        before_class.keras_name(),
+        outputs,
+        fix,
+    )
+}
+
+/// How to make a multi-output layer single-output.
+pub fn multi_output_fix(call: &LayerCall) -> String {
+    let has = |key: &str, call: &LayerCall| {
+        call.args.iter().any(|a| {
+            a.key.as_ref().is_some_and(|k| k == key)
+                && a.value.to_token_stream().to_string() != "false"
+        })
+    };
+    let mut fixes = Vec::new();
+    if has("return_state", call)
+        || call
+            .args
+            .iter()
+            .any(|a| matches!(&a.value, Value::Layer(l) if has("return_state", l)))
+    {
+        fixes.push("remove `return_state = true`");
+    }
+    if call.args.iter().any(|a| {
+        a.key.as_ref().is_some_and(|k| k == "merge_mode") && {
+            let v = a.value.to_token_stream().to_string();
+            v == "none" || v == "None" || v == "\"none\""
+        }
+    }) {
+        fixes.push("choose a merging `merge_mode` (concat, sum, mul or ave)");
+    }
+    if fixes.is_empty() {
+        fixes.push("make it return a single output");
+    }
+    format!(
+        "{} in `{}`, or end the model after it",
+        fixes.join(" and "),
+        call.source()
+    )
+}
+
+pub const INPUT_TWICE: &str =
+    "`Input` is given twice; a model has one input\nhelp: remove this one";
+
+pub const INPUT_NOT_FIRST: &str = "`Input` must be the first layer: it declares the shape of the model's \
+                                   input\nhelp: move it to the front";
+
+pub const INPUT_ONLY: &str =
+    "the model has no layers after `Input`\nhelp: add layers: `Input(..) => LSTM(32) => Dense(1)`";
+
+pub const NO_LAYERS: &str = "a model needs at least one layer";
+
+/// `received`: the shape fed to it, if known.
+pub fn embedding_not_first(
+    received: Option<String>,
+    call: &LayerCall,
+    after_input: bool,
+) -> String {
+    format!(
+        "`Embedding` must be the first layer: it takes token ids, but here it \
+         would receive {}\nhelp: start the model with `{}`{}",
+        match received {
+            None => "the previous layer's output".to_string(),
+            Some(shape) => format!("the output `{shape}` of the layer before"),
+        },
+        call.source(),
+        if after_input {
+            " and remove `Input`: token-id models get their shape from `Embedding`"
+        } else {
+            ""
+        }
+    )
+}
+
+pub fn first_without_input(class: LayerClass, call: &LayerCall) -> String {
+    format!(
+        "`{}` is the first layer, so the size of its input is unknown\n\
+         help: declare the input first, e.g. `Input(_, 8) => {}` for \
+         sequences of 8 features (`_`: any number of time steps), or start \
+         with `Embedding(vocabulary, dim)` for token ids",
+        class.keras_name(),
+        call.source()
+    )
+}
+
+// Feeding a layer that needs sequences.
+
+pub fn needs_sequence(class: LayerClass, before: &str, shape: &str, help: &str) -> String {
+    format!(
+        "`{}` needs a sequence `(batch, time, features)`, but {before} outputs `{shape}`\nhelp: {help}",
+        class.keras_name(),
+    )
+}
+
+pub fn named(name: &str, class: LayerClass) -> String {
+    format!("`{name}` ({})", class.keras_name())
+}
+
+pub fn return_sequences_before(fixed: &str) -> String {
+    format!("return the whole sequence from the layer before: `{fixed}`")
+}
+
+pub fn time_axis_ends_at(name: &str, fixed: &str) -> String {
+    format!("the time axis ends at `{name}`: return the whole sequence there, `{fixed}`")
+}
+
+pub fn time_axis_ends_before(name: &str, there: LayerClass, class: LayerClass) -> String {
+    format!(
+        "the time axis ends at `{}` ({}): place `{}` before it",
+        name,
+        there.keras_name(),
+        class.keras_name()
+    )
+}
+
+pub const INPUT_WITHOUT_TIME: &str = "the model's input has no time axis: declare it as \
+                                      `Input(timesteps, ..)`, or `Input(_, ..)` for any number of steps";
+
+pub fn give_input_time(features: usize) -> String {
+    format!(
+        "give the input a time axis: `Input(timesteps, {features})`, or \
+         `Input(_, {features})` for any number of steps"
+    )
+}
+
+/// `Bidirectional(LSTM(..))` with `return_sequences = true` added to the wrapped layer.
+pub fn bidirectional_with_sequences(call: &LayerCall) -> String {
+    let mut fixed = call.clone();
+    for arg in &mut fixed.args {
+        if let Value::Layer(inner) = &mut arg.value {
+            let text = inner.source_with("return_sequences", "true");
+            if let Ok(parsed) = syn::parse_str::<LayerCall>(&text) {
+                **inner = parsed;
+            }
+            break;
+        }
+    }
+    fixed.source()
+}
+
+// Names.
+
+pub fn duplicate_name(name: &str, first: LayerClass, this: LayerClass) -> String {
+    format!(
+        "two layers are named `{}` (the {} before and this {}); layer names \
+         must be unique in a model\nhelp: name one of them: `name = \"...\"`",
+        name,
+        first.keras_name(),
+        this.keras_name()
+    )
+}
+
+pub fn bad_name(class: LayerClass, found: &str) -> String {
+    format!(
+        "`name` of `{}` must be a non-empty string without `/`, found `{}`\nhelp: e.g. `name = \"encoder\"`",
+        class.keras_name(),
+        found
+    )
+}
+
+// Binding arguments.
+
+pub fn positional_after_keyword(keyword: &str) -> String {
+    format!(
+        "positional argument after the keyword argument `{keyword}`\nhelp: write positional arguments first"
+    )
+}
+
+pub fn extra_positional(class: LayerClass) -> String {
+    let params: Vec<&str> = class.args().iter().map(|a| a.name).collect();
+    if params.is_empty() {
+        format!(
+            "`{}` takes no arguments\nhelp: write `{}`",
+            class.keras_name(),
+            class.keras_name()
+        )
+    } else {
+        format!(
+            "`{}` takes at most {} positional argument{} ({}); this one is extra",
+            class.keras_name(),
+            params.len(),
+            if params.len() == 1 { "" } else { "s" },
+            params.join(", ")
+        )
+    }
+}
+
+pub fn unknown_keyword(class: LayerClass, key: &str) -> String {
+    let names = class
+        .args()
+        .iter()
+        .chain(class.keyword_args())
+        .map(|a| a.name);
+    format!(
+        "`{}` has no argument `{key}`{}\n  arguments: {}",
+        class.keras_name(),
+        did_you_mean(key, names),
+        signature(class)
+    )
+}
+
+pub fn given_twice(class: LayerClass, key: &str, both_ways: bool) -> String {
+    let how = if both_ways {
+        " (positionally and by name)"
+    } else {
+        ""
+    };
+    format!(
+        "`{key}` is given twice to `{}`{how}\nhelp: remove one",
+        class.keras_name()
+    )
+}
+
+pub fn missing(class: LayerClass, name: &str, example: &str) -> String {
+    format!(
+        "`{}` needs `{name}`\nhelp: write `{}`, e.g. `{example}`",
+        class.keras_name(),
+        short_signature(class)
+    )
+}
+
+// Argument values.
+
+pub fn size_is_a_layer(class: LayerClass, name: &str, found: &str) -> String {
+    format!(
+        "`{name}` of `{}` must be a positive integer, found the layer `{found}`",
+        class.keras_name()
+    )
+}
+
+pub fn size_zero(class: LayerClass, name: &str) -> String {
+    format!(
+        "`{name}` of `{}` must be at least 1, found 0",
+        class.keras_name()
+    )
+}
+
+pub fn size_too_large(class: LayerClass, name: &str, n: u128) -> String {
+    format!("`{name}` of `{}` is too large: {n}", class.keras_name())
+}
+
+pub fn not_a_size(class: LayerClass, name: &str, found: &str) -> String {
+    format!(
+        "`{name}` of `{}` must be a positive integer, found `{}`",
+        class.keras_name(),
+        found
+    )
+}
+
+pub fn not_a_bool(class: LayerClass, name: &str, found: &str) -> String {
+    format!(
+        "`{name}` of `{}` must be `true` or `false`, found `{}`",
+        class.keras_name(),
+        found
+    )
+}
+
+pub fn unknown_activation(found: &str, name: &str) -> String {
+    let names = Activation::ALL.map(Activation::keras_name);
+    format!(
+        "unknown activation `{found}` for `{name}`{}\n  activations: {}",
+        did_you_mean(found, names),
+        names.join(", ")
+    )
+}
+
+pub fn unknown_merge_mode(found: &str) -> String {
+    let names = MergeMode::ALL.map(MergeMode::keras_name);
+    format!(
+        "unknown merge mode `{found}`{}\n  merge modes: {}",
+        did_you_mean(found, names),
+        names.join(", ")
+    )
+}
+
+pub fn rate_out_of_range(rate: f64) -> String {
+    format!(
+        "`Dropout` rate must be in [0, 1), found {rate}: it is the fraction of values \
+         dropped\nhelp: e.g. `Dropout(0.2)`"
+    )
+}
+
+pub fn rate_not_a_number(found: &str) -> String {
+    format!("`Dropout` rate must be a number in [0, 1), found `{found}`")
+}
+
+pub fn wraps_a_layer(class: LayerClass, found: &str, example: &str) -> String {
+    format!(
+        "`{}` wraps a layer, found `{}`\nhelp: write it with its arguments, e.g. `{example}`",
+        class.keras_name(),
+        found
+    )
+}
+
+// Wrappers.
+
+pub fn bidirectional_not_recurrent(found: LayerClass) -> String {
+    format!(
+        "`Bidirectional` wraps a recurrent layer (SimpleRNN, LSTM or GRU), found `{}`\nhelp: e.g. `Bidirectional(LSTM(64))`",
+        found.keras_name()
+    )
+}
+
+pub fn bidirectional_go_backwards(inner: &LayerCall) -> String {
+    format!(
+        "`Bidirectional` reads the sequence in both directions itself, so the layer it \
+         wraps must read forwards\nhelp: remove `go_backwards = true`: `Bidirectional({})`",
+        inner.without("go_backwards").source()
+    )
+}
+
+pub fn time_distributed_not_dense(found: LayerClass) -> String {
+    format!(
+        "`TimeDistributed` supports `Dense` only, found `{}`\nhelp: {}",
+        found.keras_name(),
+        if found.is_recurrent() {
+            "recurrent layers already run over time steps: use them directly"
+        } else {
+            "use `TimeDistributed(Dense(units, activation))`"
+        }
+    )
+}
+
+// `#[params = N]`.
+
+pub fn params_not_an_integer(total: usize) -> String {
+    format!(
+        "`#[params = ..]` takes an integer, e.g. `#[params = {}]`",
+        underscored(total)
+    )
+}
+
+/// `rows`: each layer's name, class and count.
+pub fn params_mismatch(total: usize, declared: u128, rows: &[(&str, LayerClass, usize)]) -> String {
+    let rows: Vec<String> = rows
+        .iter()
+        .map(|(name, class, n)| format!("    {} ({}): {}", name, class.keras_name(), thousands(*n)))
+        .collect();
+    format!(
+        "this model has {} parameters, not {}\n  parameters per layer:\n{}\nhelp: write `#[params = {}]`",
+        thousands(total),
+        thousands(declared as usize),
+        rows.join("\n"),
+        underscored(total)
+    )
+}
+
+fn thousands(n: usize) -> String {
+    group(n, ',')
+}
+
+fn underscored(n: usize) -> String {
+    group(n, '_')
+}
+
+fn group(n: usize, sep: char) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(sep);
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures() {
+        assert_eq!(short_signature(LayerClass::Lstm), "LSTM(units, ...)");
+        assert_eq!(
+            short_signature(LayerClass::Input),
+            "Input(timesteps, features)"
+        );
+        assert_eq!(
+            signature(LayerClass::Dense),
+            "Dense(units, activation, use_bias, name)"
+        );
+        assert_eq!(
+            signature(LayerClass::GlobalAveragePooling1D),
+            "GlobalAveragePooling1D(name)"
+        );
+    }
+
+    #[test]
+    fn numbers_are_grouped() {
+        assert_eq!(thousands(529_441), "529,441");
+        assert_eq!(underscored(1_000), "1_000");
+        assert_eq!(thousands(999), "999");
+    }
+
+    #[test]
+    fn fixes_rewrite_the_call() {
+        let call: LayerCall = syn::parse_str("Bidirectional(GRU(4), merge_mode = none)").unwrap();
+        assert_eq!(
+            bidirectional_with_sequences(&call),
+            "Bidirectional(GRU(4, return_sequences = true), merge_mode = none)"
+        );
+        assert!(multi_output_fix(&call).starts_with("choose a merging `merge_mode`"));
+    }
+}

@@ -1,0 +1,168 @@
+//! Shape rules: what each kind of layer outputs for a given input, and how shapes are
+//! printed (as Keras' `summary()` prints them, batch axis first as `None`).
+
+use rnn_spec::MergeMode;
+
+use crate::ir::{Rnn, Shape};
+
+/// What flows into the next layer.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Flow {
+    /// Nothing yet (before the first layer).
+    Start,
+    Known(Shape),
+    /// After an error: shape checks are skipped so one mistake gives one message.
+    Unknown,
+}
+
+impl Flow {
+    pub fn describe(self) -> String {
+        match self {
+            Flow::Known(shape) => describe(shape),
+            Flow::Start | Flow::Unknown => "?".into(),
+        }
+    }
+}
+
+fn none_or(n: Option<usize>) -> String {
+    n.map_or("None".into(), |n| n.to_string())
+}
+
+/// `(None, 5, 4)` or `(None, 4)`.
+pub fn describe(shape: Shape) -> String {
+    match shape {
+        Shape::Sequence { time, features } => format!("(None, {}, {features})", none_or(time)),
+        Shape::Vector { features } => format!("(None, {features})"),
+    }
+}
+
+/// One shape as it is, several as a list: `[(None, 5, 4), (None, 4)]`.
+pub fn describe_all(shapes: &[Shape]) -> String {
+    match shapes {
+        [one] => describe(*one),
+        _ => {
+            let all: Vec<String> = shapes.iter().map(|s| describe(*s)).collect();
+            format!("[{}]", all.join(", "))
+        }
+    }
+}
+
+/// A recurrent layer's main output: the whole sequence or the last step.
+fn main_output(return_sequences: bool, time: Option<usize>, features: usize) -> Shape {
+    if return_sequences {
+        Shape::Sequence { time, features }
+    } else {
+        Shape::Vector { features }
+    }
+}
+
+/// Every output of a recurrent layer over `time` steps: the main output, then with
+/// `return_state` one vector per state.
+pub fn recurrent(rnn: &Rnn, time: Option<usize>) -> Vec<Shape> {
+    let mut shapes = vec![main_output(rnn.return_sequences, time, rnn.units)];
+    if rnn.return_state {
+        let state = Shape::Vector {
+            features: rnn.units,
+        };
+        shapes.extend(std::iter::repeat_n(state, rnn.cell.cell().states()));
+    }
+    shapes
+}
+
+/// Every output of a `Bidirectional`: the merged output (or both directions with `none`),
+/// then with `return_state` each direction's states.
+pub fn bidirectional(rnn: &Rnn, merge: MergeMode, time: Option<usize>) -> Vec<Shape> {
+    let main = main_output(rnn.return_sequences, time, merge.features(rnn.units));
+    let mut shapes = if merge == MergeMode::NoMerge {
+        let direction = main_output(rnn.return_sequences, time, rnn.units);
+        vec![direction, direction]
+    } else {
+        vec![main]
+    };
+    if rnn.return_state {
+        let state = Shape::Vector {
+            features: rnn.units,
+        };
+        shapes.extend(std::iter::repeat_n(state, 2 * rnn.cell.cell().states()));
+    }
+    shapes
+}
+
+/// What a layer with a merged output passes on: the merged width even with `none`, which is
+/// allowed only for the last layer.
+pub fn bidirectional_next(rnn: &Rnn, merge: MergeMode, time: Option<usize>) -> Shape {
+    main_output(rnn.return_sequences, time, merge.features(rnn.units))
+}
+
+/// `Dense` acts on the last axis and keeps the others.
+pub fn dense(input: Shape, units: usize) -> Shape {
+    match input {
+        Shape::Sequence { time, .. } => Shape::Sequence {
+            time,
+            features: units,
+        },
+        Shape::Vector { .. } => Shape::Vector { features: units },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::RnnCell;
+    use rnn_spec::Activation;
+
+    fn lstm(return_sequences: bool, return_state: bool) -> Rnn {
+        Rnn {
+            cell: RnnCell::Lstm {
+                unit_forget_bias: true,
+            },
+            input: 3,
+            units: 4,
+            activation: Activation::Tanh,
+            recurrent_activation: Activation::Sigmoid,
+            use_bias: true,
+            return_sequences,
+            return_state,
+            go_backwards: false,
+        }
+    }
+
+    #[test]
+    fn recurrent_outputs() {
+        assert_eq!(
+            describe_all(&recurrent(&lstm(false, false), Some(5))),
+            "(None, 4)"
+        );
+        assert_eq!(
+            describe_all(&recurrent(&lstm(true, true), Some(5))),
+            "[(None, 5, 4), (None, 4), (None, 4)]"
+        );
+    }
+
+    #[test]
+    fn bidirectional_outputs() {
+        let rnn = lstm(true, true);
+        assert_eq!(
+            describe_all(&bidirectional(&rnn, MergeMode::NoMerge, None)),
+            "[(None, None, 4), (None, None, 4), (None, 4), (None, 4), (None, 4), (None, 4)]"
+        );
+        assert_eq!(
+            describe(bidirectional_next(&rnn, MergeMode::Concat, None)),
+            "(None, None, 8)"
+        );
+    }
+
+    #[test]
+    fn dense_keeps_the_time_axis() {
+        let seq = Shape::Sequence {
+            time: Some(7),
+            features: 3,
+        };
+        assert_eq!(describe(dense(seq, 2)), "(None, 7, 2)");
+        assert_eq!(
+            describe(dense(Shape::Vector { features: 3 }, 2)),
+            "(None, 2)"
+        );
+        assert_eq!(Flow::Unknown.describe(), "?");
+    }
+}
