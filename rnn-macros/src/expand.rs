@@ -266,3 +266,123 @@ pub fn model_expr(model: &Model, seed: TokenStream) -> TokenStream {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::{Bidirectional, Embedding, Shape};
+    use rnn_spec::{LayerClass, MergeMode};
+
+    fn gru(return_sequences: bool) -> Rnn {
+        Rnn {
+            cell: RnnCell::Gru { reset_after: false },
+            input: 4,
+            units: 3,
+            activation: Activation::Relu,
+            recurrent_activation: Activation::HardSigmoid,
+            use_bias: true,
+            return_sequences,
+            return_state: false,
+            go_backwards: true,
+        }
+    }
+
+    fn model(layers: Vec<Layer>) -> Model {
+        let params = layers.iter().map(|l| l.params).sum();
+        Model {
+            input: Input::Tokens,
+            input_time: Some(7),
+            layers,
+            params,
+        }
+    }
+
+    fn code(model: &Model) -> String {
+        let ident = Ident::new("M", Span::call_site());
+        model_item(&[], &Visibility::Inherited, &ident, model).to_string()
+    }
+
+    #[test]
+    fn writes_the_runtime_types_and_configuration() {
+        let rnn = gru(true);
+        let layers = vec![
+            Layer {
+                name: "embedding".into(),
+                class: LayerClass::Embedding,
+                outputs: vec![Shape::Sequence {
+                    time: Some(7),
+                    features: 4,
+                }],
+                params: 40,
+                kind: LayerKind::Embedding(Embedding {
+                    vocab: 10,
+                    dim: 4,
+                    mask_zero: true,
+                }),
+            },
+            Layer {
+                name: "bidirectional".into(),
+                class: LayerClass::Bidirectional,
+                outputs: vec![Shape::Sequence {
+                    time: Some(7),
+                    features: 3,
+                }],
+                params: 2 * rnn.params(),
+                kind: LayerKind::Bidirectional(Bidirectional {
+                    inner: rnn,
+                    inner_name: "gru".into(),
+                    merge: MergeMode::Sum,
+                    out: 3,
+                }),
+            },
+        ];
+        let out = code(&model(layers));
+        assert!(out.contains(":: rnn :: Embedding < 10 , 4 >"), "{out}");
+        assert!(
+            out.contains(
+                ":: rnn :: Bidirectional < :: rnn :: Gru < 4 , 3 , :: rnn :: Sequences , false , true > , 3 , :: rnn :: Sum >"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains(". activation (:: rnn :: Activation :: Relu)"),
+            "{out}"
+        );
+        assert!(
+            out.contains(". recurrent_activation (:: rnn :: Activation :: HardSigmoid)"),
+            "{out}"
+        );
+        assert!(out.contains(". go_backwards (true)"), "{out}");
+        // Only LSTM reads it; the shared configuration gets Keras' default.
+        assert!(out.contains(". unit_forget_bias (true)"), "{out}");
+        assert!(
+            out.contains("\"sequential/bidirectional\" , \"gru\""),
+            "{out}"
+        );
+        assert!(
+            out.contains("input_time : :: core :: option :: Option :: Some (7)"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn summary_rows_come_from_the_ir() {
+        let rnn = gru(false);
+        let layer = Layer {
+            name: "encoder".into(),
+            class: LayerClass::Gru,
+            outputs: vec![Shape::Vector { features: 3 }],
+            params: rnn.params(),
+            kind: LayerKind::Recurrent(rnn),
+        };
+        let out = code(&model(vec![layer]));
+        let row = format!(
+            "name : \"encoder\" , class : \"GRU\" , output_shape : \"(None, 3)\" , params : {}",
+            rnn.params()
+        );
+        assert!(out.contains(&row), "{out}");
+        assert!(out.contains(":: rnn :: Last"), "{out}");
+        // 3 * 3 * (4 + 3) + 3 * 3: GRU without `reset_after` has one bias row.
+        assert!(out.contains("pub const PARAMS : usize = 72"), "{out}");
+    }
+}

@@ -2,7 +2,7 @@
 //! returns one message; where and when it is reported is the checker's business.
 
 use quote::ToTokens;
-use rnn_spec::{Activation, LayerClass, MergeMode};
+use rnn_spec::{Activation, Cell, LayerClass, MergeMode};
 
 use crate::ast::{LayerCall, Value};
 use crate::suggest::did_you_mean;
@@ -71,7 +71,16 @@ pub fn multi_output_fix(call: &LayerCall) -> String {
                 && a.value.to_token_stream().to_string() != "false"
         })
     };
-    let mut fixes = Vec::new();
+    let merging = format!(
+        "choose a merging `merge_mode` ({})",
+        either(
+            MergeMode::ALL
+                .iter()
+                .filter(|m| m.outputs() == 1)
+                .map(|m| m.keras_name())
+        )
+    );
+    let mut fixes: Vec<&str> = Vec::new();
     if has("return_state", call)
         || call
             .args
@@ -83,10 +92,11 @@ pub fn multi_output_fix(call: &LayerCall) -> String {
     if call.args.iter().any(|a| {
         a.key.as_ref().is_some_and(|k| k == "merge_mode") && {
             let v = a.value.to_token_stream().to_string();
-            v == "none" || v == "None" || v == "\"none\""
+            let none = MergeMode::NoMerge.keras_name();
+            v == none || v == "None" || v == format!("{none:?}")
         }
     }) {
-        fixes.push("choose a merging `merge_mode` (concat, sum, mul or ave)");
+        fixes.push(&merging);
     }
     if fixes.is_empty() {
         fixes.push("make it return a single output");
@@ -354,8 +364,9 @@ pub fn wraps_a_layer(class: LayerClass, found: &str, example: &str) -> String {
 // Wrappers.
 
 pub fn bidirectional_not_recurrent(found: LayerClass) -> String {
+    let recurrent = either(Cell::ALL.map(|c| c.layer().keras_name()));
     format!(
-        "`Bidirectional` wraps a recurrent layer (SimpleRNN, LSTM or GRU), found `{}`\nhelp: e.g. `Bidirectional(LSTM(64))`",
+        "`Bidirectional` wraps a recurrent layer ({recurrent}), found `{}`\nhelp: e.g. `Bidirectional(LSTM(64))`",
         found.keras_name()
     )
 }
@@ -404,6 +415,16 @@ pub fn params_mismatch(total: usize, declared: u128, rows: &[(&str, LayerClass, 
     )
 }
 
+/// `a, b or c`.
+fn either<'a>(words: impl IntoIterator<Item = &'a str>) -> String {
+    let words: Vec<&str> = words.into_iter().collect();
+    match words.split_last() {
+        Some((last, [])) => last.to_string(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
 fn thousands(n: usize) -> String {
     group(n, ',')
 }
@@ -443,6 +464,12 @@ mod tests {
             signature(LayerClass::GlobalAveragePooling1D),
             "GlobalAveragePooling1D(name)"
         );
+    }
+
+    #[test]
+    fn lists_read_as_prose() {
+        assert_eq!(either(["a", "b", "c"]), "a, b or c");
+        assert_eq!(either(["a"]), "a");
     }
 
     #[test]

@@ -71,6 +71,11 @@ fn activations_are_the_specs() {
         .collect();
     let runtime: Vec<&str> = Activation::ALL.iter().map(|a| a.keras_name()).collect();
     assert_eq!(spec, runtime);
+    // Keras' `activation=None`, which Dense defaults to.
+    assert_eq!(
+        Activation::default(),
+        runtime_activation(defaults::DENSE_ACTIVATION)
+    );
     for a in rnn_spec::Activation::ALL {
         let r = runtime_activation(a);
         // The macro writes `::rnn::Activation::<variant_name>`.

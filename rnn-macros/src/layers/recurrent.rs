@@ -1,6 +1,6 @@
 //! `SimpleRNN`, `LSTM` and `GRU`.
 
-use rnn_spec::{Activation, LayerClass, defaults};
+use rnn_spec::{Activation, Cell, LayerClass, defaults};
 
 use super::{Checked, Feed, plain};
 use crate::bind::Args;
@@ -42,8 +42,10 @@ pub fn read(class: LayerClass, args: &Args, cx: &Ctxt) -> Option<Options> {
     let example = format!("{}(64)", class.keras_name());
     let units = args.required_size("units", &example, cx);
     let activation = args.activation("activation", cx);
+    // Arguments only some cells have, read in Keras' order with the others so that errors
+    // come in the order they are written.
     let has = |name: &str| class.arg(name).is_some();
-    // The runtime's configuration is shared by all cells; a cell without an argument keeps
+    // The runtime's configuration is shared by all cells; SimpleRNN has no gates and keeps
     // the shared default, which it ignores.
     let recurrent_activation = if has("recurrent_activation") {
         args.activation("recurrent_activation", cx)
@@ -51,26 +53,18 @@ pub fn read(class: LayerClass, args: &Args, cx: &Ctxt) -> Option<Options> {
         Some(defaults::RECURRENT_ACTIVATION)
     };
     let use_bias = args.boolean("use_bias", cx);
-    let unit_forget_bias = if has("unit_forget_bias") {
-        args.boolean("unit_forget_bias", cx)
-    } else {
-        Some(defaults::UNIT_FORGET_BIAS)
-    };
+    let unit_forget_bias = has("unit_forget_bias").then(|| args.boolean("unit_forget_bias", cx));
     let return_sequences = args.boolean("return_sequences", cx);
     let return_state = args.boolean("return_state", cx);
     let go_backwards = args.boolean("go_backwards", cx);
-    let reset_after = if has("reset_after") {
-        args.boolean("reset_after", cx)
-    } else {
-        Some(false)
-    };
+    let reset_after = has("reset_after").then(|| args.boolean("reset_after", cx));
     let cell = match class.cell()? {
-        rnn_spec::Cell::Simple => RnnCell::Simple,
-        rnn_spec::Cell::Lstm => RnnCell::Lstm {
-            unit_forget_bias: unit_forget_bias?,
+        Cell::Simple => RnnCell::Simple,
+        Cell::Lstm => RnnCell::Lstm {
+            unit_forget_bias: unit_forget_bias.flatten()?,
         },
-        rnn_spec::Cell::Gru => RnnCell::Gru {
-            reset_after: reset_after?,
+        Cell::Gru => RnnCell::Gru {
+            reset_after: reset_after.flatten()?,
         },
     };
     Some(Options {
