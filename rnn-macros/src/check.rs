@@ -477,6 +477,42 @@ mod tests {
     }
 
     #[test]
+    fn a_name_clash_fails_the_model_but_passes_the_shape_on() {
+        let (model, e) =
+            run(quote!(struct M = Input(3) => Dense(4, name = "dense") => Dense(2) => LSTM(3);));
+        assert!(model.is_none());
+        assert_eq!(e.len(), 2, "{e:?}");
+        assert!(e[0].contains("two layers are named `dense`"), "{e:?}");
+        assert!(
+            e[1].contains("but `dense` (Dense) outputs `(None, 2)`"),
+            "{e:?}"
+        );
+        assert!(e[1].contains("the model's input has no time axis"), "{e:?}");
+    }
+
+    #[test]
+    fn an_input_alone_is_no_model() {
+        let (model, e) = run(quote!(struct M = Input(_, 3);));
+        assert!(model.is_none());
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].contains("no layers after `Input`"), "{e:?}");
+    }
+
+    #[test]
+    fn a_bad_wrapped_layer_fails_its_wrapper_only() {
+        let (model, e) = run(
+            quote!(struct M = Input(_, 3) => Bidirectional(LSTM(4, name = 5)) => TimeDistributed(Dense(2, bias = 1)) => Dense(1);),
+        );
+        assert!(model.is_none());
+        assert_eq!(e.len(), 2, "{e:?}");
+        assert!(
+            e[0].contains("`name` of `LSTM` must be a non-empty string"),
+            "{e:?}"
+        );
+        assert!(e[1].contains("`Dense` has no argument `bias`"), "{e:?}");
+    }
+
+    #[test]
     fn declared_params_are_compared() {
         let (model, e) = run(
             quote!(#[params = 529_440] struct Q = Embedding(5000, 100) => SimpleRNN(128) => Dense(1, sigmoid);),
