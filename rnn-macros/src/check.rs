@@ -78,6 +78,7 @@ fn chain(calls: &[LayerCall], span: Span, cx: &Ctxt) -> Option<Model> {
     let (input, input_time) = walk.input?;
     let params = walk.layers.iter().map(|l| l.params).sum();
     Some(Model {
+        name: rnn_spec::MODEL_NAME,
         input,
         input_time,
         layers: walk.layers,

@@ -4,7 +4,7 @@
 
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
-use rnn_spec::{Activation, MODEL_NAME};
+use rnn_spec::Activation;
 use syn::{Attribute, Visibility};
 
 use crate::ir::{Dense, Input, Layer, LayerKind, Model, Rnn, RnnCell};
@@ -55,8 +55,8 @@ fn dense_type(d: &Dense) -> TokenStream {
 }
 
 /// The runtime type of a layer and the expression that builds it (`rng` in scope).
-fn layer_code(layer: &Layer) -> (TokenStream, TokenStream) {
-    let path = format!("{MODEL_NAME}/{}", layer.name);
+fn layer_code(model: &Model, layer: &Layer) -> (TokenStream, TokenStream) {
+    let path = format!("{}/{}", model.name, layer.name);
     match &layer.kind {
         LayerKind::Embedding(e) => {
             let ty = {
@@ -143,7 +143,7 @@ fn parts(model: &Model, ident: &Ident) -> Parts {
     let mut build = TokenStream::new();
     let mut checks = Vec::new();
     for (i, layer) in model.layers.iter().enumerate() {
-        let (ty, new) = layer_code(layer);
+        let (ty, new) = layer_code(model, layer);
         if i == 0 {
             stack_ty = quote!(::rnn::First<#in_ty, #ty>);
             build = quote!(::rnn::stack::<#in_ty, _>(#new));
@@ -181,8 +181,9 @@ fn parts(model: &Model, ident: &Ident) -> Parts {
         }
         None => quote!(::core::option::Option::None),
     };
+    let name = model.name;
     let spec = quote! {
-        ::rnn::ModelSpec { name: #MODEL_NAME, input_time: #time, layers: &[#(#rows),*] }
+        ::rnn::ModelSpec { name: #name, input_time: #time, layers: &[#(#rows),*] }
     };
     Parts {
         stack_ty,
@@ -290,6 +291,7 @@ mod tests {
     fn model(layers: Vec<Layer>) -> Model {
         let params = layers.iter().map(|l| l.params).sum();
         Model {
+            name: "sequential",
             input: Input::Tokens,
             input_time: Some(7),
             layers,

@@ -7,6 +7,8 @@ use rnn_spec::{Activation, Cell, LayerClass, MergeMode, defaults};
 /// A model whose layers all check.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Model {
+    /// Keras' model name, the scope of every weight name.
+    pub name: &'static str,
     pub input: Input,
     /// Fixed time steps (from `Input(timesteps, ..)` or `input_length`).
     pub input_time: Option<usize>,
