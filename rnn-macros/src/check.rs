@@ -9,7 +9,7 @@ use rnn_spec::LayerClass;
 use syn::Expr;
 
 use crate::ast::LayerCall;
-use crate::bind::{bind, int_literal};
+use crate::bind::{Args, bind, int_literal};
 use crate::ctxt::Ctxt;
 use crate::ir::{Input, Layer, Model, Shape};
 use crate::layers::{self, Feed, Prev};
@@ -169,7 +169,7 @@ impl<'a> Walk<'a> {
         i: usize,
         call: &LayerCall,
         count: usize,
-        args: &crate::bind::Args,
+        args: &Args,
         bound: Option<()>,
         cx: &Ctxt,
     ) -> Option<()> {

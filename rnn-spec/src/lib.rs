@@ -16,6 +16,16 @@
 //! );
 //! assert_eq!(Cell::Lstm.params(100, 100, true, false), 80_400);
 //! ```
+//!
+//! The formulas are `const fn`s, for `const` items over a layer type's generic sizes:
+//!
+//! ```
+//! struct Gru<const IN: usize, const H: usize, const RESET_AFTER: bool>;
+//! impl<const IN: usize, const H: usize, const RESET_AFTER: bool> Gru<IN, H, RESET_AFTER> {
+//!     const PARAMS: usize = rnn_spec::Cell::Gru.params(IN, H, true, RESET_AFTER);
+//! }
+//! assert_eq!(Gru::<100, 128, true>::PARAMS, 88_320);
+//! ```
 
 #![no_std]
 
