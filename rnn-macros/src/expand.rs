@@ -3,7 +3,7 @@
 //! connection again and a compile-time assertion ties the macro's parameter count to theirs.
 
 use proc_macro2::{Ident, Literal, Span, TokenStream};
-use quote::{format_ident, quote};
+use quote::{ToTokens, format_ident, quote};
 use syn::{Attribute, Visibility};
 
 use crate::check::{DenseSpec, Input, Layer, LayerKind, Model, Rnn};
@@ -201,33 +201,43 @@ fn parts(model: &Model, ident: &Ident) -> Parts {
     }
 }
 
-/// A named model: `pub struct Quiz { .. }` with `PARAMS`, `SPEC`, `new(seed)` and `Deref` to
-/// its `Sequential`.
-pub fn model_item(
-    attrs: &[Attribute],
-    vis: &Visibility,
-    ident: &Ident,
-    model: &Model,
-) -> TokenStream {
-    let Parts {
-        stack_ty,
-        build,
+/// What fills in the items of a generated model: the checked model's, or its stand-in's.
+struct Filling {
+    /// The type the model dereferences to.
+    inner_ty: TokenStream,
+    params: TokenStream,
+    params_doc: String,
+    spec: TokenStream,
+    /// The body of `new(seed)`.
+    build: TokenStream,
+    /// Compile-time checks emitted beside the model.
+    asserts: TokenStream,
+}
+
+/// The type of a named model and its items, declared once for a checked model and for the
+/// stand-in of a model with errors, so that both offer the same API: `PARAMS`, `SPEC`,
+/// `new(seed)`, `into_inner()` and `Deref` to the model API (a `Sequential`, or the stand-in
+/// that mirrors every public method of `Sequential`).
+fn model_type(attrs: &[Attribute], vis: &Visibility, ident: &Ident, fill: Filling) -> TokenStream {
+    let Filling {
+        inner_ty,
+        params,
+        params_doc,
         spec,
+        build,
         asserts,
-    } = parts(model, ident);
-    let total = lit(model.params);
-    let doc_params = format!("The number of trainable parameters: {}.", model.params);
+    } = fill;
     quote! {
         #(#attrs)*
         #[allow(clippy::type_complexity)]
         #vis struct #ident {
-            inner: ::rnn::Sequential<#stack_ty>,
+            inner: #inner_ty,
         }
 
         #[allow(clippy::type_complexity)]
         impl #ident {
-            #[doc = #doc_params]
-            pub const PARAMS: usize = #total;
+            #[doc = #params_doc]
+            pub const PARAMS: usize = #params;
 
             /// The model's static description: Keras layer names, classes, output shapes and
             /// parameter counts, as `summary()` prints them.
@@ -236,19 +246,17 @@ pub fn model_item(
             /// Builds the model with Keras' default initializers, drawn from a generator
             /// seeded with `seed`: the same seed gives the same weights.
             pub fn new(seed: u64) -> Self {
-                let mut rng = ::rnn::seeded_rng(seed);
-                let stack = #build;
-                #ident { inner: ::rnn::Sequential::new(stack, &Self::SPEC) }
+                #build
             }
 
             /// The underlying `Sequential` model.
-            pub fn into_inner(self) -> ::rnn::Sequential<#stack_ty> {
+            pub fn into_inner(self) -> #inner_ty {
                 self.inner
             }
         }
 
         impl ::core::ops::Deref for #ident {
-            type Target = ::rnn::Sequential<#stack_ty>;
+            type Target = #inner_ty;
             fn deref(&self) -> &Self::Target {
                 &self.inner
             }
@@ -264,6 +272,35 @@ pub fn model_item(
     }
 }
 
+/// A named model: `pub struct Quiz { .. }` with `PARAMS`, `SPEC`, `new(seed)` and `Deref` to
+/// its `Sequential`.
+pub fn model_item(
+    attrs: &[Attribute],
+    vis: &Visibility,
+    ident: &Ident,
+    model: &Model,
+) -> TokenStream {
+    let Parts {
+        stack_ty,
+        build,
+        spec,
+        asserts,
+    } = parts(model, ident);
+    let fill = Filling {
+        inner_ty: quote!(::rnn::Sequential<#stack_ty>),
+        params: lit(model.params).into_token_stream(),
+        params_doc: format!("The number of trainable parameters: {}.", model.params),
+        spec,
+        build: quote! {
+            let mut rng = ::rnn::seeded_rng(seed);
+            let stack = #build;
+            #ident { inner: ::rnn::Sequential::new(stack, &Self::SPEC) }
+        },
+        asserts,
+    };
+    model_type(attrs, vis, ident, fill)
+}
+
 /// An anonymous model expression: the struct in a block, and its value.
 pub fn model_expr(model: &Model, seed: TokenStream) -> TokenStream {
     let ident = Ident::new("Model", Span::call_site());
@@ -276,40 +313,35 @@ pub fn model_expr(model: &Model, seed: TokenStream) -> TokenStream {
     }
 }
 
-/// What is emitted for a model with errors: the errors, and a stand-in type with the model
-/// API, so that code using the model does not add a cascade of unrelated errors.
+/// What is emitted for a model with errors, beside the errors: the same type and items as for
+/// a checked model, dereferencing to the stand-in, so that code using the model does not add
+/// a cascade of unrelated errors.
 pub fn placeholder_item(attrs: &[Attribute], vis: &Visibility, ident: &Ident) -> TokenStream {
-    quote! {
-        #(#attrs)*
-        #vis struct #ident {
-            inner: ::rnn::__private::Placeholder,
-        }
-
-        impl #ident {
-            /// Unknown: the model has errors.
-            pub const PARAMS: usize = 0;
-            /// Unavailable: the model has errors.
-            pub fn new(_seed: u64) -> Self {
-                ::core::unreachable!()
-            }
-        }
-
-        impl ::core::ops::Deref for #ident {
-            type Target = ::rnn::__private::Placeholder;
-            fn deref(&self) -> &Self::Target {
-                &self.inner
-            }
-        }
-
-        impl ::core::ops::DerefMut for #ident {
-            fn deref_mut(&mut self) -> &mut Self::Target {
-                &mut self.inner
-            }
-        }
-    }
+    let fill = Filling {
+        inner_ty: quote!(::rnn::__private::Placeholder),
+        params: quote!(0),
+        params_doc: "Unknown: the model has errors.".to_string(),
+        spec: quote! {
+            ::rnn::ModelSpec { name: #MODEL_NAME, input_time: ::core::option::Option::None, layers: &[] }
+        },
+        build: quote! {
+            let _ = seed;
+            ::core::unreachable!("a model with compile errors cannot be built")
+        },
+        asserts: TokenStream::new(),
+    };
+    model_type(attrs, vis, ident, fill)
 }
 
-/// The stand-in value of a model expression with errors.
+/// The stand-in value of a model expression with errors: a value of a stand-in model type,
+/// as [`model_expr`] gives a value of a model type.
 pub fn placeholder_expr() -> TokenStream {
-    quote!(::rnn::__private::Placeholder::new())
+    let ident = Ident::new("Model", Span::call_site());
+    let item = placeholder_item(&[], &Visibility::Inherited, &ident);
+    quote! {
+        {
+            #item
+            #ident::new(0)
+        }
+    }
 }

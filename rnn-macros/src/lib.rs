@@ -9,6 +9,7 @@ mod ast;
 mod catalog;
 mod check;
 mod expand;
+mod fallback;
 mod params;
 mod parse;
 
@@ -42,6 +43,14 @@ use crate::ast::Invocation;
 #[proc_macro]
 pub fn model(input: TokenStream) -> TokenStream {
     expand_invocation(input.into()).into()
+}
+
+/// Mirrors the public methods of an inherent `impl` block of the runtime's model onto the
+/// stand-in that `model!` emits for a model with errors (see the `fallback` module).
+#[doc(hidden)]
+#[proc_macro_attribute]
+pub fn model_api(args: TokenStream, item: TokenStream) -> TokenStream {
+    fallback::expand(args.into(), item.into()).into()
 }
 
 fn expand_invocation(input: TokenStream2) -> TokenStream2 {

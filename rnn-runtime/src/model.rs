@@ -1,5 +1,7 @@
 //! `Sequential`: a typed chain of layers with Keras' model API around it.
 
+use rnn_macros::model_api;
+
 use crate::error::{Error, Result};
 use crate::input::{IntoInput, ModelInput};
 use crate::kernels::pool::on_pool;
@@ -62,6 +64,7 @@ impl<S: Stack + std::fmt::Debug> std::fmt::Debug for Sequential<S> {
     }
 }
 
+#[model_api]
 impl<S> Sequential<S>
 where
     S: Stack,

@@ -1,6 +1,8 @@
 //! Keras' training API on a model (`compile`, `fit`, `evaluate`, `train_on_batch`): each
 //! method hands the training loop its narrow view of the model and what `compile` set up.
 
+use rnn_macros::model_api;
+
 use crate::activation::Activation;
 use crate::error::{Error, Result};
 use crate::input::{IntoInput, ModelInput};
@@ -21,6 +23,7 @@ use crate::train::options::{Fit, ValidationData};
 use crate::train::run;
 use crate::train::targets::IntoTargets;
 
+#[model_api]
 impl<S> Sequential<S>
 where
     S: Stack,

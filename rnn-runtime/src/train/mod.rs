@@ -6,9 +6,9 @@
 //! underflow), a finiteness check, then the optimizer. A step whose loss or gradient is not
 //! finite stops training with an error before any weight changes.
 //!
-//! The loop ([`run`]) sees the model only through [`network::Network`], and what `compile`
-//! sets up ([`compiled::Compiled`]) sees only the arrays and parameter lists it is handed; the
-//! model's public methods that drive them are in `model::training`.
+//! The loop (`run`) sees the model only through a narrow trait (`network::Network`), and what
+//! `compile` sets up (`compiled::Compiled`) sees only the arrays and parameter lists it is
+//! handed; the model's public methods that drive them are in `model::training`.
 
 pub(crate) mod compiled;
 pub(crate) mod history;
