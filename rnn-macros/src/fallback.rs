@@ -9,8 +9,8 @@
 //!
 //! A mirrored method keeps its name, receiver, generics and every type that does not involve
 //! the block's own type parameters (`S` of `impl<S> Sequential<S>`) or `Self`. Those that do
-//! are loosened: an argument of such a type becomes a fresh, unbounded type parameter, so any
-//! value is accepted; a returned one becomes the stand-in itself (inside `&`, `&mut`, slices,
+//! are loosened: an argument of such a type becomes `impl Sized`, so any value is accepted
+//! (and a turbofish names the same explicit parameters as on the real method); a returned one becomes the stand-in itself (inside `&`, `&mut`, slices,
 //! arrays, tuples, `Result`, `Option`, `Vec` and `Box`, which are kept, so `?` still works),
 //! so that a result bound to a variable has a known type rather than an uninferable one.
 //! Bounds that mention the block's parameters are dropped. Bodies are `unreachable!()`: a
@@ -18,8 +18,8 @@
 
 use std::collections::HashSet;
 
-use proc_macro2::{Ident, Span, TokenStream, TokenTree};
-use quote::{ToTokens, format_ident, quote};
+use proc_macro2::{TokenStream, TokenTree};
+use quote::{ToTokens, quote};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{
@@ -134,14 +134,13 @@ enum Position {
     Return,
 }
 
-/// Rewrites the types of one signature, collecting the fresh parameters it introduces.
+/// Rewrites the types of one signature.
 struct Loosen<'a> {
     params: &'a ImplParams,
-    fresh: Vec<Ident>,
 }
 
 impl Loosen<'_> {
-    fn ty(&mut self, ty: &Type, at: Position) -> syn::Result<Type> {
+    fn ty(&self, ty: &Type, at: Position) -> syn::Result<Type> {
         if at == Position::Return && matches!(ty, Type::ImplTrait(_)) {
             return Err(syn::Error::new(
                 ty.span(),
@@ -211,13 +210,9 @@ impl Loosen<'_> {
     }
 
     /// A type that involves the block's parameters and is not one of the kept shapes.
-    fn leaf(&mut self, at: Position) -> Type {
+    fn leaf(&self, at: Position) -> Type {
         match at {
-            Position::Argument => {
-                let ident = format_ident!("__Api{}", self.fresh.len(), span = Span::call_site());
-                self.fresh.push(ident.clone());
-                parse_quote!(#ident)
-            }
+            Position::Argument => parse_quote!(impl ::core::marker::Sized),
             Position::Return => parse_quote!(Self),
         }
     }
@@ -227,10 +222,7 @@ impl Loosen<'_> {
 /// bounds on the block's parameters; an unreachable body.
 fn mirror_fn(f: &ImplItemFn, params: &ImplParams) -> syn::Result<TokenStream> {
     let mut sig: Signature = f.sig.clone();
-    let mut loosen = Loosen {
-        params,
-        fresh: Vec::new(),
-    };
+    let loosen = Loosen { params };
     for arg in sig.inputs.iter_mut() {
         if let FnArg::Typed(typed) = arg {
             *typed.ty = loosen.ty(&typed.ty, Position::Argument)?;
@@ -242,9 +234,6 @@ fn mirror_fn(f: &ImplItemFn, params: &ImplParams) -> syn::Result<TokenStream> {
         **ty = loosen.ty(ty, Position::Return)?;
     }
     drop_bounds_on_params(&mut sig, params);
-    for ident in loosen.fresh {
-        sig.generics.params.push(parse_quote!(#ident));
-    }
     let cfgs = f
         .attrs
         .iter()
@@ -349,7 +338,7 @@ mod tests {
     }
 
     #[test]
-    fn arguments_on_the_parameters_become_fresh_parameters_and_bounds_on_them_go() {
+    fn arguments_on_the_parameters_take_anything_and_bounds_on_them_go() {
         let standin = mirrored(quote! {
             impl<S> Sequential<S> where S: Stack {
                 pub fn fit<X, Y: IntoTargets>(&mut self, x: X, y: Y, options: Fit<V>) -> Result<History>
@@ -366,13 +355,14 @@ mod tests {
         );
         assert!(
             standin.contains(
-                "pub fn forward < __Api0 > (& mut self , _ : & __Api0 , _ : Mode) -> Result < Outputs >"
+                "pub fn forward (& mut self , _ : & impl :: core :: marker :: Sized , _ : Mode) -> Result < Outputs >"
             ),
             "{standin}"
         );
         assert!(
-            standin
-                .contains("pub fn save < __Api0 > (& self , _ : impl AsRef < Path > , _ : __Api0)"),
+            standin.contains(
+                "pub fn save (& self , _ : impl AsRef < Path > , _ : impl :: core :: marker :: Sized)"
+            ),
             "{standin}"
         );
     }
@@ -385,14 +375,16 @@ mod tests {
                 pub fn layers(&self) -> &S {}
                 pub fn new(stack: S, spec: &'static ModelSpec) -> Self {}
                 pub fn state(&self) -> StepState<S> {}
+                pub fn step(&mut self, state: &mut StepState<S>, x: Option<S::In>) -> Result<Outputs> {}
                 pub fn pair(&self) -> (Vec<S::Out>, usize) {}
             }
         });
         for want in [
             "pub fn backward (& mut self , _ : & [& [f32]]) -> Result < Self >",
             "pub fn layers (& self) -> & Self",
-            "pub fn new < __Api0 > (_ : __Api0 , _ : & 'static ModelSpec) -> Self",
+            "pub fn new (_ : impl :: core :: marker :: Sized , _ : & 'static ModelSpec) -> Self",
             "pub fn state (& self) -> Self",
+            "pub fn step (& mut self , _ : & mut impl :: core :: marker :: Sized , _ : Option < impl :: core :: marker :: Sized >) -> Result < Outputs >",
             "pub fn pair (& self) -> (Vec < Self > , usize)",
         ] {
             assert!(standin.contains(want), "{want} not in {standin}");
