@@ -215,6 +215,21 @@ where
 
     /// `predict` in batches of `batch_size` rows, for inputs too large for one pass; the
     /// outputs are concatenated along the batch axis.
+    ///
+    /// ```
+    /// # use rnn_runtime::*;
+    /// # static SPEC: ModelSpec = ModelSpec {
+    /// #     name: "sequential",
+    /// #     input_time: None,
+    /// #     layers: &[LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", params: 3 }],
+    /// # };
+    /// # let dense = Dense::<2, 1>::new("sequential/dense", Activation::Sigmoid, &mut seeded_rng(0));
+    /// let mut model = Sequential::new(stack::<Features<2>, _>(dense), &SPEC);
+    /// let x = vec![vec![0.5, -1.0]; 5];
+    /// let all = model.predict_batched(&x, 2).unwrap();
+    /// assert_eq!(all.main().shape, vec![5, 1]);
+    /// assert_eq!(all, model.predict(&x).unwrap());
+    /// ```
     pub fn predict_batched<X: IntoInput<S::In>>(
         &mut self,
         x: X,

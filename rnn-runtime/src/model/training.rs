@@ -32,11 +32,43 @@ where
 {
     /// Sets the loss, the optimizer and the metrics for `fit` and `evaluate` (Keras'
     /// `model.compile`). Compiling again starts a fresh optimizer.
+    ///
+    /// ```
+    /// # use rnn_runtime::*;
+    /// # static SPEC: ModelSpec = ModelSpec {
+    /// #     name: "sequential",
+    /// #     input_time: None,
+    /// #     layers: &[LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", params: 3 }],
+    /// # };
+    /// # let dense = Dense::<2, 1>::new("sequential/dense", Activation::Sigmoid, &mut seeded_rng(0));
+    /// let mut model = Sequential::new(stack::<Features<2>, _>(dense), &SPEC);
+    /// model.compile(Loss::binary_crossentropy(), Adam::new(0.01), &[Metric::Accuracy]);
+    /// // A zero input meets a zero bias: p = 0.5, which Keras counts as class 0.
+    /// let logs = model.evaluate(vec![vec![0.0, 0.0]], vec![0.0], 32).unwrap();
+    /// assert_eq!(logs.get("accuracy"), Some(1.0));
+    /// ```
     pub fn compile(&mut self, loss: Loss, optimizer: impl Optimizer + 'static, metrics: &[Metric]) {
         self.compiled = Some(Compiled::new(loss, Box::new(optimizer), metrics));
     }
 
     /// Trains on one batch and returns its loss and metrics (Keras' `train_on_batch`).
+    ///
+    /// ```
+    /// # use rnn_runtime::*;
+    /// # static SPEC: ModelSpec = ModelSpec {
+    /// #     name: "sequential",
+    /// #     input_time: None,
+    /// #     layers: &[LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", params: 3 }],
+    /// # };
+    /// # let dense = Dense::<2, 1>::new("sequential/dense", Activation::Sigmoid, &mut seeded_rng(0));
+    /// let mut model = Sequential::new(stack::<Features<2>, _>(dense), &SPEC);
+    /// model.compile(Loss::binary_crossentropy(), Sgd::new(0.1), &[]);
+    /// let before = model.get_weights();
+    /// // A zero input meets a zero bias: p = 0.5, so the loss is ln 2 before the step.
+    /// let logs = model.train_on_batch(vec![vec![0.0, 0.0]; 2], vec![1.0, 1.0]).unwrap();
+    /// assert!((logs.loss() - std::f32::consts::LN_2).abs() < 1e-6);
+    /// assert_ne!(model.get_weights(), before);
+    /// ```
     pub fn train_on_batch<X, Y>(&mut self, x: X, y: Y) -> Result<Logs>
     where
         X: IntoInput<S::In>,
@@ -53,6 +85,22 @@ where
     /// leaves the weights unchanged. The same model seed, data and `Fit::seed` give the same
     /// weights. If the loss or a gradient stops being finite, training stops with an error
     /// naming the epoch and step and the weights are those of the last good step.
+    ///
+    /// ```
+    /// # use rnn_runtime::*;
+    /// # static SPEC: ModelSpec = ModelSpec {
+    /// #     name: "sequential",
+    /// #     input_time: None,
+    /// #     layers: &[LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", params: 3 }],
+    /// # };
+    /// # let dense = Dense::<2, 1>::new("sequential/dense", Activation::Sigmoid, &mut seeded_rng(0));
+    /// let mut model = Sequential::new(stack::<Features<2>, _>(dense), &SPEC);
+    /// model.compile(Loss::binary_crossentropy(), Sgd::new(0.5), &[]);
+    /// let x = vec![vec![0.0, 1.0], vec![1.0, 0.0]];
+    /// let history = model.fit(&x, vec![1.0, 0.0], Fit::new().epochs(20).verbose(0)).unwrap();
+    /// assert_eq!(history.epochs(), 20);
+    /// assert!(history.last().unwrap().loss() < 0.5);
+    /// ```
     pub fn fit<X, Y, V>(&mut self, x: X, y: Y, options: Fit<V>) -> Result<History>
     where
         X: IntoInput<S::In>,
@@ -64,6 +112,23 @@ where
     }
 
     /// Loss and metrics on `x` and `y` in inference mode (Keras' `model.evaluate`).
+    ///
+    /// ```
+    /// # use rnn_runtime::*;
+    /// # static SPEC: ModelSpec = ModelSpec {
+    /// #     name: "sequential",
+    /// #     input_time: None,
+    /// #     layers: &[LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", params: 3 }],
+    /// # };
+    /// # let dense = Dense::<2, 1>::new("sequential/dense", Activation::Sigmoid, &mut seeded_rng(0));
+    /// let mut model = Sequential::new(stack::<Features<2>, _>(dense), &SPEC);
+    /// let err = model.evaluate(vec![vec![0.0, 1.0]], vec![1.0], 32).unwrap_err();
+    /// assert!(err.to_string().contains("compile"), "{err}");
+    /// model.compile(Loss::mean_squared_error(), Sgd::new(0.1), &[]);
+    /// // A zero input meets a zero bias: p = 0.5.
+    /// let logs = model.evaluate(vec![vec![0.0, 0.0]], vec![1.0], 32).unwrap();
+    /// assert!((logs.loss() - 0.25).abs() < 1e-6);
+    /// ```
     pub fn evaluate<X, Y>(&mut self, x: X, y: Y, batch_size: usize) -> Result<Logs>
     where
         X: IntoInput<S::In>,
