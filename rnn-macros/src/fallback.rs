@@ -9,12 +9,13 @@
 //!
 //! A mirrored method keeps its name, receiver, generics and every type that does not involve
 //! the block's own type parameters (`S` of `impl<S> Sequential<S>`) or `Self`. Those that do
-//! are loosened: an argument of such a type becomes `impl Sized`, so any value is accepted
-//! (and a turbofish names the same explicit parameters as on the real method); a returned one becomes the stand-in itself (inside `&`, `&mut`, slices,
-//! arrays, tuples, `Result`, `Option`, `Vec` and `Box`, which are kept, so `?` still works),
-//! so that a result bound to a variable has a known type rather than an uninferable one.
-//! Bounds that mention the block's parameters are dropped. Bodies are `unreachable!()`: a
-//! program with a stand-in never compiles, so they never run.
+//! are loosened. An argument of such a type becomes `impl Sized`, so any value is accepted and
+//! a turbofish names the same explicit parameters as on the real method. A returned one
+//! becomes the stand-in itself, so that a result bound to a variable has a known type rather
+//! than an uninferable one; `&`, `&mut`, slices, arrays, tuples, `Result`, `Option`, `Vec` and
+//! `Box` around it are kept, so `?` still works. Bounds that mention the block's parameters
+//! are dropped. Bodies are `unreachable!()`: a program with a stand-in never compiles, so they
+//! never run.
 
 use std::collections::HashSet;
 
@@ -134,47 +135,43 @@ enum Position {
     Return,
 }
 
-/// Rewrites the types of one signature.
-struct Loosen<'a> {
-    params: &'a ImplParams,
-}
-
-impl Loosen<'_> {
-    fn ty(&self, ty: &Type, at: Position) -> syn::Result<Type> {
+impl ImplParams {
+    /// The stand-in's version of a type of a mirrored signature.
+    fn loosen(&self, ty: &Type, at: Position) -> syn::Result<Type> {
         if at == Position::Return && matches!(ty, Type::ImplTrait(_)) {
             return Err(syn::Error::new(
                 ty.span(),
                 "#[model_api] cannot mirror an `impl Trait` return type; name the type",
             ));
         }
-        if !self.params.mentioned_in(ty) {
+        if !self.mentioned_in(ty) {
             return Ok(ty.clone());
         }
         Ok(match ty {
             Type::Reference(r) => {
                 let mut r = r.clone();
-                if self.params.mentioned_in(&r.lifetime) {
+                if self.mentioned_in(&r.lifetime) {
                     r.lifetime = None;
                 }
-                *r.elem = self.ty(&r.elem, at)?;
+                *r.elem = self.loosen(&r.elem, at)?;
                 Type::Reference(r)
             }
             Type::Slice(s) => {
                 let mut s = s.clone();
-                *s.elem = self.ty(&s.elem, at)?;
+                *s.elem = self.loosen(&s.elem, at)?;
                 Type::Slice(s)
             }
-            Type::Array(a) if !self.params.mentioned_in(&a.len) => {
+            Type::Array(a) if !self.mentioned_in(&a.len) => {
                 let mut a = a.clone();
-                *a.elem = self.ty(&a.elem, at)?;
+                *a.elem = self.loosen(&a.elem, at)?;
                 Type::Array(a)
             }
-            Type::Paren(p) => self.ty(&p.elem, at)?,
-            Type::Group(g) => self.ty(&g.elem, at)?,
+            Type::Paren(p) => self.loosen(&p.elem, at)?,
+            Type::Group(g) => self.loosen(&g.elem, at)?,
             Type::Tuple(t) => {
                 let mut t = t.clone();
                 for elem in t.elems.iter_mut() {
-                    *elem = self.ty(elem, at)?;
+                    *elem = self.loosen(elem, at)?;
                 }
                 Type::Tuple(t)
             }
@@ -184,8 +181,8 @@ impl Loosen<'_> {
                 if let PathArguments::AngleBracketed(args) = &mut last.arguments {
                     for arg in args.args.iter_mut() {
                         match arg {
-                            GenericArgument::Type(t) => *t = self.ty(t, at)?,
-                            GenericArgument::Lifetime(l) if self.params.mentioned_in(&*l) => {
+                            GenericArgument::Type(t) => *t = self.loosen(t, at)?,
+                            GenericArgument::Lifetime(l) if self.mentioned_in(&*l) => {
                                 *l = syn::Lifetime::new("'static", l.span());
                             }
                             _ => {}
@@ -206,7 +203,7 @@ impl Loosen<'_> {
         };
         KEPT_WRAPPERS.contains(&last.ident.to_string().as_str())
             && matches!(last.arguments, PathArguments::AngleBracketed(_))
-            && segments.all(|s| s.arguments.is_none() && !self.params.mentioned_in(&s.ident))
+            && segments.all(|s| s.arguments.is_none() && !self.mentioned_in(&s.ident))
     }
 
     /// A type that involves the block's parameters and is not one of the kept shapes.
@@ -222,16 +219,15 @@ impl Loosen<'_> {
 /// bounds on the block's parameters; an unreachable body.
 fn mirror_fn(f: &ImplItemFn, params: &ImplParams) -> syn::Result<TokenStream> {
     let mut sig: Signature = f.sig.clone();
-    let loosen = Loosen { params };
     for arg in sig.inputs.iter_mut() {
         if let FnArg::Typed(typed) = arg {
-            *typed.ty = loosen.ty(&typed.ty, Position::Argument)?;
+            *typed.ty = params.loosen(&typed.ty, Position::Argument)?;
             // Patterns may bind names the unreachable body does not use.
             *typed.pat = Pat::Verbatim(quote!(_));
         }
     }
     if let ReturnType::Type(_, ty) = &mut sig.output {
-        **ty = loosen.ty(ty, Position::Return)?;
+        **ty = params.loosen(ty, Position::Return)?;
     }
     drop_bounds_on_params(&mut sig, params);
     let cfgs = f
