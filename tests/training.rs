@@ -397,3 +397,69 @@ fn summary_counts_optimizer_state_after_training() {
         "{summary}"
     );
 }
+
+#[test]
+fn early_stopping_restores_the_best_weights() {
+    let (x, y) = small_data();
+    let options = || Fit::new().batch_size(16).seed(2).verbose(0);
+    // No later epoch beats the first by 10, so training stops after `patience` more epochs
+    // and the weights go back to those after epoch 1.
+    let mut stopped = compiled_sentiment();
+    let stopping = EarlyStopping::new("loss")
+        .patience(2)
+        .min_delta(10.0)
+        .restore_best_weights(true);
+    let history = stopped
+        .fit(&x, &y, options().epochs(10).early_stopping(stopping))
+        .unwrap();
+    assert_eq!(history.epochs(), 3);
+    let mut one_epoch = compiled_sentiment();
+    one_epoch.fit(&x, &y, options().epochs(1)).unwrap();
+    assert_eq!(stopped.get_weights(), one_epoch.get_weights());
+}
+
+#[test]
+fn models_with_several_outputs_cannot_train() {
+    model! {
+        struct WithStates = Input(4, 2) => LSTM(3, return_state = true);
+        struct Halves = Input(4, 2) => Bidirectional(LSTM(3), merge_mode = none);
+    }
+    let x = vec![vec![vec![0.5f32, -0.5]; 4]; 2];
+    let y = vec![vec![0.0f32; 3]; 2];
+    let check = |err: Error, before: &[Weight], after: &[Weight]| {
+        let text = err.to_string();
+        assert!(text.contains("several outputs"), "{text}");
+        assert_eq!(before, after, "{text}: weights changed");
+    };
+
+    let mut states = WithStates::new(0);
+    states.compile(Loss::mean_squared_error(), Sgd::new(0.1), &[]);
+    let before = states.get_weights();
+    let err = states.fit(&x, &y, Fit::new().verbose(0)).unwrap_err();
+    check(err, &before, &states.get_weights());
+    let err = states.train_on_batch(&x, &y).unwrap_err();
+    check(err, &before, &states.get_weights());
+    let err = states.evaluate(&x, &y, 2).unwrap_err();
+    check(err, &before, &states.get_weights());
+
+    let mut halves = Halves::new(0);
+    halves.compile(Loss::mean_squared_error(), Sgd::new(0.1), &[]);
+    let before = halves.get_weights();
+    let err = halves.fit(&x, &y, Fit::new().verbose(0)).unwrap_err();
+    check(err, &before, &halves.get_weights());
+}
+
+#[test]
+fn fit_checks_the_declared_number_of_time_steps() {
+    let (x, y) = adding_data(8, 1);
+    let short: Vec<Vec<Vec<f32>>> = x.iter().map(|row| row[..5].to_vec()).collect();
+    let mut model = Adder::new(0);
+    model.compile(Loss::mean_squared_error(), Adam::new(0.01), &[]);
+    let before = model.get_weights();
+    let err = model
+        .fit(&short, &y, Fit::new().verbose(0))
+        .unwrap_err()
+        .to_string();
+    assert_eq!(err, "input: expected shape (batch, 12, 2), got (8, 5, 2)");
+    assert_eq!(model.get_weights(), before);
+}

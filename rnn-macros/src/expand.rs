@@ -3,7 +3,7 @@
 //! connection again and a compile-time assertion ties the macro's parameter count to theirs.
 
 use proc_macro2::{Ident, Literal, Span, TokenStream};
-use quote::{format_ident, quote};
+use quote::{ToTokens, format_ident, quote};
 use rnn_spec::Activation;
 use syn::{Attribute, Visibility};
 
@@ -193,6 +193,82 @@ fn parts(model: &Model, ident: &Ident) -> Parts {
     }
 }
 
+/// What fills in the items of a generated model: the checked model's, or its stand-in's.
+pub(crate) struct Filling {
+    /// The type the model dereferences to.
+    pub(crate) inner_ty: TokenStream,
+    pub(crate) params: TokenStream,
+    pub(crate) params_doc: String,
+    pub(crate) spec: TokenStream,
+    /// The body of `new(seed)`.
+    pub(crate) build: TokenStream,
+    /// Compile-time checks emitted beside the model.
+    pub(crate) asserts: TokenStream,
+}
+
+/// The type of a named model and its items, declared once for a checked model and for the
+/// stand-in of a model with errors, so that both offer the same API: `PARAMS`, `SPEC`,
+/// `new(seed)`, `into_inner()` and `Deref` to the model API (a `Sequential`, or the stand-in
+/// that mirrors every public method of `Sequential`).
+pub(crate) fn model_type(
+    attrs: &[Attribute],
+    vis: &Visibility,
+    ident: &Ident,
+    fill: Filling,
+) -> TokenStream {
+    let Filling {
+        inner_ty,
+        params,
+        params_doc,
+        spec,
+        build,
+        asserts,
+    } = fill;
+    quote! {
+        #(#attrs)*
+        #[allow(clippy::type_complexity)]
+        #vis struct #ident {
+            inner: #inner_ty,
+        }
+
+        #[allow(clippy::type_complexity)]
+        impl #ident {
+            #[doc = #params_doc]
+            pub const PARAMS: usize = #params;
+
+            /// The model's static description: Keras layer names, classes, output shapes and
+            /// parameter counts, as `summary()` prints them.
+            pub const SPEC: ::rnn::ModelSpec = #spec;
+
+            /// Builds the model with Keras' default initializers, drawn from a generator
+            /// seeded with `seed`: the same seed gives the same weights.
+            pub fn new(seed: u64) -> Self {
+                #build
+            }
+
+            /// The underlying `Sequential` model.
+            pub fn into_inner(self) -> #inner_ty {
+                self.inner
+            }
+        }
+
+        impl ::core::ops::Deref for #ident {
+            type Target = #inner_ty;
+            fn deref(&self) -> &Self::Target {
+                &self.inner
+            }
+        }
+
+        impl ::core::ops::DerefMut for #ident {
+            fn deref_mut(&mut self) -> &mut Self::Target {
+                &mut self.inner
+            }
+        }
+
+        #asserts
+    }
+}
+
 /// A named model: `pub struct Quiz { .. }` with `PARAMS`, `SPEC`, `new(seed)` and `Deref` to
 /// its `Sequential`.
 pub fn model_item(
@@ -207,53 +283,19 @@ pub fn model_item(
         spec,
         asserts,
     } = parts(model, ident);
-    let total = lit(model.params);
-    let doc_params = format!("The number of trainable parameters: {}.", model.params);
-    quote! {
-        #(#attrs)*
-        #[allow(clippy::type_complexity)]
-        #vis struct #ident {
-            inner: ::rnn::Sequential<#stack_ty>,
-        }
-
-        #[allow(clippy::type_complexity)]
-        impl #ident {
-            #[doc = #doc_params]
-            pub const PARAMS: usize = #total;
-
-            /// The model's static description: Keras layer names, classes, output shapes and
-            /// parameter counts, as `summary()` prints them.
-            pub const SPEC: ::rnn::ModelSpec = #spec;
-
-            /// Builds the model with Keras' default initializers, drawn from a generator
-            /// seeded with `seed`: the same seed gives the same weights.
-            pub fn new(seed: u64) -> Self {
-                let mut rng = ::rnn::seeded_rng(seed);
-                let stack = #build;
-                #ident { inner: ::rnn::Sequential::new(stack, &Self::SPEC) }
-            }
-
-            /// The underlying `Sequential` model.
-            pub fn into_inner(self) -> ::rnn::Sequential<#stack_ty> {
-                self.inner
-            }
-        }
-
-        impl ::core::ops::Deref for #ident {
-            type Target = ::rnn::Sequential<#stack_ty>;
-            fn deref(&self) -> &Self::Target {
-                &self.inner
-            }
-        }
-
-        impl ::core::ops::DerefMut for #ident {
-            fn deref_mut(&mut self) -> &mut Self::Target {
-                &mut self.inner
-            }
-        }
-
-        #asserts
-    }
+    let fill = Filling {
+        inner_ty: quote!(::rnn::Sequential<#stack_ty>),
+        params: lit(model.params).into_token_stream(),
+        params_doc: format!("The number of trainable parameters: {}.", model.params),
+        spec,
+        build: quote! {
+            let mut rng = ::rnn::seeded_rng(seed);
+            let stack = #build;
+            #ident { inner: ::rnn::Sequential::new(stack, &Self::SPEC) }
+        },
+        asserts,
+    };
+    model_type(attrs, vis, ident, fill)
 }
 
 /// An anonymous model expression: the struct in a block, and its value.

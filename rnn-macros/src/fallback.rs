@@ -1,43 +1,43 @@
-//! What is generated for a model with errors.
+//! What is generated for a model with errors: the same type and items as for a checked model
+//! (declared once, in [`crate::expand::model_type`]), dereferencing to the stand-in whose
+//! methods `#[model_api]` mirrors from the runtime (see [`crate::api`]).
 
-use proc_macro2::{Ident, TokenStream};
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
+use rnn_spec::MODEL_NAME;
 use syn::{Attribute, Visibility};
 
-/// What is emitted for a model with errors: the errors, and a stand-in type with the model
-/// API, so that code using the model does not add a cascade of unrelated errors.
+use crate::expand::{Filling, model_type};
+
+/// What is emitted for a model with errors, beside the errors: the same type and items as for
+/// a checked model, dereferencing to the stand-in, so that code using the model does not add
+/// a cascade of unrelated errors.
 pub fn placeholder_item(attrs: &[Attribute], vis: &Visibility, ident: &Ident) -> TokenStream {
-    quote! {
-        #(#attrs)*
-        #vis struct #ident {
-            inner: ::rnn::__private::Placeholder,
-        }
-
-        impl #ident {
-            /// Unknown: the model has errors.
-            pub const PARAMS: usize = 0;
-            /// Unavailable: the model has errors.
-            pub fn new(_seed: u64) -> Self {
-                ::core::unreachable!()
-            }
-        }
-
-        impl ::core::ops::Deref for #ident {
-            type Target = ::rnn::__private::Placeholder;
-            fn deref(&self) -> &Self::Target {
-                &self.inner
-            }
-        }
-
-        impl ::core::ops::DerefMut for #ident {
-            fn deref_mut(&mut self) -> &mut Self::Target {
-                &mut self.inner
-            }
-        }
-    }
+    let fill = Filling {
+        inner_ty: quote!(::rnn::__private::Placeholder),
+        params: quote!(0),
+        params_doc: "Unknown: the model has errors.".to_string(),
+        spec: quote! {
+            ::rnn::ModelSpec { name: #MODEL_NAME, input_time: ::core::option::Option::None, layers: &[] }
+        },
+        build: quote! {
+            let _ = seed;
+            ::core::unreachable!("a model with compile errors cannot be built")
+        },
+        asserts: TokenStream::new(),
+    };
+    model_type(attrs, vis, ident, fill)
 }
 
-/// The stand-in value of a model expression with errors.
+/// The stand-in value of a model expression with errors: a value of a stand-in model type,
+/// as [`crate::expand::model_expr`] gives a value of a model type.
 pub fn placeholder_expr() -> TokenStream {
-    quote!(::rnn::__private::Placeholder::new())
+    let ident = Ident::new("Model", Span::call_site());
+    let item = placeholder_item(&[], &Visibility::Inherited, &ident);
+    quote! {
+        {
+            #item
+            #ident::new(0)
+        }
+    }
 }

@@ -8,11 +8,13 @@
 //!   naming it as Keras does ([`naming`]), into the typed model of [`ir`]; every error, worded
 //!   in [`messages`], is collected in a [`ctxt::Ctxt`];
 //! - expand: [`expand`] writes the statically shaped network from the [`ir`] alone, or
-//!   [`fallback`] a stand-in when the model has errors.
+//!   [`fallback`] a stand-in when the model has errors, whose API [`api`] mirrors from the
+//!   runtime's `#[model_api]` blocks.
 //!
 //! Keras' facts (names, arguments and defaults, parameter formulas) come from `rnn_spec`.
 //! Use the macro through the `rnn` crate: `use rnn::prelude::*;`.
 
+mod api;
 mod ast;
 mod bind;
 mod check;
@@ -57,6 +59,14 @@ use crate::ast::Invocation;
 #[proc_macro]
 pub fn model(input: TokenStream) -> TokenStream {
     expand_invocation(input.into()).into()
+}
+
+/// Mirrors the public methods of an inherent `impl` block of the runtime's model onto the
+/// stand-in that `model!` emits for a model with errors (see the `api` module).
+#[doc(hidden)]
+#[proc_macro_attribute]
+pub fn model_api(args: TokenStream, item: TokenStream) -> TokenStream {
+    api::expand(args.into(), item.into()).into()
 }
 
 fn expand_invocation(input: TokenStream2) -> TokenStream2 {

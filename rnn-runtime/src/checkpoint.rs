@@ -41,6 +41,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use rnn_macros::model_api;
 use safetensors::{Dtype, SafeTensors, View};
 
 use crate::error::{Error, Result, fmt_shape};
@@ -97,6 +98,7 @@ pub fn load(path: impl AsRef<Path>) -> Result<Vec<Weight>> {
     decode(&bytes).map_err(|message| checkpoint_error(path, message))
 }
 
+#[model_api]
 impl<S> Sequential<S>
 where
     S: Stack,

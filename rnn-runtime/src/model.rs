@@ -1,14 +1,18 @@
 //! `Sequential`: a typed chain of layers with Keras' model API around it.
 
+use rnn_macros::model_api;
+
 use crate::error::{Error, Result};
 use crate::input::{IntoInput, ModelInput};
 use crate::kernels::pool::on_pool;
 use crate::layer::{Mode, Stack};
-use crate::output::{ModelOutput, Outputs};
+use crate::output::{Array, ModelOutput, Outputs};
 use crate::param::{Param, Weight, WeightData};
 use crate::summary::{ModelSpec, render};
 use crate::tensor::Tensor;
-use crate::train::Compiled;
+use crate::train::compiled::Compiled;
+
+mod training;
 
 /// A model: the chain of layers `S` plus its static description (names, shapes, counts).
 ///
@@ -31,12 +35,12 @@ use crate::train::Compiled;
 /// assert_eq!(y.main().data, vec![0.5]);
 /// ```
 pub struct Sequential<S: Stack> {
-    pub(crate) stack: S,
+    stack: S,
     spec: &'static ModelSpec,
     /// Input and output of the last training forward pass, for `backward`.
     last: Option<(S::In, S::Out)>,
     /// Loss, optimizer and metrics, once `compile` was called.
-    pub(crate) compiled: Option<Compiled>,
+    compiled: Option<Compiled>,
 }
 
 impl<S: Stack + Clone> Clone for Sequential<S> {
@@ -60,6 +64,7 @@ impl<S: Stack + std::fmt::Debug> std::fmt::Debug for Sequential<S> {
     }
 }
 
+#[model_api]
 impl<S> Sequential<S>
 where
     S: Stack,
@@ -107,7 +112,7 @@ where
     /// Runs the model on a typed input. When `mode.records()` (training, or inference with
     /// gradients) the input and output are kept for [`Sequential::backward`].
     pub fn forward(&mut self, x: &S::In, mode: Mode) -> Result<Outputs> {
-        self.check_input(x)?;
+        check_time(self.spec, x)?;
         self.last = None;
         let stack = &mut self.stack;
         let out = on_pool(x.batch(), || stack.forward(x, mode))?;
@@ -129,7 +134,7 @@ where
                 "call forward(.., Mode::Training) or forward(.., Mode::InferenceGrad) before backward",
             )
         })?;
-        let main = out.array_count();
+        let main = S::Out::ARRAYS;
         if grads.len() < main {
             return Err(Error::shape(
                 "backward",
@@ -208,18 +213,68 @@ where
         Ok(())
     }
 
-    fn check_input(&self, x: &S::In) -> Result<()> {
-        if let (Some(want), Some(got)) = (self.spec.input_time, x.time_steps())
-            && want != got
-        {
-            let mut actual = x.shape();
-            actual[0] = x.batch();
-            return Err(Error::shape(
-                "input",
-                S::In::expected_shape(Some(want)),
-                crate::error::fmt_shape(&actual),
-            ));
+    /// `predict` in batches of `batch_size` rows, for inputs too large for one pass; the
+    /// outputs are concatenated along the batch axis.
+    ///
+    /// ```
+    /// # use rnn_runtime::*;
+    /// # static SPEC: ModelSpec = ModelSpec {
+    /// #     name: "sequential",
+    /// #     input_time: None,
+    /// #     layers: &[LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", params: 3 }],
+    /// # };
+    /// # let dense = Dense::<2, 1>::new("sequential/dense", Activation::Sigmoid, &mut seeded_rng(0));
+    /// let mut model = Sequential::new(stack::<Features<2>, _>(dense), &SPEC);
+    /// let x = vec![vec![0.5, -1.0]; 5];
+    /// let all = model.predict_batched(&x, 2).unwrap();
+    /// assert_eq!(all.main().shape, vec![5, 1]);
+    /// assert_eq!(all, model.predict(&x).unwrap());
+    /// ```
+    pub fn predict_batched<X: IntoInput<S::In>>(
+        &mut self,
+        x: X,
+        batch_size: usize,
+    ) -> Result<Outputs> {
+        if batch_size == 0 {
+            return Err(Error::config("predict", "batch_size must be at least 1"));
         }
-        Ok(())
+        let x = x.into_input()?;
+        let n = x.batch();
+        let mut all: Vec<Array> = Vec::new();
+        for start in (0..n).step_by(batch_size) {
+            let part =
+                self.forward(&x.rows(start, (start + batch_size).min(n)), Mode::Inference)?;
+            if all.is_empty() {
+                all = part.into_vec();
+            } else {
+                for (a, p) in all.iter_mut().zip(part.into_vec()) {
+                    a.shape[0] += p.shape[0];
+                    a.data.extend(p.data);
+                }
+            }
+        }
+        Ok(Outputs::new(all))
     }
+
+    /// Scalars of optimizer state, once the optimizer has taken a step (for `summary`).
+    fn optimizer_state_size(&self) -> Option<usize> {
+        let compiled = self.compiled.as_ref()?;
+        compiled.state_size(&self.stack.params())
+    }
+}
+
+/// Rejects an input whose number of time steps differs from the one the model declares.
+fn check_time<I: ModelInput>(spec: &ModelSpec, x: &I) -> Result<()> {
+    if let (Some(want), Some(got)) = (spec.input_time, x.time_steps())
+        && want != got
+    {
+        let mut actual = x.shape();
+        actual[0] = x.batch();
+        return Err(Error::shape(
+            "input",
+            I::expected_shape(Some(want)),
+            crate::error::fmt_shape(&actual),
+        ));
+    }
+    Ok(())
 }

@@ -134,17 +134,43 @@ impl<'a> IntoIterator for &'a Outputs {
 
 /// A tensor type that can be a model's main output: converted to named row-major arrays, and
 /// its gradient built back from arrays of the same shapes.
+///
+/// The shape of an output is known from its type and the input, without running the model:
+///
+/// ```
+/// use rnn_runtime::{Features, ModelOutput, Sequence};
+/// assert_eq!(<Sequence<4>>::shape_for(2, Some(7)), vec![2, 7, 4]);
+/// assert_eq!(<Features<3>>::shape_for(2, Some(7)), vec![2, 3]);
+/// assert_eq!(<Features<3>>::ARRAYS, 1);
+/// ```
 pub trait ModelOutput: Tensor {
+    /// Size of the last axis of each array (the class count of a classifier).
+    const FEATURES: usize;
+
+    /// Whether each array has a time axis, as long as the input's: no layer changes the
+    /// number of steps, it either keeps them or (pooling, `return_sequences = false`) drops
+    /// them.
+    const PER_STEP: bool;
+
+    /// How many arrays [`ModelOutput::to_arrays`] returns.
+    const ARRAYS: usize = 1;
+
+    /// The shape of each array for `batch` rows of an input with `time` steps (`None` for an
+    /// input without a time axis).
+    fn shape_for(batch: usize, time: Option<usize>) -> Vec<usize> {
+        let time = time.filter(|_| Self::PER_STEP);
+        [batch]
+            .into_iter()
+            .chain(time)
+            .chain([Self::FEATURES])
+            .collect()
+    }
+
     /// The arrays of this output, batch-major, named by their Keras role.
     fn to_arrays(&self) -> Vec<Array>;
 
     /// Builds the gradient from row-major arrays shaped like [`ModelOutput::to_arrays`].
     fn grad_from_arrays(&self, grads: &[&[f32]]) -> Result<Self::Grad>;
-
-    /// How many arrays [`ModelOutput::to_arrays`] returns.
-    fn array_count(&self) -> usize {
-        1
-    }
 
     /// For a masked sequence, the weight of each row of the batch-major output (`batch * time`
     /// rows; 0 at masked steps), which losses and metrics apply as Keras does.
@@ -166,6 +192,9 @@ fn check_grad(name: &str, shape: &[usize], grad: &[f32]) -> Result<()> {
 }
 
 impl<const D: usize> ModelOutput for Sequence<D> {
+    const FEATURES: usize = D;
+    const PER_STEP: bool = true;
+
     fn to_arrays(&self) -> Vec<Array> {
         vec![Array::new(
             "output",
@@ -196,6 +225,9 @@ impl<const D: usize> ModelOutput for Sequence<D> {
 }
 
 impl<const D: usize> ModelOutput for Features<D> {
+    const FEATURES: usize = D;
+    const PER_STEP: bool = false;
+
     fn to_arrays(&self) -> Vec<Array> {
         vec![Array::new(
             "output",
@@ -214,6 +246,10 @@ impl<const D: usize> ModelOutput for Features<D> {
 }
 
 impl<T: ModelOutput<Grad = T>> ModelOutput for Unmerged<T> {
+    const FEATURES: usize = T::FEATURES;
+    const PER_STEP: bool = T::PER_STEP;
+    const ARRAYS: usize = 2 * T::ARRAYS;
+
     fn to_arrays(&self) -> Vec<Array> {
         let mut fw = self.forward.to_arrays();
         let mut bw = self.backward.to_arrays();
@@ -231,10 +267,6 @@ impl<T: ModelOutput<Grad = T>> ModelOutput for Unmerged<T> {
             forward: self.forward.grad_from_arrays(&[f])?,
             backward: self.backward.grad_from_arrays(&[b])?,
         })
-    }
-
-    fn array_count(&self) -> usize {
-        2
     }
 }
 
