@@ -26,8 +26,8 @@ use std::collections::HashSet;
 use std::io::{BufReader, Read};
 use std::path::Path;
 
-use super::cache::{Remote, locate};
 use super::DatasetError;
+use super::cache::{Remote, locate};
 
 /// The official archive at Stanford. Its SHA-256 is the one published with other loaders of
 /// this file (e.g. Julia's MLDatasets and several download scripts) and matches the size and
@@ -238,9 +238,8 @@ impl Imdb {
             let Some((split, label, file)) = review_path(&path) else {
                 continue;
             };
-            let (id, rating) = parse_file_name(file, label).map_err(|message| {
-                DatasetError::format(name, format!("entry {path}"), message)
-            })?;
+            let (id, rating) = parse_file_name(file, label)
+                .map_err(|message| DatasetError::format(name, format!("entry {path}"), message))?;
             let mut bytes = Vec::with_capacity(entry.size() as usize);
             entry
                 .read_to_end(&mut bytes)
@@ -359,8 +358,16 @@ mod tests {
     fn file_names() {
         assert_eq!(parse_file_name("10003_3.txt", 0), Ok((10003, 3)));
         assert_eq!(parse_file_name("7_10.txt", 1), Ok((7, 10)));
-        assert!(parse_file_name("7_5.txt", 1).unwrap_err().contains("rating 5"));
-        assert!(parse_file_name("x_1.txt", 0).unwrap_err().contains("`x_1.txt`"));
+        assert!(
+            parse_file_name("7_5.txt", 1)
+                .unwrap_err()
+                .contains("rating 5")
+        );
+        assert!(
+            parse_file_name("x_1.txt", 0)
+                .unwrap_err()
+                .contains("`x_1.txt`")
+        );
         assert!(parse_file_name("1_1", 0).is_err());
     }
 }

@@ -62,5 +62,8 @@ pub fn load_text(path: Option<&Path>) -> Result<String, DatasetError> {
 /// assert_eq!(lines("a\n"), ["a", ""]);
 /// ```
 pub fn lines(text: &str) -> Vec<String> {
-    text.to_lowercase().split('\n').map(str::to_string).collect()
+    text.to_lowercase()
+        .split('\n')
+        .map(str::to_string)
+        .collect()
 }

@@ -41,9 +41,9 @@ use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use super::DatasetError;
 use super::cache::{Cache, Remote};
 use super::sgml::{Token, Tokens, attributes, decode};
-use super::DatasetError;
 
 /// The collection's archive at the UCI KDD archive. No SHA-256 is published for it (only an
 /// MD5 digest circulates), so it is not downloaded unverified: put the archive, or the
@@ -368,9 +368,8 @@ fn read_archive(path: &Path) -> Result<Vec<(String, Vec<u8>)>, DatasetError> {
             format!("{e} (the archive is truncated or corrupt)"),
         )
     };
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(std::io::BufReader::new(
-        file,
-    )));
+    let mut archive =
+        tar::Archive::new(flate2::read::GzDecoder::new(std::io::BufReader::new(file)));
     let mut files: Vec<Option<(String, Vec<u8>)>> = vec![None; FILES];
     let mut last = String::from("the start of the archive");
     let entries = archive
@@ -429,12 +428,15 @@ pub fn parse_sgml(text: &str, name: &str) -> Result<Vec<Document>, DatasetError>
         None => format!("line {line}"),
     };
     while let Some(token) = tokens.next() {
-        let token = token.map_err(|message| {
-            DatasetError::format(name, at(&doc, tokens.line()), message)
-        })?;
+        let token = token
+            .map_err(|message| DatasetError::format(name, at(&doc, tokens.line()), message))?;
         match token {
             Token::Declaration => {}
-            Token::Open { name: tag, attrs, line } => {
+            Token::Open {
+                name: tag,
+                attrs,
+                line,
+            } => {
                 if tag == "REUTERS" {
                     if let Some((d, start)) = &doc {
                         return Err(DatasetError::format(
@@ -446,8 +448,9 @@ pub fn parse_sgml(text: &str, name: &str) -> Result<Vec<Document>, DatasetError>
                             ),
                         ));
                     }
-                    let d = document_start(attrs)
-                        .map_err(|message| DatasetError::format(name, format!("line {line}"), message))?;
+                    let d = document_start(attrs).map_err(|message| {
+                        DatasetError::format(name, format!("line {line}"), message)
+                    })?;
                     doc = Some((d, line));
                     stack.push("REUTERS");
                     continue;
@@ -501,6 +504,8 @@ pub fn parse_sgml(text: &str, name: &str) -> Result<Vec<Document>, DatasetError>
                     if chunk.trim().is_empty() {
                         continue;
                     }
+                    let lead = chunk.len() - chunk.trim_start().len();
+                    let line = line + chunk[..lead].matches('\n').count();
                     return Err(DatasetError::format(
                         name,
                         format!("line {line}"),
@@ -533,8 +538,21 @@ pub fn parse_sgml(text: &str, name: &str) -> Result<Vec<Document>, DatasetError>
 
 /// Tags that may appear inside a `<REUTERS>` document.
 const KNOWN: [&str; 15] = [
-    "DATE", "MKNOTE", "TOPICS", "PLACES", "PEOPLE", "ORGS", "EXCHANGES", "COMPANIES", "UNKNOWN",
-    "TEXT", "AUTHOR", "DATELINE", "TITLE", "BODY", "D",
+    "DATE",
+    "MKNOTE",
+    "TOPICS",
+    "PLACES",
+    "PEOPLE",
+    "ORGS",
+    "EXCHANGES",
+    "COMPANIES",
+    "UNKNOWN",
+    "TEXT",
+    "AUTHOR",
+    "DATELINE",
+    "TITLE",
+    "BODY",
+    "D",
 ];
 
 fn document_start(attrs: &str) -> Result<Document, String> {

@@ -77,7 +77,10 @@ impl<'a> Iterator for Tokens<'a> {
         }
         let Some(close) = self.src[self.pos..].find('>').map(|i| self.pos + i) else {
             self.pos = bytes.len();
-            return Some(Err(format!("line {line}: a tag is not closed with `>`")));
+            return Some(Err(
+                "a tag is not closed with `>` before the end of the file (is the file truncated?)"
+                    .to_string(),
+            ));
         };
         let tag = self.advance(close + 1);
         let inner = &tag[1..tag.len() - 1];
@@ -200,8 +203,16 @@ mod tests {
                 line: 3
             })
         );
-        let err = Tokens::new("x\n<A").last().unwrap().unwrap_err();
-        assert_eq!(err, "line 2: a tag is not closed with `>`");
+        let mut tokens = Tokens::new("x\n<A");
+        assert!(tokens.next().unwrap().is_ok());
+        assert!(
+            tokens
+                .next()
+                .unwrap()
+                .unwrap_err()
+                .contains("not closed with `>`")
+        );
+        assert_eq!(tokens.line(), 2);
     }
 
     #[test]
