@@ -510,6 +510,14 @@ fn reuters_malformed_documents_name_file_and_newid() {
         "{err}"
     );
 
+    // One file instead of the collection.
+    let err = Reuters::load(Some(&dir.join("reut2-000.sgm"))).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("pass the directory that holds them"),
+        "{err}"
+    );
+
     // A missing file.
     tiny_reuters(&dir, "");
     std::fs::remove_file(dir.join("reut2-005.sgm")).unwrap();

@@ -240,7 +240,9 @@ impl Imdb {
             };
             let (id, rating) = parse_file_name(file, label)
                 .map_err(|message| DatasetError::format(name, format!("entry {path}"), message))?;
-            let mut bytes = Vec::with_capacity(entry.size() as usize);
+            // The header's size only sizes the first allocation; a corrupt header must not be
+            // able to request gigabytes up front.
+            let mut bytes = Vec::with_capacity(entry.size().min(1 << 20) as usize);
             entry
                 .read_to_end(&mut bytes)
                 .map_err(|e| broken(format!("entry {path}"), e))?;

@@ -311,6 +311,12 @@ pub fn read_documents(path: Option<&Path>) -> Result<Vec<Document>, DatasetError
     };
     let sources = if path.is_dir() {
         read_dir(&path)?
+    } else if path.extension().is_some_and(|e| e == "sgm") {
+        return Err(DatasetError::format(
+            path.display().to_string(),
+            "path",
+            "the collection is 22 files: pass the directory that holds them, or the .tar.gz archive",
+        ));
     } else {
         read_archive(&path)?
     };
