@@ -3,7 +3,7 @@
 //!
 //! A copy ships with the crate (`data/alice/`): the current edition's book text from Project
 //! Gutenberg's repository for eBook #11, without the Project Gutenberg header and licence
-//! (151,095 bytes, LF line endings, from "[Illustration]" to "THE END"). The file served by
+//! (151,095 bytes, LF line endings, from `[Illustration]` to `THE END`). The file served by
 //! gutenberg.org adds that boilerplate; [`strip_gutenberg`] removes it. The eBook is in the
 //! public domain in the United States (see `data/alice/LICENSE.txt`).
 //!
