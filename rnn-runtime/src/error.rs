@@ -148,6 +148,9 @@ pub enum Error {
         /// What is wrong, naming the first mismatching weight where there is one.
         message: String,
     },
+    /// A data set that cannot be found, downloaded or read (see [`crate::datasets`]).
+    #[error(transparent)]
+    Dataset(#[from] crate::datasets::DatasetError),
     /// A model was used in a way its configuration does not allow.
     #[error("{layer}: {message}")]
     Config {

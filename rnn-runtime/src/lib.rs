@@ -19,6 +19,7 @@
 
 pub mod activation;
 pub mod checkpoint;
+pub mod datasets;
 pub mod error;
 pub mod init;
 pub mod input;
