@@ -296,7 +296,7 @@ where
             if fused {
                 stack.backward_logits(x, dy)
             } else {
-                stack.backward(x, dy)
+                stack.backward(x, dy, &[])
             }
         })?;
 
