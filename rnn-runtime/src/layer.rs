@@ -135,10 +135,12 @@ pub(crate) fn no_state_grads(layer: &str, dstates: &[&[f32]]) -> Result<()> {
     if dstates.is_empty() {
         Ok(())
     } else {
-        Err(Error::shape(
+        Err(Error::config(
             layer,
-            "no state gradients (the layer returns no states)",
-            format!("{} state gradient(s)", dstates.len()),
+            format!(
+                "got {} state gradient(s), but the layer returns no states",
+                dstates.len()
+            ),
         ))
     }
 }
@@ -300,8 +302,8 @@ fn step_depth_error(want: usize, got: usize) -> Error {
     Error::config(
         "step",
         format!(
-            "this step state has {got} layer(s), the model {want}: make one with this model's \
-             step_state"
+            "this step state has {got} layer(s) and the model {want}: it was made for another \
+             model; make one with this model's step_state"
         ),
     )
 }

@@ -10,7 +10,7 @@ use crate::output::Array;
 use crate::param::{Param, Weights};
 use crate::tensor::{Mask, Sequence, Tensor, Unmerged};
 
-use super::recurrent::Recurrent;
+use super::recurrent::{Recurrent, too_many_state_grads};
 use super::rnn_config::{RecurrentOutput, ReturnMode, RnnConfig};
 
 /// How `Bidirectional` combines its two directions (Keras `merge_mode`).
@@ -305,11 +305,7 @@ impl<L: Recurrent, const OUT: usize, M: Merge> Bidirectional<L, OUT, M> {
     ) -> Result<Vec<f32>> {
         let n = self.forward.core().state_count();
         if dstates.len() > 2 * n {
-            return Err(Error::shape(
-                self.name.clone(),
-                format!("at most {} state gradient(s)", 2 * n),
-                dstates.len().to_string(),
-            ));
+            return Err(too_many_state_grads(&self.name, dstates.len(), 2 * n));
         }
         let (dsf, dsb) = dstates.split_at(dstates.len().min(n));
         let (batch, time) = self.shape;

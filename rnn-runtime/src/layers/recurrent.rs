@@ -316,11 +316,7 @@ impl<C: Cell> RnnCore<C> {
         }
         let n = self.state_count();
         if dstates.len() > n {
-            return Err(Error::shape(
-                self.name.clone(),
-                format!("at most {n} state gradient(s)"),
-                dstates.len().to_string(),
-            ));
+            return Err(too_many_state_grads(&self.name, dstates.len(), n));
         }
         for (g, name) in dstates.iter().zip(C::STATE_NAMES) {
             if g.len() != batch * h {
@@ -516,6 +512,14 @@ impl<C: Cell> RnnCore<C> {
         out.copy_from_slice(&st.hs[t * len..(t + 1) * len]);
         Ok(())
     }
+}
+
+/// The error for more state gradients than the layer returns states.
+pub(crate) fn too_many_state_grads(layer: &str, got: usize, states: usize) -> Error {
+    Error::config(
+        layer,
+        format!("got {got} state gradient(s), but the layer returns {states} state(s)"),
+    )
 }
 
 /// A recurrent layer's step state: its states in two slots used in turn, and scratch.
