@@ -396,3 +396,35 @@ fn a_step_allocates_nothing() {
     });
     assert_eq!(n, 0, "allocations in {} steps", 3 * steps.len());
 }
+
+#[test]
+fn threads_step_their_own_sequences_through_one_shared_model() {
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    let mut m = Stacked::new(19);
+    m.compile(Loss::mean_squared_error(), Adam::default(), &[]);
+    send_sync(&m);
+    let rows = ids();
+    let want: Vec<Vec<f32>> = rows
+        .iter()
+        .map(|r| m.predict(vec![r.clone()]).unwrap().main().data.clone())
+        .collect();
+    let m = &m;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = rows
+            .iter()
+            .map(|row| {
+                s.spawn(move || {
+                    let mut state = m.step_state(1).unwrap();
+                    let mut y = Vec::new();
+                    for &id in row {
+                        y = m.step(&mut state, &[id]).unwrap().to_vec();
+                    }
+                    y
+                })
+            })
+            .collect();
+        for (h, want) in handles.into_iter().zip(&want) {
+            close(&h.join().unwrap(), want, "stepped on another thread");
+        }
+    });
+}

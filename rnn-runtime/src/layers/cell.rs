@@ -42,6 +42,15 @@ pub trait Cell: Clone + Debug + Default + Send + Sync + 'static {
     /// cell's backward scratch; sized per batch shape and reused.
     type Trace: Clone + Debug + Default + Send + Sync;
 
+    /// Keras' shape of the bias: `(GATES * units,)` for one row, else
+    /// `(BIAS_ROWS, GATES * units)`.
+    fn bias_shape(units: usize) -> Vec<usize> {
+        match Self::BIAS_ROWS {
+            1 => vec![Self::GATES * units],
+            rows => vec![rows, Self::GATES * units],
+        }
+    }
+
     /// Initial bias values, `BIAS_ROWS * GATES * units` of them (Keras: zeros, and ones for
     /// LSTM's forget gate with `unit_forget_bias`).
     #[doc(hidden)]

@@ -56,6 +56,15 @@ impl<const RESET_AFTER: bool> Cell for GruCell<RESET_AFTER> {
     const STATE_NAMES: &'static [&'static str] = &["state_h"];
     type Trace = GruTrace;
 
+    /// Keras' shapes: `(2, 3H)` (input and recurrent rows) with `reset_after`, else `(3H,)`.
+    fn bias_shape(units: usize) -> Vec<usize> {
+        if RESET_AFTER {
+            vec![2, 3 * units]
+        } else {
+            vec![3 * units]
+        }
+    }
+
     fn prepare_forward(tr: &mut GruTrace, time: usize, len: usize) {
         if RESET_AFTER {
             sized(&mut tr.hu, time * len);

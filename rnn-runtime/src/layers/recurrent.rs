@@ -89,11 +89,7 @@ impl<C: Cell> RnnCore<C> {
             orthogonal(units, gh, rng),
         );
         let bias = use_bias.then(|| {
-            let shape = match C::BIAS_ROWS {
-                1 => vec![gh],
-                rows => vec![rows, gh],
-            };
-            let mut b = Param::zeros(format!("{scope}/bias"), shape);
+            let mut b = Param::zeros(format!("{scope}/bias"), C::bias_shape(units));
             C::init_bias(&cfg, units, b.values_mut());
             b
         });
