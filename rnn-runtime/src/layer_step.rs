@@ -37,7 +37,8 @@ impl<'a> StepData<'a> {
 }
 
 /// What the layers of one step share: the step's number and which rows hold a real token
-/// (set by an `Embedding` with `mask_zero`, read by the recurrent layers after it).
+/// (set by an `Embedding` with `mask_zero`, read by the recurrent layers after it). See
+/// [`LayerStep`] for an example.
 #[derive(Clone, Debug, Default)]
 pub struct StepContext {
     /// Steps fed since the state was created or reset.
@@ -71,7 +72,17 @@ pub(crate) trait StepScratch: Any + Debug + Send + Sync {
     fn state_mut(&mut self, i: usize) -> &mut [f32];
 }
 
-/// One layer's part of a [`StepState`](crate::StepState).
+/// One layer's part of a [`StepState`](crate::StepState): the layer's output for the current
+/// step and, for recurrent layers, its states.
+///
+/// ```
+/// use rnn_runtime::{Activation, Dense, Features, Layer, StepContext, StepData, seeded_rng};
+/// let dense = Dense::<2, 1>::new("dense", Activation::Linear, &mut seeded_rng(0));
+/// let mut state = Layer::<Features<2>>::step_init(&dense, 1).unwrap();
+/// let x = StepData::Values(&[0.0, 0.0]);
+/// Layer::<Features<2>>::step(&dense, x, &mut StepContext::default(), &mut state).unwrap();
+/// assert_eq!((state.layer(), state.output()), ("dense", &[0.0][..])); // zero bias
+/// ```
 #[derive(Debug)]
 pub struct LayerStep {
     /// The layer's Keras name.
@@ -111,6 +122,16 @@ impl LayerStep {
             state_names,
             ..LayerStep::plain(layer, batch, width)
         }
+    }
+
+    /// The layer's Keras name.
+    pub fn layer(&self) -> &str {
+        &self.layer
+    }
+
+    /// The output of the last step, row-major `(batch, features)`.
+    pub fn output(&self) -> &[f32] {
+        &self.out
     }
 
     /// The batch size this part was built for.

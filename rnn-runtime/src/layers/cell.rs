@@ -114,6 +114,7 @@ pub const fn cell_params<C: Cell>(input: usize, units: usize, bias: bool) -> usi
 }
 
 /// What every step of one pass shares: sizes, activations, the step's mask and weights.
+#[doc(hidden)]
 #[derive(Clone, Copy)]
 pub struct CellCtx<'a> {
     pub(crate) batch: usize,
@@ -159,6 +160,7 @@ impl CellCtx<'_> {
 }
 
 /// The views of one forward step.
+#[doc(hidden)]
 pub struct ForwardStep<'a> {
     /// `(batch, gates * units)`: `x_t W + b` in, the gate activations out.
     pub(crate) z: &'a mut [f32],
@@ -182,6 +184,7 @@ impl ForwardStep<'_> {
 }
 
 /// The views of one backward step.
+#[doc(hidden)]
 pub struct BackwardStep<'a> {
     /// `(batch, gates * units)`: this step's gate activations.
     pub(crate) gates: &'a [f32],
@@ -202,6 +205,7 @@ pub struct BackwardStep<'a> {
 }
 
 /// What the weight gradients of a whole backward pass read.
+#[doc(hidden)]
 pub struct GradCtx<'a> {
     pub(crate) batch: usize,
     pub(crate) time: usize,

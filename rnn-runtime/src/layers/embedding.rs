@@ -164,6 +164,7 @@ impl<const VOCAB: usize, const DIM: usize> Layer<TokenBatch> for Embedding<VOCAB
         }
         cx.masked = false;
         if self.mask_zero {
+            cx.valid.resize(batch, true);
             for (v, &id) in cx.valid.iter_mut().zip(ids) {
                 *v = id != 0;
                 cx.masked |= id == 0;

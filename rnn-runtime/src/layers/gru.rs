@@ -34,6 +34,7 @@ use super::rnn_config::{Last, ReturnMode, RnnConfig};
 pub struct GruCell<const RESET_AFTER: bool = true>;
 
 /// What a GRU pass keeps besides the gates and `h`, and its scratch.
+#[doc(hidden)]
 #[derive(Clone, Debug, Default)]
 pub struct GruTrace {
     /// `reset_after`, `(T, B, H)`: the recurrent candidate part `h_{t-1} U_h + b_h`.

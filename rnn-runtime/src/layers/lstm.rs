@@ -30,6 +30,7 @@ use super::rnn_config::{Last, ReturnMode, RnnConfig};
 pub struct LstmCell;
 
 /// What an LSTM pass keeps besides the gates and `h`, and its backward scratch.
+#[doc(hidden)]
 #[derive(Clone, Debug, Default)]
 pub struct LstmTrace {
     /// `(T, B, H)`: the cell state after each step.

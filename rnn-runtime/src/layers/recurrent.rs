@@ -487,13 +487,21 @@ impl<C: Cell> RnnCore<C> {
         state.check_owner(&self.name, self.units)?;
         let batch = state.batch();
         check_step_len(&self.name, x.len(), batch, self.input)?;
+        let mask = cx.mask();
+        if let Some(m) = mask.filter(|m| m.len() != batch) {
+            return Err(Error::shape(
+                format!("{}: the step's mask", self.name),
+                format!("{batch} rows"),
+                format!("{} rows", m.len()),
+            ));
+        }
         let (st, out) = state.scratch_mut::<RnnStep<C>>()?;
         let len = st.len;
         let (prev, t) = (st.cur, 1 - st.cur);
         self.project_input(x, batch, &mut st.z);
         // The state may be anything (`set_states`), so its product is never skipped; the
         // kernel is not packed, so a single row is a matrix-vector product over `U`.
-        let ctx = self.ctx(cx.mask(), batch, &st.unpacked);
+        let ctx = self.ctx(mask, batch, &st.unpacked);
         let (h_prev, h) = prev_and_cur(&mut st.hs, Some(prev), t, len);
         let io = ForwardStep {
             z: &mut st.z,
