@@ -278,6 +278,8 @@ fn states_are_named_and_round_trip() {
         .map(|x| m.step(&mut state, x).unwrap().to_vec())
         .collect();
 
+    // A clone continues on its own.
+    let mut branch = state.clone();
     let mut restored = m.step_state(3).unwrap();
     let refs: Vec<&[f32]> = saved.iter().map(|s| s.data.as_slice()).collect();
     restored.set_states(&refs).unwrap();
@@ -285,6 +287,9 @@ fn states_are_named_and_round_trip() {
     for (x, want) in steps[4..].iter().zip(&rest) {
         assert_eq!(m.step(&mut restored, x).unwrap(), &want[..]);
     }
+    assert_eq!(branch.states(), state.states());
+    m.step(&mut branch, &steps[0]).unwrap();
+    assert_ne!(branch.states(), state.states());
 
     // Wrong count, wrong length, NaN: errors that change nothing.
     let before = restored.states();

@@ -70,6 +70,14 @@ pub(crate) trait StepScratch: Any + Debug + Send + Sync {
     fn states(&self) -> Vec<&[f32]>;
     /// State `i`, to overwrite.
     fn state_mut(&mut self, i: usize) -> &mut [f32];
+    /// A copy, for branching a state.
+    fn clone_box(&self) -> Box<dyn StepScratch>;
+}
+
+impl Clone for Box<dyn StepScratch> {
+    fn clone(&self) -> Self {
+        self.clone_box()
+    }
 }
 
 /// One layer's part of a [`StepState`](crate::StepState): the layer's output for the current
@@ -83,7 +91,7 @@ pub(crate) trait StepScratch: Any + Debug + Send + Sync {
 /// Layer::<Features<2>>::step(&dense, x, &mut StepContext::default(), &mut state).unwrap();
 /// assert_eq!((state.layer(), state.output()), ("dense", &[0.0][..])); // zero bias
 /// ```
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct LayerStep {
     /// The layer's Keras name.
     pub(crate) layer: String,

@@ -51,7 +51,8 @@ impl<const F: usize> StepInput for Sequence<F> {
 }
 
 /// Every layer's states (`h`, and `c` for LSTM) for a batch of sequences being fed one step
-/// at a time, with the buffers a step needs. Made by [`Sequential::step_state`].
+/// at a time, with the buffers a step needs. Made by [`Sequential::step_state`]; a clone
+/// continues independently (to try several continuations of one prefix).
 ///
 /// ```
 /// use rnn_runtime::*;
@@ -69,7 +70,7 @@ impl<const F: usize> StepInput for Sequence<F> {
 /// state.reset();
 /// assert_eq!(state.states()[0].data, vec![0.0; 3]);
 /// ```
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct StepState {
     batch: usize,
     cx: StepContext,

@@ -527,7 +527,7 @@ pub(crate) fn too_many_state_grads(layer: &str, got: usize, states: usize) -> Er
 }
 
 /// A recurrent layer's step state: its states in two slots used in turn, and scratch.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct RnnStep<C: Cell> {
     len: usize,
     /// The slot holding the current state.
@@ -552,6 +552,10 @@ impl<C: Cell> StepScratch for RnnStep<C> {
                 i => C::state(&self.trace, i, t, len),
             })
             .collect()
+    }
+
+    fn clone_box(&self) -> Box<dyn StepScratch> {
+        Box::new(self.clone())
     }
 
     fn state_mut(&mut self, i: usize) -> &mut [f32] {
