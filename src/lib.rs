@@ -33,6 +33,6 @@ pub mod prelude {
     pub use rnn_runtime::{
         Activation, Adagrad, Adam, Array, EarlyStopping, Error, Features, Fit, History, IntoInput,
         IntoTargets, Layer, Logs, Loss, Metric, Mode, Optimizer, Outputs, RmsProp, Sequence,
-        Sequential, Sgd, Stack, Targets, Tensor, TokenBatch, Weight, Weights,
+        Sequential, Sgd, Stack, StepInput, StepState, Targets, Tensor, TokenBatch, Weight, Weights,
     };
 }

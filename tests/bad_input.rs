@@ -169,3 +169,50 @@ fn gradients_of_the_wrong_shape() {
         "gradient of `output`: expected shape (1, 2), got 3 values"
     );
 }
+
+#[test]
+fn a_sequence_without_time_steps() {
+    let mut m = Free::new(0);
+    let text = err_text(m.predict(Sequence::<3>::zeros(2, 0)));
+    assert_eq!(
+        text,
+        "simple_rnn: the sequence has no time steps (shape (2, 0, 3)); a recurrent layer needs \
+         at least one"
+    );
+}
+
+#[test]
+fn recurrent_gradients_of_the_wrong_batch_or_length() {
+    let mut rng = rnn::seeded_rng(0);
+    let cfg = rnn::RnnConfig::default().return_state(true);
+    let mut lstm = rnn::Lstm::<3, 4, rnn::Sequences>::new("lstm", cfg, &mut rng);
+    let x = Sequence::<3>::zeros(2, 5);
+    let mut backward = |dy: Sequence<4>, ds: &[&[f32]]| {
+        lstm.forward(&x, Mode::Training).unwrap();
+        lstm.backward(&x, dy, ds).map(|_| ())
+    };
+    assert_eq!(
+        err_text(backward(Sequence::zeros(3, 5), &[])),
+        "lstm: output gradient: expected shape (2, 5, 4), got (3, 5, 4)"
+    );
+    assert_eq!(
+        err_text(backward(Sequence::zeros(2, 4), &[])),
+        "lstm: output gradient: expected shape (2, 5, 4), got (2, 4, 4)"
+    );
+    assert_eq!(
+        err_text(backward(Sequence::zeros(2, 5), &[&[0.0; 8], &[0.0; 7]])),
+        "lstm: gradient of state_c: expected shape (2, 4), got 7 values"
+    );
+    assert!(backward(Sequence::zeros(2, 5), &[&[0.0; 8], &[0.0; 8]]).is_ok());
+
+    let mut gru = rnn::Gru::<3, 4>::new("gru", rnn::RnnConfig::default(), &mut rng);
+    gru.forward(&x, Mode::Training).unwrap();
+    assert_eq!(
+        err_text(gru.backward(&x, Features::zeros(1), &[])),
+        "gru: output gradient: expected shape (2, 4), got (1, 4)"
+    );
+    assert_eq!(
+        err_text(gru.backward(&x, Features::zeros(2), &[&[0.0; 8]])),
+        "gru: got 1 state gradient(s), but the layer returns 0 state(s)"
+    );
+}

@@ -303,7 +303,7 @@ fn global_average_pooling_1d_masked() {
         OUT_RTOL,
     );
     let dy = Features::<3>::from_flat(&c.loss_weights()[0].f32()).unwrap();
-    let dx = gap.backward(&seq, dy).unwrap();
+    let dx = gap.backward(&seq, dy, &[]).unwrap();
     assert_close(
         "d/d input",
         &dx.to_batch_major(),

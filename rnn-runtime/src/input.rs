@@ -5,6 +5,8 @@ use crate::tensor::{Features, Sequence, TokenBatch};
 
 /// A tensor type that can be a model's input.
 pub trait ModelInput: crate::tensor::Tensor {
+    /// Whether the input has a time axis (token ids and sequences do, vectors do not).
+    const TIME_AXIS: bool;
     /// Time steps, for sequence inputs.
     fn time_steps(&self) -> Option<usize>;
     /// The input's shape as Keras prints it, with `batch`/`time` placeholders.
@@ -16,6 +18,7 @@ pub trait ModelInput: crate::tensor::Tensor {
 }
 
 impl ModelInput for TokenBatch {
+    const TIME_AXIS: bool = true;
     fn time_steps(&self) -> Option<usize> {
         Some(self.time())
     }
@@ -41,6 +44,7 @@ impl ModelInput for TokenBatch {
 }
 
 impl<const D: usize> ModelInput for Sequence<D> {
+    const TIME_AXIS: bool = true;
     fn time_steps(&self) -> Option<usize> {
         Some(self.time())
     }
@@ -75,6 +79,7 @@ impl<const D: usize> ModelInput for Sequence<D> {
 }
 
 impl<const D: usize> ModelInput for Features<D> {
+    const TIME_AXIS: bool = false;
     fn time_steps(&self) -> Option<usize> {
         None
     }

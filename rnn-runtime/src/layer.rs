@@ -8,6 +8,7 @@ use std::marker::PhantomData;
 
 use crate::activation::Activation;
 use crate::error::{Error, Result};
+use crate::layer_step::{LayerStep, StepContext, StepData};
 use crate::output::Array;
 use crate::param::{Param, Weights};
 use crate::tensor::Tensor;
@@ -68,10 +69,16 @@ pub trait Layer<In: Tensor>: Weights + Send {
     /// Computes the output. When `mode.records()`, the layer keeps what `backward` needs.
     fn forward(&mut self, x: &In, mode: Mode) -> Result<Self::Output>;
 
-    /// Given the input of the last training forward pass and the loss gradient with respect to
-    /// the output, accumulates the weight gradients and returns the gradient with respect to
-    /// the input.
-    fn backward(&mut self, x: &In, dy: <Self::Output as Tensor>::Grad) -> Result<In::Grad>;
+    /// Given the input of the last training forward pass, the loss gradient with respect to
+    /// the output and those with respect to the extra outputs of [`Layer::states`] (empty
+    /// when the loss does not read them; then they are zero), accumulates the weight gradients
+    /// and returns the gradient with respect to the input.
+    fn backward(
+        &mut self,
+        x: &In,
+        dy: <Self::Output as Tensor>::Grad,
+        dstates: &[&[f32]],
+    ) -> Result<In::Grad>;
 
     /// Checks what `forward` would reject about `x` without computing anything (token ids
     /// beyond an embedding's vocabulary), so that `fit` finds bad data before the first step.
@@ -101,13 +108,40 @@ pub trait Layer<In: Tensor>: Weights + Send {
         Vec::new()
     }
 
-    /// Gradients for [`Layer::states`], consumed by the next `backward`.
-    fn set_state_grads(&mut self, grads: &[&[f32]]) -> Result<()> {
-        if grads.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::config("backward", "this layer returns no states"))
-        }
+    /// This layer's part of a [`StepState`](crate::StepState) for `batch` rows: see
+    /// [`Sequential::step`](crate::Sequential::step). Layers that need the whole sequence
+    /// (Bidirectional, pooling) return an error naming themselves.
+    fn step_init(&self, batch: usize) -> Result<LayerStep> {
+        let _ = batch;
+        Err(Error::config(
+            "step",
+            "this layer cannot run one time step at a time",
+        ))
+    }
+
+    /// Runs one time step: reads `x`, updates the states in `state` and writes this step's
+    /// output to it. Checks everything it reads before changing anything.
+    fn step(&self, x: StepData<'_>, cx: &mut StepContext, state: &mut LayerStep) -> Result<()> {
+        let _ = (x, cx, state);
+        Err(Error::config(
+            "step",
+            "this layer cannot run one time step at a time",
+        ))
+    }
+}
+
+/// The error of a layer without states that was given state gradients.
+pub(crate) fn no_state_grads(layer: &str, dstates: &[&[f32]]) -> Result<()> {
+    if dstates.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::config(
+            layer,
+            format!(
+                "got {} state gradient(s), but the layer returns no states",
+                dstates.len()
+            ),
+        ))
     }
 }
 
@@ -130,11 +164,13 @@ pub trait Stack: Weights + Send {
     /// Runs every layer in order.
     fn forward(&mut self, x: &Self::In, mode: Mode) -> Result<Self::Out>;
 
-    /// Back-propagates through every layer in reverse order, accumulating weight gradients.
+    /// Back-propagates through every layer in reverse order, accumulating weight gradients;
+    /// `dstates` are the gradients of the last layer's [`Stack::states`] (or empty).
     fn backward(
         &mut self,
         x: &Self::In,
         dy: <Self::Out as Tensor>::Grad,
+        dstates: &[&[f32]],
     ) -> Result<<Self::In as Tensor>::Grad>;
 
     /// Checks the input against the first layer (see [`Layer::check_input`]).
@@ -153,8 +189,15 @@ pub trait Stack: Weights + Send {
     /// The last layer's extra outputs (final states with `return_state`).
     fn states(&self) -> Vec<Array>;
 
-    /// Gradients for [`Stack::states`].
-    fn set_state_grads(&mut self, grads: &[&[f32]]) -> Result<()>;
+    /// Number of layers.
+    fn depth(&self) -> usize;
+
+    /// Appends every layer's part of a step state for `batch` rows (see [`Layer::step_init`]).
+    fn step_init(&self, batch: usize, layers: &mut Vec<LayerStep>) -> Result<()>;
+
+    /// Runs one time step through every layer (see [`Layer::step`]); `layers` holds one part
+    /// per layer, and the last one's output is the step's output.
+    fn step(&self, x: StepData<'_>, cx: &mut StepContext, layers: &mut [LayerStep]) -> Result<()>;
 
     /// Appends a layer. It must accept this chain's output type: a mismatch is a compile error.
     fn then<L: Layer<Self::Out>>(self, layer: L) -> Chain<Self, L>
@@ -220,8 +263,13 @@ impl<In: Tensor, L: Layer<In>> Stack for First<In, L> {
     fn forward(&mut self, x: &In, mode: Mode) -> Result<L::Output> {
         self.layer.forward(x, mode)
     }
-    fn backward(&mut self, x: &In, dy: <L::Output as Tensor>::Grad) -> Result<In::Grad> {
-        self.layer.backward(x, dy)
+    fn backward(
+        &mut self,
+        x: &In,
+        dy: <L::Output as Tensor>::Grad,
+        dstates: &[&[f32]],
+    ) -> Result<In::Grad> {
+        self.layer.backward(x, dy, dstates)
     }
     fn check_input(&self, x: &In) -> Result<()> {
         self.layer.check_input(x)
@@ -235,9 +283,29 @@ impl<In: Tensor, L: Layer<In>> Stack for First<In, L> {
     fn states(&self) -> Vec<Array> {
         self.layer.states()
     }
-    fn set_state_grads(&mut self, grads: &[&[f32]]) -> Result<()> {
-        self.layer.set_state_grads(grads)
+    fn depth(&self) -> usize {
+        1
     }
+    fn step_init(&self, batch: usize, layers: &mut Vec<LayerStep>) -> Result<()> {
+        layers.push(self.layer.step_init(batch)?);
+        Ok(())
+    }
+    fn step(&self, x: StepData<'_>, cx: &mut StepContext, layers: &mut [LayerStep]) -> Result<()> {
+        match layers {
+            [state] => self.layer.step(x, cx, state),
+            _ => Err(step_depth_error(1, layers.len())),
+        }
+    }
+}
+
+fn step_depth_error(want: usize, got: usize) -> Error {
+    Error::config(
+        "step",
+        format!(
+            "this step state has {got} layer(s) and the model {want}: it was made for another \
+             model; make one with this model's step_state"
+        ),
+    )
 }
 
 /// A chain followed by one more layer (see [`Stack::then`]).
@@ -297,6 +365,7 @@ impl<P: Stack, L: Layer<P::Out>> Stack for Chain<P, L> {
         &mut self,
         x: &P::In,
         dy: <L::Output as Tensor>::Grad,
+        dstates: &[&[f32]],
     ) -> Result<<P::In as Tensor>::Grad> {
         let mid = self.mid.take().ok_or_else(|| {
             Error::config(
@@ -304,8 +373,8 @@ impl<P: Stack, L: Layer<P::Out>> Stack for Chain<P, L> {
                 "run a recording forward pass (Mode::Training) before backward",
             )
         })?;
-        let dmid = self.layer.backward(&mid, dy)?;
-        self.prev.backward(x, dmid)
+        let dmid = self.layer.backward(&mid, dy, dstates)?;
+        self.prev.backward(x, dmid, &[])
     }
 
     fn check_input(&self, x: &P::In) -> Result<()> {
@@ -328,14 +397,33 @@ impl<P: Stack, L: Layer<P::Out>> Stack for Chain<P, L> {
             )
         })?;
         let dmid = self.layer.backward_logits(&mid, dz)?;
-        self.prev.backward(x, dmid)
+        self.prev.backward(x, dmid, &[])
     }
 
     fn states(&self) -> Vec<Array> {
         self.layer.states()
     }
 
-    fn set_state_grads(&mut self, grads: &[&[f32]]) -> Result<()> {
-        self.layer.set_state_grads(grads)
+    fn depth(&self) -> usize {
+        self.prev.depth() + 1
+    }
+
+    fn step_init(&self, batch: usize, layers: &mut Vec<LayerStep>) -> Result<()> {
+        self.prev.step_init(batch, layers)?;
+        layers.push(self.layer.step_init(batch)?);
+        Ok(())
+    }
+
+    fn step(&self, x: StepData<'_>, cx: &mut StepContext, layers: &mut [LayerStep]) -> Result<()> {
+        let depth = self.depth();
+        let got = layers.len();
+        let Some((state, before)) = layers.split_last_mut().filter(|_| got == depth) else {
+            return Err(step_depth_error(depth, got));
+        };
+        self.prev.step(x, cx, before)?;
+        let Some(mid) = before.last() else {
+            return Err(step_depth_error(depth, got));
+        };
+        self.layer.step(StepData::Values(&mid.out), cx, state)
     }
 }

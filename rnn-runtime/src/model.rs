@@ -35,7 +35,7 @@ mod training;
 /// assert_eq!(y.main().data, vec![0.5]);
 /// ```
 pub struct Sequential<S: Stack> {
-    stack: S,
+    pub(crate) stack: S,
     spec: &'static ModelSpec,
     /// Input and output of the last training forward pass, for `backward`.
     last: Option<(S::In, S::Out)>,
@@ -135,17 +135,17 @@ where
             )
         })?;
         let main = S::Out::ARRAYS;
-        if grads.len() < main {
+        let outputs = main + self.stack.states().len();
+        if grads.len() != outputs {
             return Err(Error::shape(
                 "backward",
-                "one gradient per output".to_string(),
+                format!("one gradient per output ({outputs})"),
                 format!("{} gradients", grads.len()),
             ));
         }
         let dy = out.grad_from_arrays(&grads[..main])?;
-        self.stack.set_state_grads(&grads[main..])?;
         let stack = &mut self.stack;
-        on_pool(x.batch(), || stack.backward(&x, dy))
+        on_pool(x.batch(), || stack.backward(&x, dy, &grads[main..]))
     }
 
     /// The accumulated gradient of every weight, named and shaped like [`Self::get_weights`].

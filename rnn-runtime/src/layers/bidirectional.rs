@@ -5,14 +5,13 @@ use std::marker::PhantomData;
 use crate::error::{Error, Result};
 use crate::init::Rng;
 use crate::layer::{Layer, Mode};
+use crate::layer_step::LayerStep;
 use crate::output::Array;
 use crate::param::{Param, Weights};
 use crate::tensor::{Mask, Sequence, Tensor, Unmerged};
 
-use super::gru::Gru;
-use super::lstm::Lstm;
-use super::recurrent::{Recurrent, ReturnMode, RnnConfig};
-use super::simple_rnn::SimpleRnn;
+use super::recurrent::{Recurrent, too_many_state_grads};
+use super::rnn_config::{RecurrentOutput, ReturnMode, RnnConfig};
 
 /// How `Bidirectional` combines its two directions (Keras `merge_mode`).
 pub trait Merge: Send + Sync + 'static {
@@ -20,22 +19,26 @@ pub trait Merge: Send + Sync + 'static {
     const FACTOR: usize;
     /// Keras' name of the mode.
     const NAME: &'static str;
-    /// The layer's output for a wrapped layer returning `R` with `H` units, merged to `OUT`.
-    type Output<R: ReturnMode, const H: usize, const OUT: usize>: Tensor<
-        Grad = Self::Output<R, H, OUT>,
+    /// The layer's output for a wrapped layer returning `R` (each direction's output being
+    /// `D`), merged to `OUT` features.
+    type Output<R: ReturnMode, D: RecurrentOutput, const OUT: usize>: Tensor<
+        Grad = Self::Output<R, D, OUT>,
     >;
+    /// Merges the two directions' outputs of `units` features each.
     #[doc(hidden)]
-    fn merge<R: ReturnMode, const H: usize, const OUT: usize>(
+    fn merge<R: ReturnMode, D: RecurrentOutput, const OUT: usize>(
         shape: (usize, usize),
+        units: usize,
         fw: Vec<f32>,
         bw: Vec<f32>,
         mask: Option<&Mask>,
-    ) -> Self::Output<R, H, OUT>;
+    ) -> Self::Output<R, D, OUT>;
     /// Splits the output gradient into the two directions' gradients; `values` gives the two
     /// directions' outputs, which only `mul` needs.
     #[doc(hidden)]
-    fn split<R: ReturnMode, const H: usize, const OUT: usize>(
-        dy: Self::Output<R, H, OUT>,
+    fn split<R: ReturnMode, D: RecurrentOutput, const OUT: usize>(
+        dy: Self::Output<R, D, OUT>,
+        units: usize,
         values: impl FnOnce() -> (Vec<f32>, Vec<f32>),
     ) -> (Vec<f32>, Vec<f32>);
 }
@@ -54,39 +57,41 @@ macro_rules! merge_mode {
         impl Merge for $name {
             const FACTOR: usize = $factor;
             const NAME: &'static str = $keras;
-            type Output<R: ReturnMode, const H: usize, const OUT: usize> = R::Output<OUT>;
+            type Output<R: ReturnMode, D: RecurrentOutput, const OUT: usize> = R::Output<OUT>;
 
-            fn merge<R: ReturnMode, const H: usize, const OUT: usize>(
+            fn merge<R: ReturnMode, D: RecurrentOutput, const OUT: usize>(
                 (batch, time): (usize, usize),
+                h: usize,
                 fw: Vec<f32>,
                 bw: Vec<f32>,
                 mask: Option<&Mask>,
             ) -> R::Output<OUT> {
-                let mut merged = vec![0.0f32; fw.len() / H * OUT];
+                let mut merged = vec![0.0f32; fw.len() / h * OUT];
                 for (($f, $b), $out) in fw
-                    .chunks_exact(H)
-                    .zip(bw.chunks_exact(H))
+                    .chunks_exact(h)
+                    .zip(bw.chunks_exact(h))
                     .zip(merged.chunks_exact_mut(OUT))
                 {
                     $combine
                 }
-                R::wrap::<OUT>(batch, time, merged, mask)
+                R::Output::<OUT>::wrap(batch, time, merged, mask)
             }
 
-            fn split<R: ReturnMode, const H: usize, const OUT: usize>(
+            fn split<R: ReturnMode, D: RecurrentOutput, const OUT: usize>(
                 dy: R::Output<OUT>,
+                h: usize,
                 values: impl FnOnce() -> (Vec<f32>, Vec<f32>),
             ) -> (Vec<f32>, Vec<f32>) {
-                let dy = R::unwrap::<OUT>(dy);
+                let dy = dy.unwrap();
                 let rows = dy.len() / OUT;
                 let (fvals, bvals) = if $needs { values() } else { (Vec::new(), Vec::new()) };
-                let (mut dfw, mut dbw) = (vec![0.0f32; rows * H], vec![0.0f32; rows * H]);
+                let (mut dfw, mut dbw) = (vec![0.0f32; rows * h], vec![0.0f32; rows * h]);
                 for r in 0..rows {
                     let $dy = &dy[r * OUT..(r + 1) * OUT];
-                    let $fv = fvals.get(r * H..(r + 1) * H).unwrap_or(&[]);
-                    let $bv = bvals.get(r * H..(r + 1) * H).unwrap_or(&[]);
-                    let $df = &mut dfw[r * H..(r + 1) * H];
-                    let $db = &mut dbw[r * H..(r + 1) * H];
+                    let $fv = fvals.get(r * h..(r + 1) * h).unwrap_or(&[]);
+                    let $bv = bvals.get(r * h..(r + 1) * h).unwrap_or(&[]);
+                    let $df = &mut dfw[r * h..(r + 1) * h];
+                    let $db = &mut dbw[r * h..(r + 1) * h];
                     $split
                 }
                 (dfw, dbw)
@@ -161,25 +166,27 @@ pub struct NoMerge;
 impl Merge for NoMerge {
     const FACTOR: usize = 1;
     const NAME: &'static str = "none";
-    type Output<R: ReturnMode, const H: usize, const OUT: usize> = Unmerged<R::Output<H>>;
+    type Output<R: ReturnMode, D: RecurrentOutput, const OUT: usize> = Unmerged<D>;
 
-    fn merge<R: ReturnMode, const H: usize, const OUT: usize>(
+    fn merge<R: ReturnMode, D: RecurrentOutput, const OUT: usize>(
         (batch, time): (usize, usize),
+        _units: usize,
         fw: Vec<f32>,
         bw: Vec<f32>,
         mask: Option<&Mask>,
-    ) -> Unmerged<R::Output<H>> {
+    ) -> Unmerged<D> {
         Unmerged {
-            forward: R::wrap::<H>(batch, time, fw, mask),
-            backward: R::wrap::<H>(batch, time, bw, mask),
+            forward: D::wrap(batch, time, fw, mask),
+            backward: D::wrap(batch, time, bw, mask),
         }
     }
 
-    fn split<R: ReturnMode, const H: usize, const OUT: usize>(
-        dy: Unmerged<R::Output<H>>,
+    fn split<R: ReturnMode, D: RecurrentOutput, const OUT: usize>(
+        dy: Unmerged<D>,
+        _units: usize,
         _values: impl FnOnce() -> (Vec<f32>, Vec<f32>),
     ) -> (Vec<f32>, Vec<f32>) {
-        (R::unwrap::<H>(dy.forward), R::unwrap::<H>(dy.backward))
+        (dy.forward.unwrap(), dy.backward.unwrap())
     }
 }
 
@@ -264,36 +271,64 @@ impl<L: Recurrent, const OUT: usize, M: Merge> Bidirectional<L, OUT, M> {
         )
     }
 
-    fn run<const H: usize>(
+    fn run(
         &mut self,
         x: &[f32],
         (batch, time): (usize, usize),
         mask: Option<&Mask>,
-    ) -> M::Output<L::Mode, H, OUT> {
+    ) -> Result<M::Output<L::Mode, L::Direction, OUT>> {
         // The two directions are independent: each gets a core when there are two.
         let (fw, bw) = (&mut self.forward, &mut self.backward);
-        rayon::join(
+        let (a, b) = rayon::join(
             || fw.core_mut().forward(x, batch, time, mask),
             || bw.core_mut().forward(x, batch, time, mask),
         );
+        a?;
+        b?;
         self.mask = mask.cloned();
         self.shape = (batch, time);
         let (fw, bw) = self.outputs();
-        M::merge::<L::Mode, H, OUT>((batch, time), fw, bw, mask)
+        Ok(M::merge::<L::Mode, L::Direction, OUT>(
+            (batch, time),
+            L::UNITS,
+            fw,
+            bw,
+            mask,
+        ))
     }
 
-    fn run_backward<const H: usize>(
+    fn run_backward(
         &mut self,
         x: &[f32],
-        dy: M::Output<L::Mode, H, OUT>,
+        dy: M::Output<L::Mode, L::Direction, OUT>,
+        dstates: &[&[f32]],
     ) -> Result<Vec<f32>> {
-        let (dfw, dbw) = M::split::<L::Mode, H, OUT>(dy, || self.outputs());
+        let n = self.forward.core().state_count();
+        if dstates.len() > 2 * n {
+            return Err(too_many_state_grads(&self.name, dstates.len(), 2 * n));
+        }
+        let (dsf, dsb) = dstates.split_at(dstates.len().min(n));
+        let (batch, time) = self.shape;
+        let (dfw, dbw) = M::split::<L::Mode, L::Direction, OUT>(dy, L::UNITS, || self.outputs());
         let seq = L::Mode::SEQUENCES;
+        let want = batch * L::UNITS * if seq { time } else { 1 };
+        for d in [&dfw, &dbw] {
+            if d.len() != want {
+                let mut shape = vec![batch];
+                shape.extend(seq.then_some(time));
+                shape.push(OUT);
+                return Err(Error::shape(
+                    format!("{}: output gradient", self.name),
+                    crate::error::fmt_shape(&shape),
+                    format!("{} values per direction", d.len()),
+                ));
+            }
+        }
         let (rf, rb) = self.reverse_flags();
         let (fw, bw) = (&mut self.forward, &mut self.backward);
         let (dx, dxb) = rayon::join(
-            || fw.core_mut().backward(x, &dfw, seq, rf),
-            || bw.core_mut().backward(x, &dbw, seq, rb),
+            || fw.core_mut().backward(x, &dfw, seq, rf, dsf),
+            || bw.core_mut().backward(x, &dbw, seq, rb, dsb),
         );
         let (mut dx, dxb) = (dx?, dxb?);
         dx.iter_mut().zip(&dxb).for_each(|(a, b)| *a += b);
@@ -304,19 +339,6 @@ impl<L: Recurrent, const OUT: usize, M: Merge> Bidirectional<L, OUT, M> {
         let mut s = self.forward.core().states("forward_");
         s.extend(self.backward.core().states("backward_"));
         s
-    }
-
-    fn set_state_grads(&mut self, grads: &[&[f32]]) -> Result<()> {
-        let n = self.forward.core().state_count();
-        if grads.len() != 2 * n {
-            return Err(Error::shape(
-                self.name.clone(),
-                format!("{} state gradient(s)", 2 * n),
-                grads.len().to_string(),
-            ));
-        }
-        self.forward.core_mut().set_state_grads(&grads[..n])?;
-        self.backward.core_mut().set_state_grads(&grads[n..])
     }
 }
 
@@ -334,34 +356,43 @@ impl<L: Recurrent, const OUT: usize, M: Merge> Weights for Bidirectional<L, OUT,
     }
 }
 
-/// `Layer<Sequence<IN>>` for `Bidirectional` around each recurrent layer type.
-macro_rules! bidirectional_over {
-    ($ty:ident<$($p:ident),*>, [$($g:tt)*]) => {
-        impl<const IN: usize, const H: usize, R: ReturnMode, $($g)*, const OUT: usize, M: Merge>
-            Layer<Sequence<IN>> for Bidirectional<$ty<$($p),*>, OUT, M>
-        {
-            type Output = M::Output<R, H, OUT>;
+/// `Bidirectional` takes what its wrapped layer takes.
+impl<const IN: usize, L, const OUT: usize, M: Merge> Layer<Sequence<IN>>
+    for Bidirectional<L, OUT, M>
+where
+    L: Recurrent + Layer<Sequence<IN>>,
+{
+    type Output = M::Output<L::Mode, L::Direction, OUT>;
 
-            fn forward(&mut self, x: &Sequence<IN>, _mode: Mode) -> Result<Self::Output> {
-                Ok(self.run::<H>(x.as_slice(), (x.batch(), x.time()), x.mask()))
-            }
+    fn forward(&mut self, x: &Sequence<IN>, _mode: Mode) -> Result<Self::Output> {
+        self.run(x.as_slice(), (x.batch(), x.time()), x.mask())
+    }
 
-            fn backward(&mut self, x: &Sequence<IN>, dy: Self::Output) -> Result<Sequence<IN>> {
-                let dx = self.run_backward::<H>(x.as_slice(), dy)?;
-                Ok(Sequence::from_time_major(x.batch(), x.time(), dx))
-            }
-
-            fn states(&self) -> Vec<Array> {
-                Bidirectional::states(self)
-            }
-
-            fn set_state_grads(&mut self, grads: &[&[f32]]) -> Result<()> {
-                Bidirectional::set_state_grads(self, grads)
-            }
+    fn backward(
+        &mut self,
+        x: &Sequence<IN>,
+        dy: Self::Output,
+        dstates: &[&[f32]],
+    ) -> Result<Sequence<IN>> {
+        if (x.batch(), x.time()) != self.shape {
+            return Err(Error::config(
+                self.name.clone(),
+                "backward needs the input of the preceding training forward pass",
+            ));
         }
-    };
-}
+        let dx = self.run_backward(x.as_slice(), dy, dstates)?;
+        Ok(Sequence::from_time_major(x.batch(), x.time(), dx))
+    }
 
-bidirectional_over!(SimpleRnn<IN, H, R, BIAS>, [const BIAS: bool]);
-bidirectional_over!(Lstm<IN, H, R, BIAS>, [const BIAS: bool]);
-bidirectional_over!(Gru<IN, H, R, RESET_AFTER, BIAS>, [const RESET_AFTER: bool, const BIAS: bool]);
+    fn states(&self) -> Vec<Array> {
+        Bidirectional::states(self)
+    }
+
+    fn step_init(&self, _batch: usize) -> Result<LayerStep> {
+        Err(Error::config(
+            self.name.clone(),
+            "Bidirectional reads the sequence from both ends, so it cannot run one step at a \
+             time",
+        ))
+    }
+}

@@ -4,7 +4,8 @@ use crate::activation::Activation;
 use crate::error::{Error, Result};
 use crate::init::{Rng, glorot_uniform};
 use crate::kernels::gemm::{MatRef, gemm};
-use crate::layer::{Layer, Mode};
+use crate::layer::{Layer, Mode, no_state_grads};
+use crate::layer_step::{LayerStep, StepContext, StepData, check_step_len};
 use crate::param::{Param, Weights};
 use crate::tensor::{Features, Sequence};
 
@@ -128,6 +129,32 @@ impl<const IN: usize, const OUT: usize, const BIAS: bool> Dense<IN, OUT, BIAS> {
         Ok(dx)
     }
 
+    /// One time step: `(batch, IN)` to the step's `(batch, OUT)` output in `state`.
+    fn step_rows(&self, x: StepData<'_>, state: &mut LayerStep) -> Result<()> {
+        let x = x.values(&self.name)?;
+        state.check_owner(&self.name, OUT)?;
+        let batch = state.batch();
+        check_step_len(&self.name, x.len(), batch, IN)?;
+        let y = &mut state.out[..];
+        match &self.bias {
+            Some(b) => y
+                .chunks_exact_mut(OUT)
+                .for_each(|r| r.copy_from_slice(b.values())),
+            None => y.fill(0.0),
+        }
+        // A single row is a matrix-vector product, which reads each weight once.
+        gemm(
+            1.0,
+            MatRef::new(x, batch, IN),
+            MatRef::new(self.kernel.values(), IN, OUT),
+            1.0,
+            y,
+            OUT,
+        );
+        self.activation.apply(y, OUT);
+        Ok(())
+    }
+
     /// Sigmoid and softmax: the activations a cross-entropy loss fuses with.
     fn fusable_activation(&self) -> Option<Activation> {
         matches!(self.activation, Activation::Sigmoid | Activation::Softmax)
@@ -161,7 +188,20 @@ impl<const IN: usize, const OUT: usize, const BIAS: bool> Layer<Features<IN>>
         Ok(Features::from_vec(x.batch(), y))
     }
 
-    fn backward(&mut self, x: &Features<IN>, mut dy: Features<OUT>) -> Result<Features<IN>> {
+    fn backward(
+        &mut self,
+        x: &Features<IN>,
+        mut dy: Features<OUT>,
+        dstates: &[&[f32]],
+    ) -> Result<Features<IN>> {
+        no_state_grads(&self.name, dstates)?;
+        if dy.batch() != x.batch() {
+            return Err(Error::shape(
+                format!("{}: output gradient", self.name),
+                format!("({}, {OUT})", x.batch()),
+                format!("({}, {OUT})", dy.batch()),
+            ));
+        }
         let dx = self.backward_rows(x.as_slice(), dy.as_mut_slice(), x.batch(), false)?;
         Ok(Features::from_vec(x.batch(), dx))
     }
@@ -173,6 +213,14 @@ impl<const IN: usize, const OUT: usize, const BIAS: bool> Layer<Features<IN>>
     fn backward_logits(&mut self, x: &Features<IN>, mut dz: Features<OUT>) -> Result<Features<IN>> {
         let dx = self.backward_rows(x.as_slice(), dz.as_mut_slice(), x.batch(), true)?;
         Ok(Features::from_vec(x.batch(), dx))
+    }
+
+    fn step_init(&self, batch: usize) -> Result<LayerStep> {
+        Ok(LayerStep::plain(&self.name, batch, OUT))
+    }
+
+    fn step(&self, x: StepData<'_>, _: &mut StepContext, state: &mut LayerStep) -> Result<()> {
+        self.step_rows(x, state)
     }
 }
 
@@ -188,7 +236,14 @@ impl<const IN: usize, const OUT: usize, const BIAS: bool> Layer<Sequence<IN>>
         Ok(Sequence::from_time_major(x.batch(), x.time(), y).with_mask(x.mask().cloned()))
     }
 
-    fn backward(&mut self, x: &Sequence<IN>, mut dy: Sequence<OUT>) -> Result<Sequence<IN>> {
+    fn backward(
+        &mut self,
+        x: &Sequence<IN>,
+        mut dy: Sequence<OUT>,
+        dstates: &[&[f32]],
+    ) -> Result<Sequence<IN>> {
+        no_state_grads(&self.name, dstates)?;
+        check_sequence_grad(&self.name, x, &dy)?;
         let rows = x.batch() * x.time();
         let dx = self.backward_rows(x.as_slice(), dy.as_mut_slice(), rows, false)?;
         Ok(Sequence::from_time_major(x.batch(), x.time(), dx))
@@ -199,10 +254,35 @@ impl<const IN: usize, const OUT: usize, const BIAS: bool> Layer<Sequence<IN>>
     }
 
     fn backward_logits(&mut self, x: &Sequence<IN>, mut dz: Sequence<OUT>) -> Result<Sequence<IN>> {
+        check_sequence_grad(&self.name, x, &dz)?;
         let rows = x.batch() * x.time();
         let dx = self.backward_rows(x.as_slice(), dz.as_mut_slice(), rows, true)?;
         Ok(Sequence::from_time_major(x.batch(), x.time(), dx))
     }
+
+    fn step_init(&self, batch: usize) -> Result<LayerStep> {
+        Ok(LayerStep::plain(&self.name, batch, OUT))
+    }
+
+    fn step(&self, x: StepData<'_>, _: &mut StepContext, state: &mut LayerStep) -> Result<()> {
+        self.step_rows(x, state)
+    }
+}
+
+/// Checks that a sequence gradient has the batch and time of the input.
+fn check_sequence_grad<const IN: usize, const OUT: usize>(
+    layer: &str,
+    x: &Sequence<IN>,
+    dy: &Sequence<OUT>,
+) -> Result<()> {
+    if (dy.batch(), dy.time()) != (x.batch(), x.time()) {
+        return Err(Error::shape(
+            format!("{layer}: output gradient"),
+            format!("({}, {}, {OUT})", x.batch(), x.time()),
+            format!("({}, {}, {OUT})", dy.batch(), dy.time()),
+        ));
+    }
+    Ok(())
 }
 
 /// Keras `TimeDistributed(Dense(...))`: the wrapped layer applied to every time step.
@@ -250,8 +330,13 @@ impl<const IN: usize, const OUT: usize, const BIAS: bool> Layer<Sequence<IN>>
         self.inner.forward(x, mode)
     }
 
-    fn backward(&mut self, x: &Sequence<IN>, dy: Sequence<OUT>) -> Result<Sequence<IN>> {
-        self.inner.backward(x, dy)
+    fn backward(
+        &mut self,
+        x: &Sequence<IN>,
+        dy: Sequence<OUT>,
+        dstates: &[&[f32]],
+    ) -> Result<Sequence<IN>> {
+        self.inner.backward(x, dy, dstates)
     }
 
     fn output_activation(&self) -> Option<Activation> {
@@ -260,5 +345,13 @@ impl<const IN: usize, const OUT: usize, const BIAS: bool> Layer<Sequence<IN>>
 
     fn backward_logits(&mut self, x: &Sequence<IN>, dz: Sequence<OUT>) -> Result<Sequence<IN>> {
         self.inner.backward_logits(x, dz)
+    }
+
+    fn step_init(&self, batch: usize) -> Result<LayerStep> {
+        Layer::<Sequence<IN>>::step_init(&self.inner, batch)
+    }
+
+    fn step(&self, x: StepData<'_>, _: &mut StepContext, state: &mut LayerStep) -> Result<()> {
+        self.inner.step_rows(x, state)
     }
 }

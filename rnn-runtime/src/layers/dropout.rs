@@ -2,9 +2,10 @@
 
 use rand::{RngExt, SeedableRng};
 
-use crate::error::Result;
+use crate::error::{Error, Result, fmt_shape};
 use crate::init::Rng;
-use crate::layer::{Layer, Mode};
+use crate::layer::{Layer, Mode, no_state_grads};
+use crate::layer_step::{LayerStep, StepContext, StepData, check_step_len};
 use crate::param::{Param, Weights};
 use crate::tensor::{Features, Sequence};
 
@@ -103,9 +104,40 @@ macro_rules! dropout_on {
                 Ok(y)
             }
 
-            fn backward(&mut self, _x: &$tensor<D>, mut dy: $tensor<D>) -> Result<$tensor<D>> {
+            fn backward(
+                &mut self,
+                x: &$tensor<D>,
+                mut dy: $tensor<D>,
+                dstates: &[&[f32]],
+            ) -> Result<$tensor<D>> {
+                no_state_grads(&self.name, dstates)?;
+                if dy.shape() != x.shape() {
+                    return Err(Error::shape(
+                        format!("{}: output gradient", self.name),
+                        fmt_shape(&x.shape()),
+                        fmt_shape(&dy.shape()),
+                    ));
+                }
                 self.scale_grad(dy.as_mut_slice());
                 Ok(dy)
+            }
+
+            fn step_init(&self, batch: usize) -> Result<LayerStep> {
+                Ok(LayerStep::plain(&self.name, batch, D))
+            }
+
+            /// The identity, as at inference.
+            fn step(
+                &self,
+                x: StepData<'_>,
+                _: &mut StepContext,
+                state: &mut LayerStep,
+            ) -> Result<()> {
+                let x = x.values(&self.name)?;
+                state.check_owner(&self.name, D)?;
+                check_step_len(&self.name, x.len(), state.batch(), D)?;
+                state.out.copy_from_slice(x);
+                Ok(())
             }
         }
     };

@@ -2,7 +2,8 @@
 
 use crate::error::{Error, Result};
 use crate::init::{Rng, uniform};
-use crate::layer::{Layer, Mode};
+use crate::layer::{Layer, Mode, no_state_grads};
+use crate::layer_step::{LayerStep, StepContext, StepData, check_step_len};
 use crate::param::{Param, Weights};
 use crate::tensor::{Mask, Sequence, TokenBatch};
 
@@ -108,8 +109,16 @@ impl<const VOCAB: usize, const DIM: usize> Layer<TokenBatch> for Embedding<VOCAB
         self.check_ids(ids)
     }
 
-    fn backward(&mut self, ids: &TokenBatch, dy: Sequence<DIM>) -> Result<()> {
+    fn backward(&mut self, ids: &TokenBatch, dy: Sequence<DIM>, dstates: &[&[f32]]) -> Result<()> {
+        no_state_grads(&self.name, dstates)?;
         let (batch, time) = (ids.batch(), ids.time());
+        if (dy.batch(), dy.time()) != (batch, time) {
+            return Err(Error::shape(
+                format!("{}: output gradient", self.name),
+                format!("({batch}, {time}, {DIM})"),
+                format!("({}, {}, {DIM})", dy.batch(), dy.time()),
+            ));
+        }
         let grad = self.table.grad_mut();
         for t in 0..time {
             let step = dy.step(t);
@@ -119,6 +128,46 @@ impl<const VOCAB: usize, const DIM: usize> Layer<TokenBatch> for Embedding<VOCAB
                 row.iter_mut()
                     .zip(&step[b * DIM..(b + 1) * DIM])
                     .for_each(|(g, d)| *g += d);
+            }
+        }
+        Ok(())
+    }
+
+    fn step_init(&self, batch: usize) -> Result<LayerStep> {
+        Ok(LayerStep::plain(&self.name, batch, DIM))
+    }
+
+    /// Looks up one id per row; with `mask_zero`, id 0 marks the row as padding for this step.
+    fn step(&self, x: StepData<'_>, cx: &mut StepContext, state: &mut LayerStep) -> Result<()> {
+        let StepData::Ids(ids) = x else {
+            return Err(Error::config(
+                self.name.clone(),
+                "takes token ids (u32), not feature values",
+            ));
+        };
+        state.check_owner(&self.name, DIM)?;
+        let batch = state.batch();
+        check_step_len(&self.name, ids.len(), batch, 1)?;
+        if let Some(b) = ids.iter().position(|&id| id as usize >= VOCAB) {
+            return Err(Error::TokenOutOfRange {
+                layer: self.name.clone(),
+                id: ids[b],
+                batch: b,
+                step: cx.step,
+                vocab: VOCAB,
+            });
+        }
+        let table = self.table.values();
+        for (&id, row) in ids.iter().zip(state.out.chunks_exact_mut(DIM)) {
+            let id = id as usize;
+            row.copy_from_slice(&table[id * DIM..(id + 1) * DIM]);
+        }
+        cx.masked = false;
+        if self.mask_zero {
+            cx.valid.resize(batch, true);
+            for (v, &id) in cx.valid.iter_mut().zip(ids) {
+                *v = id != 0;
+                cx.masked |= id == 0;
             }
         }
         Ok(())

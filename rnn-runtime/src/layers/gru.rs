@@ -8,71 +8,140 @@
 //!   z = ract(xz + h_{t-1} U_z)   r = ract(xr + h_{t-1} U_r)   hh = act(xh + (r * h_{t-1}) U_h)
 //! ```
 
-use std::marker::PhantomData;
-
 use crate::error::Result;
 use crate::init::Rng;
 use crate::kernels::gemm::{MatRef, gemm};
 use crate::kernels::packed::gemm_packed;
 use crate::layer::{Layer, Mode};
+use crate::layer_step::{LayerStep, StepContext, StepData};
 use crate::output::Array;
 use crate::param::{Param, Weights};
 use crate::tensor::Sequence;
 
-use super::recurrent::{
-    CellKind, Last, Recurrent, RecurrentCore, ReturnMode, RnnConfig, StepCtx, carry_masked_rows,
-    recurrent_layer, zero_masked_rows,
-};
+use super::cell::{BackwardStep, Cell, CellCtx, ForwardStep, GradCtx, sized};
+use super::recurrent::{Recurrent, Rnn, RnnCore, keras_recurrent_layer};
+use super::rnn_config::{Last, ReturnMode, RnnConfig};
 
-/// A gated recurrent unit layer (Keras `GRU`) from `IN` features to `H` units.
-///
-/// `R` is [`Last`] (the default) or [`Sequences`](super::recurrent::Sequences);
-/// `RESET_AFTER = false` is Keras' `reset_after=False` (the reset gate applied before the
-/// recurrent product, one bias row); `BIAS = false` is `use_bias=False`.
+/// The cell of `GRU` (Keras `GRUCell`): three gates, one state. `RESET_AFTER` is Keras'
+/// `reset_after` (the default, `true`, has a second bias row for the recurrent side).
 ///
 /// ```
-/// use rnn_runtime::{Gru, Last, Weights};
-/// assert_eq!(<Gru<100, 128> as Weights>::PARAMS, 88_320);
-/// assert_eq!(<Gru<100, 128, Last, false> as Weights>::PARAMS, 87_936);
+/// use rnn_runtime::{Cell, GruCell};
+/// assert_eq!(<GruCell<true>>::NAME, "gru_cell");
+/// assert_eq!((<GruCell<true>>::BIAS_ROWS, <GruCell<false>>::BIAS_ROWS), (2, 1));
 /// ```
-#[derive(Clone, Debug)]
-pub struct Gru<
-    const IN: usize,
-    const H: usize,
-    R = Last,
-    const RESET_AFTER: bool = true,
-    const BIAS: bool = true,
-> {
-    core: RecurrentCore,
-    _mode: PhantomData<R>,
+#[derive(Clone, Copy, Debug, Default)]
+pub struct GruCell<const RESET_AFTER: bool = true>;
+
+/// What a GRU pass keeps besides the gates and `h`, and its scratch.
+#[doc(hidden)]
+#[derive(Clone, Debug, Default)]
+pub struct GruTrace {
+    /// `reset_after`, `(T, B, H)`: the recurrent candidate part `h_{t-1} U_h + b_h`.
+    hu: Vec<f32>,
+    /// `reset_after = false`, `(T, B, H)`: `r * h_{t-1}`, which the candidate multiplies.
+    rh: Vec<f32>,
+    /// `(B, G*H)` (`reset_after`) or `(B, H)`: a step's recurrent product.
+    rec: Vec<f32>,
+    /// Backward, `reset_after`, `(T, B, G*H)`: the recurrent-side pre-activation gradients,
+    /// which differ from the input side's in the candidate block.
+    drec: Vec<f32>,
+    /// Backward, `reset_after = false`, `(B, H)`: the gradient of `r * h_{t-1}`.
+    drh: Vec<f32>,
 }
 
-recurrent_layer!(
-    Gru<IN, H, R, RESET_AFTER, BIAS>,
-    [const RESET_AFTER: bool, const BIAS: bool],
-    CellKind::Gru { reset_after: RESET_AFTER },
-    BIAS
-);
+impl<const RESET_AFTER: bool> Cell for GruCell<RESET_AFTER> {
+    const NAME: &'static str = "gru_cell";
+    const GATES: usize = 3;
+    const BIAS_ROWS: usize = if RESET_AFTER { 2 } else { 1 };
+    const STATE_NAMES: &'static [&'static str] = &["state_h"];
+    type Trace = GruTrace;
 
-impl<const IN: usize, const H: usize, R: ReturnMode, const RESET_AFTER: bool, const BIAS: bool>
-    Layer<Sequence<IN>> for Gru<IN, H, R, RESET_AFTER, BIAS>
-{
-    type Output = R::Output<H>;
-
-    fn forward(&mut self, x: &Sequence<IN>, _mode: Mode) -> Result<R::Output<H>> {
-        Ok(self.core.layer_forward::<R, IN, H>(x))
+    /// Keras' shapes: `(2, 3H)` (input and recurrent rows) with `reset_after`, else `(3H,)`.
+    fn bias_shape(units: usize) -> Vec<usize> {
+        if RESET_AFTER {
+            vec![2, 3 * units]
+        } else {
+            vec![3 * units]
+        }
     }
 
-    fn backward(&mut self, x: &Sequence<IN>, dy: R::Output<H>) -> Result<Sequence<IN>> {
-        self.core.layer_backward::<R, IN, H>(x, dy)
+    fn prepare_forward(tr: &mut GruTrace, time: usize, len: usize) {
+        if RESET_AFTER {
+            sized(&mut tr.hu, time * len);
+            sized(&mut tr.rec, 3 * len);
+        } else {
+            sized(&mut tr.rh, time * len);
+            sized(&mut tr.rec, len);
+        }
     }
 
-    fn states(&self) -> Vec<Array> {
-        self.core.states("")
+    /// `z` becomes `[z | r | hh]`.
+    fn forward_step(ctx: &CellCtx<'_>, io: ForwardStep<'_>, tr: &mut GruTrace) {
+        let len = io.h.len();
+        let at = io.t * len..(io.t + 1) * len;
+        if RESET_AFTER {
+            let gh = 3 * ctx.units;
+            let rec_bias = ctx.bias.map(|b| &b[gh..]);
+            forward_step_reset_after(ctx, io, rec_bias, &mut tr.rec, &mut tr.hu[at]);
+        } else {
+            forward_step_reset_before(ctx, io, &mut tr.rec, &mut tr.rh[at]);
+        }
     }
 
-    fn set_state_grads(&mut self, grads: &[&[f32]]) -> Result<()> {
-        self.core.set_state_grads(grads)
+    /// There is no state beyond `h`.
+    fn state(_: &GruTrace, _: usize, _: usize, _: usize) -> &[f32] {
+        &[]
+    }
+
+    fn state_mut(_: &mut GruTrace, _: usize, _: usize, _: usize) -> &mut [f32] {
+        &mut []
+    }
+
+    fn prepare_backward(tr: &mut GruTrace, time: usize, batch: usize, units: usize) {
+        if RESET_AFTER {
+            sized(&mut tr.drec, time * batch * 3 * units);
+        } else {
+            sized(&mut tr.drh, batch * units);
+        }
+    }
+
+    fn backward_step(ctx: &CellCtx<'_>, io: BackwardStep<'_>, tr: &mut GruTrace) {
+        let len = io.dh.len();
+        if RESET_AFTER {
+            let (t, n) = (io.t, 3 * len);
+            let hu = &tr.hu[t * len..(t + 1) * len];
+            backward_step_reset_after(ctx, io, hu, &mut tr.drec[t * n..(t + 1) * n]);
+        } else {
+            backward_step_reset_before(ctx, io, &mut tr.drh);
+        }
+    }
+
+    /// `reset_after`: the recurrent side has its own gradients (and bias row);
+    /// `reset_after = false`: the candidate block of `U` multiplies `r * h_{t-1}`, not
+    /// `h_{t-1}`.
+    fn recurrent_grads(g: &GradCtx<'_>, tr: &GruTrace, du: &mut [f32], db_rest: &mut [f32]) {
+        let (h, n) = (g.units, g.batch * g.time);
+        let gh = 3 * h;
+        if RESET_AFTER {
+            let drec = &tr.drec[..n * gh];
+            g.add_recurrent_grad(drec, gh, du);
+            if !db_rest.is_empty() {
+                for row in drec.chunks_exact(gh) {
+                    db_rest.iter_mut().zip(row).for_each(|(a, b)| *a += b);
+                }
+            }
+        } else {
+            g.add_recurrent_grad(g.dzs, 2 * h, du);
+            gemm(
+                1.0,
+                MatRef::new(&tr.rh[..n * h], n, h).t(),
+                MatRef::with_ld(&g.dzs[2 * h..], n, h, gh),
+                1.0,
+                &mut du[2 * h..],
+                gh,
+            );
+        }
     }
 }
 
@@ -85,17 +154,20 @@ fn combine(z: &[f32], hh: &[f32], h_prev: &[f32], h_out: &mut [f32]) {
 
 /// One step with `reset_after = true`. `z` holds `x_t W + b_x` and becomes `[z | r | hh]`;
 /// `hu` gets the recurrent candidate part `h_prev U_h + b_h` (kept for the backward pass).
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn forward_step_reset_after(
-    ctx: &StepCtx<'_>,
-    z: &mut [f32],
-    h_prev: &[f32],
-    first: bool,
+fn forward_step_reset_after(
+    ctx: &CellCtx<'_>,
+    io: ForwardStep<'_>,
     rec_bias: Option<&[f32]>,
     rec: &mut [f32],
     hu: &mut [f32],
-    h_out: &mut [f32],
 ) {
+    let first = io.first();
+    let ForwardStep {
+        z,
+        h_prev,
+        h: h_out,
+        ..
+    } = io;
     let (batch, h) = (ctx.batch, ctx.units);
     let gh = 3 * h;
     let rec = &mut rec[..batch * gh];
@@ -127,20 +199,24 @@ pub(crate) fn forward_step_reset_after(
         ctx.act.apply(hh, h);
         combine(zg, hh, &h_prev[row.clone()], &mut h_out[row]);
     }
-    carry_masked_rows(ctx, h_out, h_prev);
+    ctx.carry_masked_rows(h_out, h_prev);
 }
 
 /// One step with `reset_after = false`. `z` holds `x_t W + b` and becomes `[z | r | hh]`;
 /// `rh` gets `r * h_prev` (kept for the backward pass).
-pub(crate) fn forward_step_reset_before(
-    ctx: &StepCtx<'_>,
-    z: &mut [f32],
-    h_prev: &[f32],
-    first: bool,
+fn forward_step_reset_before(
+    ctx: &CellCtx<'_>,
+    io: ForwardStep<'_>,
     rec: &mut [f32],
     rh: &mut [f32],
-    h_out: &mut [f32],
 ) {
+    let first = io.first();
+    let ForwardStep {
+        z,
+        h_prev,
+        h: h_out,
+        ..
+    } = io;
     let (batch, h) = (ctx.batch, ctx.units);
     let gh = 3 * h;
     if !first {
@@ -188,7 +264,7 @@ pub(crate) fn forward_step_reset_before(
         let (zg, hh) = (&zr[..h], &zr[2 * h..]);
         combine(zg, hh, &h_prev[row.clone()], &mut h_out[row]);
     }
-    carry_masked_rows(ctx, h_out, h_prev);
+    ctx.carry_masked_rows(h_out, h_prev);
 }
 
 /// Gradients through `h = z * h_prev + (1 - z) * hh` for one row: writes `dz` (before the
@@ -212,17 +288,20 @@ fn combine_backward(
 
 /// One step back with `reset_after = true`. Writes the input-side pre-activation gradients
 /// `dz = [dz | dr | dxh]`, the recurrent-side ones `drec = [dz | dr | dhu]` and `dh_prev`.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn backward_step_reset_after(
-    ctx: &StepCtx<'_>,
-    gates: &[f32],
-    h_prev: &[f32],
+fn backward_step_reset_after(
+    ctx: &CellCtx<'_>,
+    io: BackwardStep<'_>,
     hu: &[f32],
-    dh: &[f32],
-    dz: &mut [f32],
     drec: &mut [f32],
-    dh_prev: &mut [f32],
 ) {
+    let BackwardStep {
+        gates,
+        h_prev,
+        dh,
+        dz,
+        dh_prev,
+        ..
+    } = io;
     let (batch, h) = (ctx.batch, ctx.units);
     let gh = 3 * h;
     for b in 0..batch {
@@ -252,9 +331,9 @@ pub(crate) fn backward_step_reset_after(
         ctx.ract.backward(r, dr, h);
         drr[..2 * h].copy_from_slice(&dzr[..2 * h]);
     }
-    zero_masked_rows(ctx, dz, gh);
-    zero_masked_rows(ctx, drec, gh);
-    carry_masked_rows(ctx, dh_prev, dh);
+    ctx.zero_masked_rows(dz, gh);
+    ctx.zero_masked_rows(drec, gh);
+    ctx.carry_masked_rows(dh_prev, dh);
     gemm_packed(
         drec,
         batch,
@@ -266,18 +345,18 @@ pub(crate) fn backward_step_reset_after(
 }
 
 /// One step back with `reset_after = false`. Writes `dz = [dz | dr | dxh]` (pre-activation)
-/// and `dh_prev`; `drh` is scratch for the gradient of `r * h_prev`.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn backward_step_reset_before(
-    ctx: &StepCtx<'_>,
-    gates: &[f32],
-    h_prev: &[f32],
-    _rh: &[f32],
-    dh: &[f32],
-    dz: &mut [f32],
-    dh_prev: &mut [f32],
-    drh: &mut [f32],
-) {
+/// and `dh_prev`; `drh` is scratch for the gradient of `r * h_prev`. This is the cell's
+/// recurrent-gradient special case: the candidate's recurrent product reads `r * h_prev`, so
+/// its gradient reaches `r` and `h_prev` through `drh`.
+fn backward_step_reset_before(ctx: &CellCtx<'_>, io: BackwardStep<'_>, drh: &mut [f32]) {
+    let BackwardStep {
+        gates,
+        h_prev,
+        dh,
+        dz,
+        dh_prev,
+        ..
+    } = io;
     let (batch, h) = (ctx.batch, ctx.units);
     let gh = 3 * h;
     for b in 0..batch {
@@ -298,7 +377,7 @@ pub(crate) fn backward_step_reset_before(
         );
         ctx.act.backward(hh, dxh, h);
     }
-    zero_masked_rows(ctx, dz, gh);
+    ctx.zero_masked_rows(dz, gh);
     // Gradient of r * h_prev through the candidate's recurrent product.
     gemm(
         1.0,
@@ -323,8 +402,8 @@ pub(crate) fn backward_step_reset_before(
         ctx.ract.backward(zg, dzg, h);
         ctx.ract.backward(r, &mut rest[..h], h);
     }
-    zero_masked_rows(ctx, dz, gh);
-    carry_masked_rows(ctx, dh_prev, dh);
+    ctx.zero_masked_rows(dz, gh);
+    ctx.carry_masked_rows(dh_prev, dh);
     gemm(
         1.0,
         MatRef::with_ld(dz, batch, 2 * h, gh),
@@ -333,4 +412,62 @@ pub(crate) fn backward_step_reset_before(
         dh_prev,
         h,
     );
+}
+
+/// A gated recurrent unit layer (Keras `GRU`) from `IN` features to `H` units: [`Rnn`] with a
+/// [`GruCell`].
+///
+/// `R` is [`Last`] (the default) or [`Sequences`](super::rnn_config::Sequences);
+/// `RESET_AFTER = false` is Keras' `reset_after=False` (the reset gate applied before the
+/// recurrent product, one bias row); `BIAS = false` is `use_bias=False`.
+///
+/// ```
+/// use rnn_runtime::{Gru, Last, Weights};
+/// assert_eq!(<Gru<100, 128> as Weights>::PARAMS, 88_320);
+/// assert_eq!(<Gru<100, 128, Last, false> as Weights>::PARAMS, 87_936);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Gru<
+    const IN: usize,
+    const H: usize,
+    R = Last,
+    const RESET_AFTER: bool = true,
+    const BIAS: bool = true,
+>(Rnn<GruCell<RESET_AFTER>, IN, H, R, BIAS>);
+
+keras_recurrent_layer!(
+    Gru<IN, H, R, RESET_AFTER, BIAS>,
+    [const RESET_AFTER: bool, const BIAS: bool],
+    GruCell<RESET_AFTER>
+);
+
+impl<const IN: usize, const H: usize, R: ReturnMode, const RESET_AFTER: bool, const BIAS: bool>
+    Layer<Sequence<IN>> for Gru<IN, H, R, RESET_AFTER, BIAS>
+{
+    type Output = R::Output<H>;
+
+    fn forward(&mut self, x: &Sequence<IN>, mode: Mode) -> Result<R::Output<H>> {
+        self.0.forward(x, mode)
+    }
+
+    fn backward(
+        &mut self,
+        x: &Sequence<IN>,
+        dy: R::Output<H>,
+        ds: &[&[f32]],
+    ) -> Result<Sequence<IN>> {
+        self.0.backward(x, dy, ds)
+    }
+
+    fn states(&self) -> Vec<Array> {
+        self.0.states()
+    }
+
+    fn step_init(&self, batch: usize) -> Result<LayerStep> {
+        self.0.step_init(batch)
+    }
+
+    fn step(&self, x: StepData<'_>, cx: &mut StepContext, state: &mut LayerStep) -> Result<()> {
+        self.0.step(x, cx, state)
+    }
 }

@@ -6,25 +6,207 @@
 //! c_t = f * c_{t-1} + i * g        h_t = o * act(c_t)
 //! ```
 
-use std::marker::PhantomData;
-
 use crate::error::Result;
 use crate::init::Rng;
 use crate::kernels::gemm::MatRef;
 use crate::kernels::packed::gemm_packed;
 use crate::layer::{Layer, Mode};
+use crate::layer_step::{LayerStep, StepContext, StepData};
 use crate::output::Array;
 use crate::param::{Param, Weights};
 use crate::tensor::Sequence;
 
-use super::recurrent::{
-    CellKind, Last, Recurrent, RecurrentCore, ReturnMode, RnnConfig, StepCtx, carry_masked_rows,
-    recurrent_layer, zero_masked_rows,
-};
+use super::cell::{BackwardStep, Cell, CellCtx, ForwardStep, prev_and_cur, sized};
+use super::recurrent::{Recurrent, Rnn, RnnCore, keras_recurrent_layer};
+use super::rnn_config::{Last, ReturnMode, RnnConfig};
 
-/// A long short-term memory layer (Keras `LSTM`) from `IN` features to `H` units.
+/// The cell of `LSTM` (Keras `LSTMCell`): four gates, states `h` and `c`.
 ///
-/// `R` is [`Last`] (the default) or [`Sequences`](super::recurrent::Sequences)
+/// ```
+/// use rnn_runtime::{Cell, LstmCell};
+/// assert_eq!((LstmCell::NAME, LstmCell::GATES), ("lstm_cell", 4));
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LstmCell;
+
+/// What an LSTM pass keeps besides the gates and `h`, and its backward scratch.
+#[doc(hidden)]
+#[derive(Clone, Debug, Default)]
+pub struct LstmTrace {
+    /// `(T, B, H)`: the cell state after each step.
+    cs: Vec<f32>,
+    /// `(T, B, H)`: `act(c)` after each step.
+    tcs: Vec<f32>,
+    /// Backward, `(B, H)`: gradient of this step's and the previous step's `c`.
+    dc: Vec<f32>,
+    dc_prev: Vec<f32>,
+    /// Backward, `(B, H)`: gradient reaching `c` through `h = o * act(c)`.
+    dtc: Vec<f32>,
+}
+
+impl Cell for LstmCell {
+    const NAME: &'static str = "lstm_cell";
+    const GATES: usize = 4;
+    const BIAS_ROWS: usize = 1;
+    const STATE_NAMES: &'static [&'static str] = &["state_h", "state_c"];
+    type Trace = LstmTrace;
+
+    /// Keras' `unit_forget_bias`: the forget gate starts open.
+    fn init_bias(cfg: &RnnConfig, units: usize, bias: &mut [f32]) {
+        bias.fill(0.0);
+        if cfg.unit_forget_bias {
+            bias[units..2 * units].fill(1.0);
+        }
+    }
+
+    fn prepare_forward(tr: &mut LstmTrace, time: usize, len: usize) {
+        sized(&mut tr.cs, time * len);
+        sized(&mut tr.tcs, time * len);
+    }
+
+    /// `z` becomes `[i | f | g | o]`; writes `h`, `c` and `act(c)`.
+    fn forward_step(ctx: &CellCtx<'_>, io: ForwardStep<'_>, tr: &mut LstmTrace) {
+        let len = io.h.len();
+        let (c_prev, c_out) = prev_and_cur(&mut tr.cs, io.prev, io.t, len);
+        let c_prev = c_prev.unwrap_or(io.zeros);
+        let tc = &mut tr.tcs[io.t * len..(io.t + 1) * len];
+        let first = io.first();
+        let ForwardStep {
+            z,
+            h_prev,
+            h: h_out,
+            ..
+        } = io;
+        let (batch, h) = (ctx.batch, ctx.units);
+        if !first {
+            gemm_packed(
+                h_prev,
+                batch,
+                MatRef::new(ctx.u, h, 4 * h),
+                ctx.up,
+                z,
+                4 * h,
+            );
+        }
+        for b in 0..batch {
+            let zr = &mut z[b * 4 * h..(b + 1) * 4 * h];
+            ctx.ract.apply(&mut zr[..h], h);
+            ctx.ract.apply(&mut zr[h..2 * h], h);
+            ctx.act.apply(&mut zr[2 * h..3 * h], h);
+            ctx.ract.apply(&mut zr[3 * h..], h);
+            let (i, rest) = zr.split_at(h);
+            let (f, rest) = rest.split_at(h);
+            let (g, o) = rest.split_at(h);
+            let row = b * h..(b + 1) * h;
+            let (cp, c, tcr) = (
+                &c_prev[row.clone()],
+                &mut c_out[row.clone()],
+                &mut tc[row.clone()],
+            );
+            for j in 0..h {
+                c[j] = f[j] * cp[j] + i[j] * g[j];
+            }
+            tcr.copy_from_slice(c);
+            ctx.act.apply(tcr, h);
+            let hr = &mut h_out[row];
+            for j in 0..h {
+                hr[j] = o[j] * tcr[j];
+            }
+        }
+        ctx.carry_masked_rows(h_out, h_prev);
+        ctx.carry_masked_rows(c_out, c_prev);
+    }
+
+    fn state(tr: &LstmTrace, _: usize, t: usize, len: usize) -> &[f32] {
+        &tr.cs[t * len..(t + 1) * len]
+    }
+
+    fn state_mut(tr: &mut LstmTrace, _: usize, t: usize, len: usize) -> &mut [f32] {
+        &mut tr.cs[t * len..(t + 1) * len]
+    }
+
+    fn prepare_backward(tr: &mut LstmTrace, _: usize, batch: usize, units: usize) {
+        let len = batch * units;
+        sized(&mut tr.dc, len).fill(0.0);
+        sized(&mut tr.dc_prev, len);
+        sized(&mut tr.dtc, len);
+    }
+
+    fn seed_state_grads(tr: &mut LstmTrace, grads: &[&[f32]]) {
+        if let Some(dc) = grads.first() {
+            tr.dc.iter_mut().zip(*dc).for_each(|(a, b)| *a += b);
+        }
+    }
+
+    /// Writes `dz = [di | df | dg | do]` (before the activations), `dh_prev`, and the
+    /// previous `c`'s gradient, which becomes the next (earlier) step's `dc`.
+    fn backward_step(ctx: &CellCtx<'_>, io: BackwardStep<'_>, tr: &mut LstmTrace) {
+        let len = io.dh.len();
+        let c_prev = match io.prev {
+            Some(p) => &tr.cs[p * len..(p + 1) * len],
+            None => io.zeros,
+        };
+        let tc = &tr.tcs[io.t * len..(io.t + 1) * len];
+        let BackwardStep {
+            gates,
+            dh,
+            dz,
+            dh_prev,
+            ..
+        } = io;
+        let (dc, dc_prev, dtc) = (&tr.dc[..], &mut tr.dc_prev[..], &mut tr.dtc[..]);
+        let (batch, h) = (ctx.batch, ctx.units);
+        for b in 0..batch {
+            let row = b * h..(b + 1) * h;
+            let gr = &gates[b * 4 * h..(b + 1) * 4 * h];
+            let (i, f, g, o) = (&gr[..h], &gr[h..2 * h], &gr[2 * h..3 * h], &gr[3 * h..]);
+            let (dhr, dcr, tcr, cp) = (
+                &dh[row.clone()],
+                &dc[row.clone()],
+                &tc[row.clone()],
+                &c_prev[row.clone()],
+            );
+            // Gradient reaching c_t through h_t = o * act(c_t).
+            let dtcr = &mut dtc[row.clone()];
+            for j in 0..h {
+                dtcr[j] = dhr[j] * o[j];
+            }
+            ctx.act.backward(tcr, dtcr, h);
+            let dzr = &mut dz[b * 4 * h..(b + 1) * 4 * h];
+            let dcp = &mut dc_prev[row];
+            for j in 0..h {
+                let dct = dcr[j] + dtcr[j];
+                dzr[j] = dct * g[j];
+                dzr[h + j] = dct * cp[j];
+                dzr[2 * h + j] = dct * i[j];
+                dzr[3 * h + j] = dhr[j] * tcr[j];
+                dcp[j] = dct * f[j];
+            }
+            ctx.ract.backward(i, &mut dzr[..h], h);
+            ctx.ract.backward(f, &mut dzr[h..2 * h], h);
+            ctx.act.backward(g, &mut dzr[2 * h..3 * h], h);
+            ctx.ract.backward(o, &mut dzr[3 * h..], h);
+        }
+        ctx.zero_masked_rows(dz, 4 * h);
+        ctx.carry_masked_rows(dc_prev, dc);
+        dh_prev.fill(0.0);
+        ctx.carry_masked_rows(dh_prev, dh);
+        gemm_packed(
+            dz,
+            batch,
+            MatRef::new(ctx.u, h, 4 * h).t(),
+            ctx.up,
+            dh_prev,
+            h,
+        );
+        std::mem::swap(&mut tr.dc, &mut tr.dc_prev);
+    }
+}
+
+/// A long short-term memory layer (Keras `LSTM`) from `IN` features to `H` units: [`Rnn`]
+/// with an [`LstmCell`].
+///
+/// `R` is [`Last`] (the default) or [`Sequences`](super::rnn_config::Sequences)
 /// (`return_sequences=True`); `BIAS = false` is `use_bias=False`. With `return_state` the
 /// final `h` and `c` are extra outputs, h first.
 ///
@@ -36,146 +218,39 @@ use super::recurrent::{
 /// assert_eq!(y.shape(), [2, 4]);
 /// ```
 #[derive(Clone, Debug)]
-pub struct Lstm<const IN: usize, const H: usize, R = Last, const BIAS: bool = true> {
-    core: RecurrentCore,
-    _mode: PhantomData<R>,
-}
+pub struct Lstm<const IN: usize, const H: usize, R = Last, const BIAS: bool = true>(
+    Rnn<LstmCell, IN, H, R, BIAS>,
+);
 
-recurrent_layer!(Lstm<IN, H, R, BIAS>, [const BIAS: bool], CellKind::Lstm, BIAS);
+keras_recurrent_layer!(Lstm<IN, H, R, BIAS>, [const BIAS: bool], LstmCell);
 
 impl<const IN: usize, const H: usize, R: ReturnMode, const BIAS: bool> Layer<Sequence<IN>>
     for Lstm<IN, H, R, BIAS>
 {
     type Output = R::Output<H>;
 
-    fn forward(&mut self, x: &Sequence<IN>, _mode: Mode) -> Result<R::Output<H>> {
-        Ok(self.core.layer_forward::<R, IN, H>(x))
+    fn forward(&mut self, x: &Sequence<IN>, mode: Mode) -> Result<R::Output<H>> {
+        self.0.forward(x, mode)
     }
 
-    fn backward(&mut self, x: &Sequence<IN>, dy: R::Output<H>) -> Result<Sequence<IN>> {
-        self.core.layer_backward::<R, IN, H>(x, dy)
+    fn backward(
+        &mut self,
+        x: &Sequence<IN>,
+        dy: R::Output<H>,
+        ds: &[&[f32]],
+    ) -> Result<Sequence<IN>> {
+        self.0.backward(x, dy, ds)
     }
 
     fn states(&self) -> Vec<Array> {
-        self.core.states("")
+        self.0.states()
     }
 
-    fn set_state_grads(&mut self, grads: &[&[f32]]) -> Result<()> {
-        self.core.set_state_grads(grads)
+    fn step_init(&self, batch: usize) -> Result<LayerStep> {
+        self.0.step_init(batch)
     }
-}
 
-/// One step. `z` holds `x_t W + b` and becomes `[i | f | g | o]`; writes `h`, `c` and
-/// `tc = act(c)` (kept for the backward pass).
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn forward_step(
-    ctx: &StepCtx<'_>,
-    z: &mut [f32],
-    h_prev: &[f32],
-    c_prev: &[f32],
-    first: bool,
-    h_out: &mut [f32],
-    c_out: &mut [f32],
-    tc: &mut [f32],
-) {
-    let (batch, h) = (ctx.batch, ctx.units);
-    if !first {
-        gemm_packed(
-            h_prev,
-            batch,
-            MatRef::new(ctx.u, h, 4 * h),
-            ctx.up,
-            z,
-            4 * h,
-        );
+    fn step(&self, x: StepData<'_>, cx: &mut StepContext, state: &mut LayerStep) -> Result<()> {
+        self.0.step(x, cx, state)
     }
-    for b in 0..batch {
-        let zr = &mut z[b * 4 * h..(b + 1) * 4 * h];
-        ctx.ract.apply(&mut zr[..h], h);
-        ctx.ract.apply(&mut zr[h..2 * h], h);
-        ctx.act.apply(&mut zr[2 * h..3 * h], h);
-        ctx.ract.apply(&mut zr[3 * h..], h);
-        let (i, rest) = zr.split_at(h);
-        let (f, rest) = rest.split_at(h);
-        let (g, o) = rest.split_at(h);
-        let row = b * h..(b + 1) * h;
-        let (cp, c, tcr) = (
-            &c_prev[row.clone()],
-            &mut c_out[row.clone()],
-            &mut tc[row.clone()],
-        );
-        for j in 0..h {
-            c[j] = f[j] * cp[j] + i[j] * g[j];
-        }
-        tcr.copy_from_slice(c);
-        ctx.act.apply(tcr, h);
-        let hr = &mut h_out[row];
-        for j in 0..h {
-            hr[j] = o[j] * tcr[j];
-        }
-    }
-    carry_masked_rows(ctx, h_out, h_prev);
-    carry_masked_rows(ctx, c_out, c_prev);
-}
-
-/// One step back. From the state gradients `dh`, `dc` and the step's activations, writes the
-/// pre-activation gradients `dz` (`[di | df | dg | do]` before the activations) and the
-/// gradients of the previous state, `dh_prev` and `dc_prev`.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn backward_step(
-    ctx: &StepCtx<'_>,
-    gates: &[f32],
-    c_prev: &[f32],
-    tc: &[f32],
-    dh: &[f32],
-    dc: &[f32],
-    dz: &mut [f32],
-    dh_prev: &mut [f32],
-    dc_prev: &mut [f32],
-    dtc: &mut [f32],
-) {
-    let (batch, h) = (ctx.batch, ctx.units);
-    for b in 0..batch {
-        let row = b * h..(b + 1) * h;
-        let gr = &gates[b * 4 * h..(b + 1) * 4 * h];
-        let (i, f, g, o) = (&gr[..h], &gr[h..2 * h], &gr[2 * h..3 * h], &gr[3 * h..]);
-        let (dhr, dcr, tcr, cp) = (
-            &dh[row.clone()],
-            &dc[row.clone()],
-            &tc[row.clone()],
-            &c_prev[row.clone()],
-        );
-        // Gradient reaching c_t through h_t = o * act(c_t).
-        let dtcr = &mut dtc[row.clone()];
-        for j in 0..h {
-            dtcr[j] = dhr[j] * o[j];
-        }
-        ctx.act.backward(tcr, dtcr, h);
-        let dzr = &mut dz[b * 4 * h..(b + 1) * 4 * h];
-        let dcp = &mut dc_prev[row];
-        for j in 0..h {
-            let dct = dcr[j] + dtcr[j];
-            dzr[j] = dct * g[j];
-            dzr[h + j] = dct * cp[j];
-            dzr[2 * h + j] = dct * i[j];
-            dzr[3 * h + j] = dhr[j] * tcr[j];
-            dcp[j] = dct * f[j];
-        }
-        ctx.ract.backward(i, &mut dzr[..h], h);
-        ctx.ract.backward(f, &mut dzr[h..2 * h], h);
-        ctx.act.backward(g, &mut dzr[2 * h..3 * h], h);
-        ctx.ract.backward(o, &mut dzr[3 * h..], h);
-    }
-    zero_masked_rows(ctx, dz, 4 * h);
-    carry_masked_rows(ctx, dc_prev, dc);
-    dh_prev.fill(0.0);
-    carry_masked_rows(ctx, dh_prev, dh);
-    gemm_packed(
-        dz,
-        batch,
-        MatRef::new(ctx.u, h, 4 * h).t(),
-        ctx.up,
-        dh_prev,
-        h,
-    );
 }

@@ -1,7 +1,8 @@
 //! `GlobalAveragePooling1D`: the mean over time, mask-aware.
 
-use crate::error::Result;
-use crate::layer::{Layer, Mode};
+use crate::error::{Error, Result};
+use crate::layer::{Layer, Mode, no_state_grads};
+use crate::layer_step::LayerStep;
 use crate::param::{Param, Weights};
 use crate::tensor::{Features, Sequence};
 
@@ -92,8 +93,21 @@ impl<const D: usize> Layer<Sequence<D>> for GlobalAveragePooling1D {
         Ok(Features::from_vec(batch, out))
     }
 
-    fn backward(&mut self, x: &Sequence<D>, dy: Features<D>) -> Result<Sequence<D>> {
+    fn backward(
+        &mut self,
+        x: &Sequence<D>,
+        dy: Features<D>,
+        dstates: &[&[f32]],
+    ) -> Result<Sequence<D>> {
+        no_state_grads(&self.name, dstates)?;
         let (batch, time) = (x.batch(), x.time());
+        if dy.batch() != batch {
+            return Err(Error::shape(
+                format!("{}: output gradient", self.name),
+                format!("({batch}, {D})"),
+                format!("({}, {D})", dy.batch()),
+            ));
+        }
         let weights = step_weights(x);
         let mut dx = vec![0.0f32; batch * time * D];
         for t in 0..time {
@@ -107,5 +121,13 @@ impl<const D: usize> Layer<Sequence<D>> for GlobalAveragePooling1D {
             }
         }
         Ok(Sequence::from_time_major(batch, time, dx))
+    }
+
+    fn step_init(&self, _batch: usize) -> Result<LayerStep> {
+        Err(Error::config(
+            self.name.clone(),
+            "GlobalAveragePooling1D averages the whole sequence, so it cannot run one step at \
+             a time",
+        ))
     }
 }

@@ -1,274 +1,59 @@
-//! What SimpleRNN, LSTM and GRU share: configuration, weights, workspaces, the time loop
-//! (direction, masking, outputs) and the weight-gradient GEMMs. The gate equations of each
-//! cell, forward and backward, are in `simple_rnn.rs`, `lstm.rs` and `gru.rs`.
+//! The recurrent layer, generic over its [`Cell`]: weights, workspaces, the time loop
+//! (direction, masking, outputs), the weight-gradient GEMMs and single steps. The gate
+//! equations of each cell are in `simple_rnn.rs`, `lstm.rs` and `gru.rs`.
 //!
 //! Layout: every buffer is time-major and indexed by the *original* time step `t`, whatever
 //! the processing direction: `hs[t]` is the state after reading `x[t]`. The input projection
-//! of all steps is one GEMM; each step adds one GEMM with the recurrent kernel; the backward
-//! pass walks the steps in reverse with one GEMM per step for the state gradient, then gets
-//! `dW`, `dU` and `dx` with one GEMM each over all steps. Buffers are sized once per batch
-//! shape and reused, so no step allocates.
+//! of all steps is one GEMM; each step adds one product with the recurrent kernel (packed
+//! once per pass); the backward pass walks the steps in reverse with one product per step for
+//! the state gradient, then gets `dW`, `dU` and `dx` with one GEMM each over all steps.
+//! Buffers are sized once per batch shape and reused, so no step allocates.
 
-use crate::activation::Activation;
-use crate::error::{Error, Result};
+use std::marker::PhantomData;
+
+use crate::error::{Error, Result, fmt_shape};
 use crate::init::{Rng, glorot_uniform, orthogonal};
 use crate::kernels::gemm::{MatRef, gemm};
 use crate::kernels::packed::Packed;
+use crate::layer::{Layer, Mode};
+use crate::layer_step::{LayerStep, StepContext, StepData, StepScratch, check_step_len};
 use crate::output::Array;
-use crate::param::Param;
-use crate::tensor::{Features, Mask, Sequence, Tensor};
+use crate::param::{Param, Weights};
+use crate::tensor::{Mask, Sequence, Tensor};
 
-use super::{gru, lstm, simple_rnn};
+use super::cell::{
+    BackwardStep, Cell, CellCtx, ForwardStep, GradCtx, cell_params, prev_and_cur, sized,
+};
+use super::rnn_config::{Last, RecurrentOutput, ReturnMode, RnnConfig};
 
-/// Options of SimpleRNN, LSTM and GRU that do not change shapes or parameter counts (those
-/// are const generics of the layer types). Defaults are Keras 3's.
-///
-/// ```
-/// use rnn_runtime::{Activation, RnnConfig};
-/// let cfg = RnnConfig::default().go_backwards(true).activation(Activation::Relu);
-/// assert_eq!(cfg.recurrent_activation, Activation::Sigmoid);
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct RnnConfig {
-    /// Output activation (`tanh`).
-    pub activation: Activation,
-    /// Gate activation of LSTM and GRU (`sigmoid`).
-    pub recurrent_activation: Activation,
-    /// Also return the final states (`false`).
-    pub return_state: bool,
-    /// Read the sequence from the last step to the first (`false`).
-    pub go_backwards: bool,
-    /// LSTM: initialise the forget-gate bias to 1 (`true`).
-    pub unit_forget_bias: bool,
-}
-
-impl Default for RnnConfig {
-    fn default() -> Self {
-        RnnConfig {
-            activation: Activation::Tanh,
-            recurrent_activation: Activation::Sigmoid,
-            return_state: false,
-            go_backwards: false,
-            unit_forget_bias: true,
-        }
-    }
-}
-
-impl RnnConfig {
-    /// Sets `activation`.
-    pub fn activation(mut self, a: Activation) -> Self {
-        self.activation = a;
-        self
-    }
-    /// Sets `recurrent_activation`.
-    pub fn recurrent_activation(mut self, a: Activation) -> Self {
-        self.recurrent_activation = a;
-        self
-    }
-    /// Sets `return_state`.
-    pub fn return_state(mut self, on: bool) -> Self {
-        self.return_state = on;
-        self
-    }
-    /// Sets `go_backwards`.
-    pub fn go_backwards(mut self, on: bool) -> Self {
-        self.go_backwards = on;
-        self
-    }
-    /// Sets `unit_forget_bias`.
-    pub fn unit_forget_bias(mut self, on: bool) -> Self {
-        self.unit_forget_bias = on;
-        self
-    }
-}
-
-/// What a recurrent layer returns as its main output: the last output (`Last`, Keras'
-/// default) or the whole sequence (`Sequences`, `return_sequences=True`).
-pub trait ReturnMode: Send + Sync + 'static {
-    /// Whether the whole sequence is returned.
-    const SEQUENCES: bool;
-    /// `Features<D>` for [`Last`], `Sequence<D>` for [`Sequences`].
-    type Output<const D: usize>: Tensor<Grad = Self::Output<D>>;
-    /// Wraps raw data: time-major `(time, batch, D)` for sequences, `(batch, D)` otherwise.
-    #[doc(hidden)]
-    fn wrap<const D: usize>(
-        batch: usize,
-        time: usize,
-        data: Vec<f32>,
-        mask: Option<&Mask>,
-    ) -> Self::Output<D>;
-    /// The raw data of an output (or of its gradient), as [`ReturnMode::wrap`] takes it.
-    #[doc(hidden)]
-    fn unwrap<const D: usize>(y: Self::Output<D>) -> Vec<f32>;
-}
-
-/// Return the last output only: `(batch, units)`.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Last;
-
-/// Return the output of every step: `(batch, time, units)`.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Sequences;
-
-impl ReturnMode for Last {
-    const SEQUENCES: bool = false;
-    type Output<const D: usize> = Features<D>;
-    fn wrap<const D: usize>(
-        batch: usize,
-        _: usize,
-        data: Vec<f32>,
-        _: Option<&Mask>,
-    ) -> Features<D> {
-        Features::from_vec(batch, data)
-    }
-    fn unwrap<const D: usize>(y: Features<D>) -> Vec<f32> {
-        y.into_vec()
-    }
-}
-
-impl ReturnMode for Sequences {
-    const SEQUENCES: bool = true;
-    type Output<const D: usize> = Sequence<D>;
-    fn wrap<const D: usize>(
-        batch: usize,
-        time: usize,
-        data: Vec<f32>,
-        mask: Option<&Mask>,
-    ) -> Sequence<D> {
-        // Keras passes the input mask on unchanged when the sequence is returned.
-        Sequence::from_time_major(batch, time, data).with_mask(mask.cloned())
-    }
-    fn unwrap<const D: usize>(y: Sequence<D>) -> Vec<f32> {
-        y.into_time_major()
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum CellKind {
-    Simple,
-    Lstm,
-    Gru { reset_after: bool },
-}
-
-impl CellKind {
-    fn gates(self) -> usize {
-        match self {
-            CellKind::Simple => 1,
-            CellKind::Lstm => 4,
-            CellKind::Gru { .. } => 3,
-        }
-    }
-
-    fn cell_name(self) -> &'static str {
-        match self {
-            CellKind::Simple => "simple_rnn_cell",
-            CellKind::Lstm => "lstm_cell",
-            CellKind::Gru { .. } => "gru_cell",
-        }
-    }
-
-    fn state_names(self) -> &'static [&'static str] {
-        match self {
-            CellKind::Lstm => &["state_h", "state_c"],
-            _ => &["state_h"],
-        }
-    }
-
-    /// Keras' parameter count.
-    pub(crate) const fn params(self, input: usize, units: usize, bias: bool) -> usize {
-        let (g, bias_rows) = match self {
-            CellKind::Simple => (1, 1),
-            CellKind::Lstm => (4, 1),
-            CellKind::Gru { reset_after } => (3, if reset_after { 2 } else { 1 }),
-        };
-        g * units * (input + units) + if bias { bias_rows * g * units } else { 0 }
-    }
-}
-
-/// Per-step inputs shared by every cell: sizes, activations, mask and recurrent kernel.
-pub(crate) struct StepCtx<'a> {
-    pub batch: usize,
-    pub units: usize,
-    pub act: Activation,
-    pub ract: Activation,
-    /// Validity of each row at this step; `None` when nothing is masked.
-    pub mask: Option<&'a [bool]>,
-    /// Recurrent kernel, `(units, gates * units)` row-major.
-    pub u: &'a [f32],
-    /// The recurrent kernel packed for this pass: `U` forward, `U^T` backward.
-    pub up: &'a Packed,
-}
-
-impl StepCtx<'_> {
-    pub fn masked(&self, b: usize) -> bool {
-        self.mask.is_some_and(|m| !m[b])
-    }
-}
-
-/// Buffers of one layer, sized per batch shape and reused across calls.
+/// Buffers of one layer shared by every cell, sized per batch shape and reused across calls.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Workspace {
-    pub batch: usize,
-    pub time: usize,
-    pub mask: Option<Mask>,
+struct Workspace {
+    batch: usize,
+    time: usize,
+    mask: Option<Mask>,
     /// `(T, B, G*H)`: input projections, then the gate activations of every step.
-    pub zs: Vec<f32>,
+    zs: Vec<f32>,
     /// `(T, B, H)`: state after each step.
-    pub hs: Vec<f32>,
-    /// LSTM `(T, B, H)`: cell state after each step.
-    pub cs: Vec<f32>,
-    /// LSTM: `act(c)`; GRU `reset_after`: the recurrent candidate part `h U_h + b_h`;
-    /// GRU `reset_after = false`: `r * h_prev`. `(T, B, H)`.
-    pub aux: Vec<f32>,
-    /// `(B, G*H)` scratch for a step's recurrent product.
-    pub rec: Vec<f32>,
+    hs: Vec<f32>,
     /// `(B, H)` zeros: the initial state.
-    pub zeros: Vec<f32>,
+    zeros: Vec<f32>,
     /// Backward: `(T, B, G*H)` pre-activation gradients on the input side.
-    pub dzs: Vec<f32>,
-    /// Backward, GRU `reset_after`: `(T, B, G*H)` pre-activation gradients on the recurrent side.
-    pub drec: Vec<f32>,
-    /// Backward: `(B, H)` state gradients of the current and previous step, and scratch.
-    pub dh: Vec<f32>,
-    pub dc: Vec<f32>,
-    pub dh_prev: Vec<f32>,
-    pub dc_prev: Vec<f32>,
-    pub tmp: Vec<f32>,
+    dzs: Vec<f32>,
+    /// Backward: `(B, H)` state gradients of the current and previous step.
+    dh: Vec<f32>,
+    dh_prev: Vec<f32>,
     /// The recurrent kernel packed for the per-step products: `U` in the forward pass, `U^T`
     /// in the backward pass.
-    pub packed: Packed,
+    packed: Packed,
 }
 
-fn sized(v: &mut Vec<f32>, len: usize) -> &mut [f32] {
-    v.resize(len, 0.0);
-    &mut v[..len]
-}
-
-/// The slices of a per-step buffer at a previous step (if any) and at the current step.
-pub(crate) fn prev_and_cur(
-    buf: &mut [f32],
-    prev: Option<usize>,
-    cur: usize,
-    len: usize,
-) -> (Option<&[f32]>, &mut [f32]) {
-    match prev {
-        None => (None, &mut buf[cur * len..(cur + 1) * len]),
-        Some(p) if p < cur => {
-            let (a, b) = buf.split_at_mut(cur * len);
-            (Some(&a[p * len..(p + 1) * len]), &mut b[..len])
-        }
-        Some(p) => {
-            let (a, b) = buf.split_at_mut(p * len);
-            (Some(&b[..len]), &mut a[cur * len..(cur + 1) * len])
-        }
-    }
-}
-
-/// Weights, configuration and workspace of one recurrent layer (one direction).
+/// Weights, configuration and workspaces of one recurrent layer (one direction) with cell
+/// `C`; the run-time part of [`Rnn`], which `Bidirectional` drives directly.
+#[doc(hidden)]
 #[derive(Clone, Debug)]
-pub struct RecurrentCore {
+pub struct RnnCore<C: Cell> {
     name: String,
-    kind: CellKind,
     input: usize,
     units: usize,
     pub(crate) cfg: RnnConfig,
@@ -278,46 +63,38 @@ pub struct RecurrentCore {
     kernel: Param,
     recurrent: Param,
     bias: Option<Param>,
-    pub(crate) ws: Workspace,
-    state_grads: Vec<Vec<f32>>,
+    ws: Workspace,
+    trace: C::Trace,
 }
 
-impl RecurrentCore {
+impl<C: Cell> RnnCore<C> {
     pub(crate) fn new(
         path: &str,
-        kind: CellKind,
         input: usize,
         units: usize,
         use_bias: bool,
         cfg: RnnConfig,
         rng: &mut Rng,
     ) -> Self {
-        let g = kind.gates();
-        let scope = format!("{path}/{}", kind.cell_name());
+        let gh = C::GATES * units;
+        let scope = format!("{path}/{}", C::NAME);
         let kernel = Param::new(
             format!("{scope}/kernel"),
-            vec![input, g * units],
-            glorot_uniform(input, g * units, rng),
+            vec![input, gh],
+            glorot_uniform(input, gh, rng),
         );
         let recurrent = Param::new(
             format!("{scope}/recurrent_kernel"),
-            vec![units, g * units],
-            orthogonal(units, g * units, rng),
+            vec![units, gh],
+            orthogonal(units, gh, rng),
         );
         let bias = use_bias.then(|| {
-            let shape = match kind {
-                CellKind::Gru { reset_after: true } => vec![2, g * units],
-                _ => vec![g * units],
-            };
-            let mut b = Param::zeros(format!("{scope}/bias"), shape);
-            if kind == CellKind::Lstm && cfg.unit_forget_bias {
-                b.values_mut()[units..2 * units].fill(1.0);
-            }
+            let mut b = Param::zeros(format!("{scope}/bias"), C::bias_shape(units));
+            C::init_bias(&cfg, units, b.values_mut());
             b
         });
-        RecurrentCore {
+        RnnCore {
             name: path.rsplit('/').next().unwrap_or(path).to_string(),
-            kind,
             input,
             units,
             cfg,
@@ -326,7 +103,7 @@ impl RecurrentCore {
             recurrent,
             bias,
             ws: Workspace::default(),
-            state_grads: Vec::new(),
+            trace: C::Trace::default(),
         }
     }
 
@@ -343,118 +120,116 @@ impl RecurrentCore {
     }
 
     /// Original time index of processing step `s`.
-    fn time_index(&self, s: usize, time: usize) -> usize {
-        if self.cfg.go_backwards {
-            time - 1 - s
-        } else {
-            s
+    fn time_index(go_backwards: bool, s: usize, time: usize) -> usize {
+        if go_backwards { time - 1 - s } else { s }
+    }
+
+    /// The context of a step: everything but the mask is the same for every step of a pass.
+    fn ctx<'a>(
+        &'a self,
+        mask: Option<&'a [bool]>,
+        batch: usize,
+        packed: &'a Packed,
+    ) -> CellCtx<'a> {
+        CellCtx {
+            batch,
+            units: self.units,
+            act: self.cfg.activation,
+            ract: self.cfg.recurrent_activation,
+            mask,
+            u: self.recurrent.values(),
+            up: packed,
+            bias: self.bias.as_ref().map(Param::values),
         }
     }
 
-    /// Runs the layer over `x` (time-major `(time, batch, input)`), filling the workspace.
-    pub(crate) fn forward(&mut self, x: &[f32], batch: usize, time: usize, mask: Option<&Mask>) {
-        let (h, g) = (self.units, self.kind.gates());
-        let (gh, n) = (g * h, batch * time);
-        let (act, ract) = (self.cfg.activation, self.cfg.recurrent_activation);
-        let ws = &mut self.ws;
-        ws.batch = batch;
-        ws.time = time;
-        ws.mask = mask.filter(|m| !m.all_valid()).cloned();
-        let zs = sized(&mut ws.zs, n * gh);
-        sized(&mut ws.hs, n * h);
-        sized(&mut ws.rec, batch * gh);
-        ws.zeros.clear();
-        ws.zeros.resize(batch * h, 0.0);
-        if self.kind != CellKind::Simple {
-            sized(&mut ws.aux, n * h);
-        }
-        if self.kind == CellKind::Lstm {
-            sized(&mut ws.cs, n * h);
-        }
-        ws.packed
-            .pack(MatRef::new(self.recurrent.values(), h, gh), batch);
-
-        // Input projection of every step at once; the input bias is broadcast first.
+    /// `z = x W + b` (the input side of the gates) for `rows` rows of `x`.
+    fn project_input(&self, x: &[f32], rows: usize, z: &mut [f32]) {
+        let gh = C::GATES * self.units;
         let beta = match &self.bias {
             Some(b) => {
                 let row = &b.values()[..gh];
-                zs.chunks_exact_mut(gh).for_each(|z| z.copy_from_slice(row));
+                z.chunks_exact_mut(gh).for_each(|z| z.copy_from_slice(row));
                 1.0
             }
             None => 0.0,
         };
         gemm(
             1.0,
-            MatRef::new(x, n, self.input),
+            MatRef::new(x, rows, self.input),
             MatRef::new(self.kernel.values(), self.input, gh),
             beta,
-            zs,
+            z,
             gh,
         );
+    }
 
-        let rec_bias = match (self.kind, &self.bias) {
-            (CellKind::Gru { reset_after: true }, Some(b)) => Some(&b.values()[gh..]),
-            _ => None,
-        };
-        let step_len = batch * h;
-        for s in 0..time {
-            let t = if self.cfg.go_backwards {
-                time - 1 - s
-            } else {
-                s
-            };
-            let prev = (s > 0).then(|| if self.cfg.go_backwards { t + 1 } else { t - 1 });
-            let ctx = StepCtx {
-                batch,
-                units: h,
-                act,
-                ract,
-                mask: ws.mask.as_ref().map(|m| m.step(t)),
-                u: self.recurrent.values(),
-                up: &ws.packed,
-            };
-            let z = &mut ws.zs[t * batch * gh..(t + 1) * batch * gh];
-            let (h_prev, h_out) = prev_and_cur(&mut ws.hs, prev, t, step_len);
-            let h_prev = h_prev.unwrap_or(&ws.zeros);
-            let first = prev.is_none();
-            match self.kind {
-                CellKind::Simple => simple_rnn::forward_step(&ctx, z, h_prev, first, h_out),
-                CellKind::Lstm => {
-                    let (c_prev, c_out) = prev_and_cur(&mut ws.cs, prev, t, step_len);
-                    let tc = &mut ws.aux[t * step_len..(t + 1) * step_len];
-                    lstm::forward_step(
-                        &ctx,
-                        z,
-                        h_prev,
-                        c_prev.unwrap_or(&ws.zeros),
-                        first,
-                        h_out,
-                        c_out,
-                        tc,
-                    );
-                }
-                CellKind::Gru { reset_after } => {
-                    let aux = &mut ws.aux[t * step_len..(t + 1) * step_len];
-                    let rec = &mut ws.rec[..];
-                    if reset_after {
-                        gru::forward_step_reset_after(
-                            &ctx, z, h_prev, first, rec_bias, rec, aux, h_out,
-                        );
-                    } else {
-                        gru::forward_step_reset_before(&ctx, z, h_prev, first, rec, aux, h_out);
-                    }
-                }
-            }
+    /// Runs the layer over `x` (time-major `(time, batch, input)`), filling the workspace.
+    pub(crate) fn forward(
+        &mut self,
+        x: &[f32],
+        batch: usize,
+        time: usize,
+        mask: Option<&Mask>,
+    ) -> Result<()> {
+        if time == 0 {
+            return Err(Error::Empty {
+                layer: self.name.clone(),
+                what: format!(
+                    "the sequence has no time steps (shape {}); a recurrent layer needs at \
+                     least one",
+                    fmt_shape(&[batch, 0, self.input])
+                ),
+            });
         }
+        let (h, gh) = (self.units, C::GATES * self.units);
+        let (n, len) = (batch * time, batch * self.units);
+        let mut ws = std::mem::take(&mut self.ws);
+        ws.batch = batch;
+        ws.time = time;
+        ws.mask = mask.filter(|m| !m.all_valid()).cloned();
+        sized(&mut ws.zs, n * gh);
+        sized(&mut ws.hs, n * h);
+        ws.zeros.clear();
+        ws.zeros.resize(len, 0.0);
+        C::prepare_forward(&mut self.trace, time, len);
+        ws.packed
+            .pack(MatRef::new(self.recurrent.values(), h, gh), batch);
+        // Input projection of every step at once.
+        self.project_input(x, n, &mut ws.zs);
+
+        let go_back = self.cfg.go_backwards;
+        let mut trace = std::mem::take(&mut self.trace);
+        for s in 0..time {
+            let t = Self::time_index(go_back, s, time);
+            let prev = (s > 0).then(|| Self::time_index(go_back, s - 1, time));
+            let ctx = self.ctx(ws.mask.as_ref().map(|m| m.step(t)), batch, &ws.packed);
+            let (h_prev, h_out) = prev_and_cur(&mut ws.hs, prev, t, len);
+            let io = ForwardStep {
+                z: &mut ws.zs[t * batch * gh..(t + 1) * batch * gh],
+                h_prev: h_prev.unwrap_or(&ws.zeros),
+                h: h_out,
+                t,
+                prev,
+                zeros: &ws.zeros,
+            };
+            C::forward_step(&ctx, io, &mut trace);
+        }
+        self.trace = trace;
+        self.ws = ws;
+        Ok(())
     }
 
     /// State `which` (0 = h, 1 = c) after the last processed step: `(batch, units)`.
     pub(crate) fn final_state(&self, which: usize) -> &[f32] {
         let (batch, time) = (self.ws.batch, self.ws.time);
-        let t = self.time_index(time - 1, time);
+        let t = Self::time_index(self.cfg.go_backwards, time - 1, time);
         let len = batch * self.units;
-        let buf = if which == 0 { &self.ws.hs } else { &self.ws.cs };
-        &buf[t * len..(t + 1) * len]
+        if which == 0 {
+            &self.ws.hs[t * len..(t + 1) * len]
+        } else {
+            C::state(&self.trace, which, t, len)
+        }
     }
 
     /// The output sequence, time-major. Step `s` of the result is the output at original time
@@ -479,7 +254,7 @@ impl RecurrentCore {
         out
     }
 
-    /// The main output's raw data (see [`ReturnMode::wrap`]): the output sequence (ordered as
+    /// The main output's raw data (see [`RecurrentOutput`]): the output sequence (ordered as
     /// [`Self::output_sequence`] with `reverse`) or the last output.
     pub(crate) fn main_output(&self, sequences: bool, reverse: bool) -> Vec<f32> {
         if sequences {
@@ -489,34 +264,12 @@ impl RecurrentCore {
         }
     }
 
-    /// A plain layer's forward pass: the main output in processing order.
-    pub(crate) fn layer_forward<R: ReturnMode, const IN: usize, const H: usize>(
-        &mut self,
-        x: &Sequence<IN>,
-    ) -> R::Output<H> {
-        self.forward(x.as_slice(), x.batch(), x.time(), x.mask());
-        let data = self.main_output(R::SEQUENCES, self.cfg.go_backwards);
-        R::wrap::<H>(x.batch(), x.time(), data, x.mask())
-    }
-
-    /// A plain layer's backward pass.
-    pub(crate) fn layer_backward<R: ReturnMode, const IN: usize, const H: usize>(
-        &mut self,
-        x: &Sequence<IN>,
-        dy: R::Output<H>,
-    ) -> Result<Sequence<IN>> {
-        let dy = R::unwrap(dy);
-        let dx = self.backward(x.as_slice(), &dy, R::SEQUENCES, self.cfg.go_backwards)?;
-        Ok(Sequence::from_time_major(x.batch(), x.time(), dx))
-    }
-
     /// The final states as named outputs, prefixed (`forward_` inside Bidirectional).
     pub(crate) fn states(&self, prefix: &str) -> Vec<Array> {
         if !self.cfg.return_state {
             return Vec::new();
         }
-        self.kind
-            .state_names()
+        C::STATE_NAMES
             .iter()
             .enumerate()
             .map(|(i, name)| {
@@ -531,92 +284,93 @@ impl RecurrentCore {
 
     pub(crate) fn state_count(&self) -> usize {
         if self.cfg.return_state {
-            self.kind.state_names().len()
+            C::STATE_NAMES.len()
         } else {
             0
         }
     }
 
-    /// Stores gradients for the final states, used by the next `backward`.
-    pub(crate) fn set_state_grads(&mut self, grads: &[&[f32]]) -> Result<()> {
-        let want = self.state_count();
-        if grads.len() != want {
+    /// Checks the gradient of the main output and of the states against the last forward pass.
+    fn check_grads(&self, dy_len: usize, sequences: bool, dstates: &[&[f32]]) -> Result<()> {
+        let (batch, time, h) = (self.ws.batch, self.ws.time, self.units);
+        let want = if sequences {
+            batch * time * h
+        } else {
+            batch * h
+        };
+        if dy_len != want {
+            let shape = if sequences {
+                fmt_shape(&[batch, time, h])
+            } else {
+                fmt_shape(&[batch, h])
+            };
             return Err(Error::shape(
-                self.name.clone(),
-                format!("{want} state gradient(s)"),
-                grads.len().to_string(),
+                format!("{}: output gradient", self.name),
+                shape,
+                format!("{dy_len} values"),
             ));
         }
-        let len = self.ws.batch * self.units;
-        for (g, name) in grads.iter().zip(self.kind.state_names()) {
-            if g.len() != len {
+        let n = self.state_count();
+        if dstates.len() > n {
+            return Err(too_many_state_grads(&self.name, dstates.len(), n));
+        }
+        for (g, name) in dstates.iter().zip(C::STATE_NAMES) {
+            if g.len() != batch * h {
                 return Err(Error::shape(
                     format!("{}: gradient of {name}", self.name),
-                    format!("({}, {})", self.ws.batch, self.units),
+                    fmt_shape(&[batch, h]),
                     format!("{} values", g.len()),
                 ));
             }
         }
-        self.state_grads = grads.iter().map(|g| g.to_vec()).collect();
         Ok(())
     }
 
     /// Back-propagates through time. `dy` is the gradient of the main output, laid out as
-    /// [`Self::main_output`] gives it for the same `sequences` and `reverse`; gradients of the
-    /// final states come from [`Self::set_state_grads`]. Returns `dx`, time-major.
+    /// [`Self::main_output`] gives it for the same `sequences` and `reverse`, and `dstates`
+    /// those of the final states (`h`, then `c` for LSTM; fewer means zero). Returns `dx`,
+    /// time-major.
     pub(crate) fn backward(
         &mut self,
         x: &[f32],
         dy: &[f32],
         sequences: bool,
         reverse: bool,
+        dstates: &[&[f32]],
     ) -> Result<Vec<f32>> {
         let (batch, time, h) = (self.ws.batch, self.ws.time, self.units);
-        let (g, input) = (self.kind.gates(), self.input);
-        let (gh, n, len) = (g * h, batch * time, batch * h);
-        if self.ws.hs.len() < n * h || x.len() != n * input {
+        let (input, gh) = (self.input, C::GATES * h);
+        let (n, len) = (batch * time, batch * h);
+        if time == 0 || self.ws.hs.len() < n * h || x.len() != n * input {
             return Err(Error::config(
                 self.name.clone(),
                 "backward needs the input of the preceding training forward pass",
             ));
         }
-        let state_grads = std::mem::take(&mut self.state_grads);
-        let (act, ract) = (self.cfg.activation, self.cfg.recurrent_activation);
+        self.check_grads(dy.len(), sequences, dstates)?;
         let go_back = self.cfg.go_backwards;
         let zero_masked = self.zero_output_for_mask;
-        let ws = &mut self.ws;
+        let mut ws = std::mem::take(&mut self.ws);
+        let mut trace = std::mem::take(&mut self.trace);
         ws.packed
             .pack(MatRef::new(self.recurrent.values(), h, gh).t(), batch);
         sized(&mut ws.dzs, n * gh);
-        let reset_after = self.kind == CellKind::Gru { reset_after: true };
-        if reset_after {
-            sized(&mut ws.drec, n * gh);
-        }
         sized(&mut ws.dh_prev, len);
-        sized(&mut ws.dc_prev, len);
-        sized(&mut ws.tmp, len.max(batch * gh));
-        let dh = sized(&mut ws.dh, len);
-        dh.fill(0.0);
-        let dc = sized(&mut ws.dc, len);
-        dc.fill(0.0);
+        sized(&mut ws.dh, len).fill(0.0);
+        C::prepare_backward(&mut trace, time, batch, h);
         let (d_seq, d_last) = if sequences {
             (Some(dy), None)
         } else {
             (None, Some(dy))
         };
-        for src in d_last
-            .into_iter()
-            .chain(state_grads.first().map(Vec::as_slice))
-        {
+        for src in d_last.into_iter().chain(dstates.first().copied()) {
             ws.dh.iter_mut().zip(src).for_each(|(a, b)| *a += b);
         }
-        if let Some(src) = state_grads.get(1) {
-            ws.dc.iter_mut().zip(src).for_each(|(a, b)| *a += b);
-        }
+        C::seed_state_grads(&mut trace, dstates.get(1..).unwrap_or(&[]));
 
         for s in (0..time).rev() {
-            let t = if go_back { time - 1 - s } else { s };
-            let prev = (s > 0).then(|| if go_back { t + 1 } else { t - 1 });
+            let t = Self::time_index(go_back, s, time);
+            let prev = (s > 0).then(|| Self::time_index(go_back, s - 1, time));
             let mask = ws.mask.as_ref().map(|m| m.step(t));
             if let Some(d) = d_seq {
                 let at = if reverse { time - 1 - t } else { t };
@@ -631,70 +385,22 @@ impl RecurrentCore {
                         .for_each(|(a, b)| *a += b);
                 }
             }
-            let ctx = StepCtx {
-                batch,
-                units: h,
-                act,
-                ract,
-                mask,
-                u: self.recurrent.values(),
-                up: &ws.packed,
+            let ctx = self.ctx(mask, batch, &ws.packed);
+            let io = BackwardStep {
+                gates: &ws.zs[t * batch * gh..(t + 1) * batch * gh],
+                h_prev: match prev {
+                    Some(p) => &ws.hs[p * len..(p + 1) * len],
+                    None => &ws.zeros[..],
+                },
+                dh: &ws.dh,
+                dz: &mut ws.dzs[t * batch * gh..(t + 1) * batch * gh],
+                dh_prev: &mut ws.dh_prev,
+                t,
+                prev,
+                zeros: &ws.zeros,
             };
-            let zs_t = &ws.zs[t * batch * gh..(t + 1) * batch * gh];
-            let dz_t = &mut ws.dzs[t * batch * gh..(t + 1) * batch * gh];
-            let h_prev = match prev {
-                Some(p) => &ws.hs[p * len..(p + 1) * len],
-                None => &ws.zeros[..],
-            };
-            let aux_t = ws.aux.get(t * len..(t + 1) * len).unwrap_or(&[]);
-            match self.kind {
-                CellKind::Simple => {
-                    simple_rnn::backward_step(&ctx, zs_t, &ws.dh, dz_t, &mut ws.dh_prev)
-                }
-                CellKind::Lstm => {
-                    let c_prev = match prev {
-                        Some(p) => &ws.cs[p * len..(p + 1) * len],
-                        None => &ws.zeros[..],
-                    };
-                    lstm::backward_step(
-                        &ctx,
-                        zs_t,
-                        c_prev,
-                        aux_t,
-                        &ws.dh,
-                        &ws.dc,
-                        dz_t,
-                        &mut ws.dh_prev,
-                        &mut ws.dc_prev,
-                        &mut ws.tmp[..len],
-                    );
-                }
-                CellKind::Gru { reset_after: true } => {
-                    let drec_t = &mut ws.drec[t * batch * gh..(t + 1) * batch * gh];
-                    gru::backward_step_reset_after(
-                        &ctx,
-                        zs_t,
-                        h_prev,
-                        aux_t,
-                        &ws.dh,
-                        dz_t,
-                        drec_t,
-                        &mut ws.dh_prev,
-                    );
-                }
-                CellKind::Gru { reset_after: false } => gru::backward_step_reset_before(
-                    &ctx,
-                    zs_t,
-                    h_prev,
-                    aux_t,
-                    &ws.dh,
-                    dz_t,
-                    &mut ws.dh_prev,
-                    &mut ws.tmp[..len],
-                ),
-            }
+            C::backward_step(&ctx, io, &mut trace);
             std::mem::swap(&mut ws.dh, &mut ws.dh_prev);
-            std::mem::swap(&mut ws.dc, &mut ws.dc_prev);
         }
 
         // Weight gradients over all steps at once.
@@ -707,52 +413,24 @@ impl RecurrentCore {
             self.kernel.grad_mut(),
             gh,
         );
-        // dU pairs each step's recurrent-side gradient with the state it read, which is the
-        // neighbouring time step: one GEMM over the shifted ranges.
-        let drec = if reset_after { &ws.drec[..n * gh] } else { dzs };
-        let du = self.recurrent.grad_mut();
-        if time > 1 {
-            let m = (time - 1) * batch;
-            let (hp, d) = if go_back {
-                (&ws.hs[len..n * h], &drec[..m * gh])
-            } else {
-                (&ws.hs[..m * h], &drec[batch * gh..])
-            };
-            let cols = if self.kind == (CellKind::Gru { reset_after: false }) {
-                2 * h // the candidate block reads r * h, handled below
-            } else {
-                gh
-            };
-            gemm(
-                1.0,
-                MatRef::new(hp, m, h).t(),
-                MatRef::with_ld(d, m, cols, gh),
-                1.0,
-                du,
-                gh,
-            );
-        }
-        if self.kind == (CellKind::Gru { reset_after: false }) {
-            gemm(
-                1.0,
-                MatRef::new(&ws.aux[..n * h], n, h).t(),
-                MatRef::with_ld(&dzs[2 * h..], n, h, gh),
-                1.0,
-                &mut du[2 * h..],
-                gh,
-            );
-        }
-        if let Some(b) = &mut self.bias {
-            let db = b.grad_mut();
+        let (db_first, db_rest) = match &mut self.bias {
+            Some(b) => b.grad_mut().split_at_mut(gh),
+            None => (&mut [][..], &mut [][..]),
+        };
+        if !db_first.is_empty() {
             for row in dzs.chunks_exact(gh) {
-                db[..gh].iter_mut().zip(row).for_each(|(a, b)| *a += b);
-            }
-            if reset_after {
-                for row in ws.drec[..n * gh].chunks_exact(gh) {
-                    db[gh..].iter_mut().zip(row).for_each(|(a, b)| *a += b);
-                }
+                db_first.iter_mut().zip(row).for_each(|(a, b)| *a += b);
             }
         }
+        let g = GradCtx {
+            batch,
+            time,
+            units: h,
+            go_backwards: go_back,
+            hs: &ws.hs[..n * h],
+            dzs,
+        };
+        C::recurrent_grads(&g, &trace, self.recurrent.grad_mut(), db_rest);
         let mut dx = vec![0.0f32; n * input];
         gemm(
             1.0,
@@ -762,70 +440,324 @@ impl RecurrentCore {
             &mut dx,
             input,
         );
+        self.trace = trace;
+        self.ws = ws;
         Ok(dx)
+    }
+
+    /// A zero step state for `batch` rows.
+    pub(crate) fn step_init(&self, batch: usize) -> Result<LayerStep> {
+        if self.cfg.go_backwards {
+            return Err(Error::config(
+                self.name.clone(),
+                "a layer with go_backwards reads the sequence from its end, so it cannot run \
+                 one step at a time",
+            ));
+        }
+        let len = batch * self.units;
+        let mut trace = C::Trace::default();
+        // Two slots used in turn: the state read and the state written.
+        C::prepare_forward(&mut trace, 2, len);
+        let scratch = RnnStep::<C> {
+            len,
+            cur: 0,
+            z: vec![0.0; batch * C::GATES * self.units],
+            hs: vec![0.0; 2 * len],
+            zeros: vec![0.0; len],
+            trace,
+            unpacked: Packed::default(),
+        };
+        Ok(LayerStep::with_states(
+            &self.name,
+            batch,
+            self.units,
+            C::STATE_NAMES,
+            Box::new(scratch),
+        ))
+    }
+
+    /// One step: `x` is `(batch, input)`; writes the new state as the step's output.
+    pub(crate) fn step(
+        &self,
+        x: StepData<'_>,
+        cx: &StepContext,
+        state: &mut LayerStep,
+    ) -> Result<()> {
+        let x = x.values(&self.name)?;
+        state.check_owner(&self.name, self.units)?;
+        let batch = state.batch();
+        check_step_len(&self.name, x.len(), batch, self.input)?;
+        let mask = cx.mask();
+        if let Some(m) = mask.filter(|m| m.len() != batch) {
+            return Err(Error::shape(
+                format!("{}: the step's mask", self.name),
+                format!("{batch} rows"),
+                format!("{} rows", m.len()),
+            ));
+        }
+        let (st, out) = state.scratch_mut::<RnnStep<C>>()?;
+        let len = st.len;
+        let (prev, t) = (st.cur, 1 - st.cur);
+        self.project_input(x, batch, &mut st.z);
+        // The state may be anything (`set_states`), so its product is never skipped; the
+        // kernel is not packed, so a single row is a matrix-vector product over `U`.
+        let ctx = self.ctx(mask, batch, &st.unpacked);
+        let (h_prev, h) = prev_and_cur(&mut st.hs, Some(prev), t, len);
+        let io = ForwardStep {
+            z: &mut st.z,
+            h_prev: h_prev.unwrap_or(&st.zeros),
+            h,
+            t,
+            prev: Some(prev),
+            zeros: &st.zeros,
+        };
+        C::forward_step(&ctx, io, &mut st.trace);
+        st.cur = t;
+        out.copy_from_slice(&st.hs[t * len..(t + 1) * len]);
+        Ok(())
     }
 }
 
-/// A recurrent layer type: SimpleRNN, LSTM or GRU (what `Bidirectional` can wrap).
-pub trait Recurrent: Sized + Send + Sync {
+/// The error for more state gradients than the layer returns states.
+pub(crate) fn too_many_state_grads(layer: &str, got: usize, states: usize) -> Error {
+    Error::config(
+        layer,
+        format!("got {got} state gradient(s), but the layer returns {states} state(s)"),
+    )
+}
+
+/// A recurrent layer's step state: its states in two slots used in turn, and scratch.
+#[derive(Clone, Debug)]
+struct RnnStep<C: Cell> {
+    len: usize,
+    /// The slot holding the current state.
+    cur: usize,
+    /// `(B, G*H)`: the step's gates.
+    z: Vec<f32>,
+    /// `(2, B, H)`: `h` in both slots.
+    hs: Vec<f32>,
+    zeros: Vec<f32>,
+    /// The cell's other states and scratch, with two time slots.
+    trace: C::Trace,
+    /// An empty packing: single steps use the general products.
+    unpacked: Packed,
+}
+
+impl<C: Cell> StepScratch for RnnStep<C> {
+    fn states(&self) -> Vec<&[f32]> {
+        let (t, len) = (self.cur, self.len);
+        (0..C::STATE_NAMES.len())
+            .map(|i| match i {
+                0 => &self.hs[t * len..(t + 1) * len],
+                i => C::state(&self.trace, i, t, len),
+            })
+            .collect()
+    }
+
+    fn clone_box(&self) -> Box<dyn StepScratch> {
+        Box::new(self.clone())
+    }
+
+    fn state_mut(&mut self, i: usize) -> &mut [f32] {
+        let (t, len) = (self.cur, self.len);
+        match i {
+            0 => &mut self.hs[t * len..(t + 1) * len],
+            i => C::state_mut(&mut self.trace, i, t, len),
+        }
+    }
+}
+
+/// A recurrent layer with cell `C` from `IN` features to `H` units: what
+/// [`SimpleRnn`](crate::SimpleRnn), [`Lstm`](crate::Lstm) and [`Gru`](crate::Gru) wrap.
+///
+/// `R` is [`Last`] (the default) or [`Sequences`](super::rnn_config::Sequences)
+/// (`return_sequences=True`); `BIAS = false` is `use_bias=False`.
+///
+/// ```
+/// use rnn_runtime::{Layer, LstmCell, Mode, Rnn, RnnConfig, Sequence, Weights, seeded_rng};
+/// let mut lstm = Rnn::<LstmCell, 3, 4>::new("lstm", RnnConfig::default(), &mut seeded_rng(0));
+/// assert_eq!(<Rnn<LstmCell, 3, 4> as Weights>::PARAMS, 4 * 4 * (3 + 4) + 16);
+/// let y = lstm.forward(&Sequence::<3>::zeros(2, 5), Mode::Inference).unwrap();
+/// assert_eq!(y.shape(), [2, 4]);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Rnn<C: Cell, const IN: usize, const H: usize, R = Last, const BIAS: bool = true> {
+    core: RnnCore<C>,
+    _mode: PhantomData<R>,
+}
+
+impl<C: Cell, const IN: usize, const H: usize, R: ReturnMode, const BIAS: bool>
+    Rnn<C, IN, H, R, BIAS>
+{
+    /// Builds the layer with Keras' initializers (Glorot-uniform kernel, orthogonal
+    /// recurrent kernel, the cell's bias). `path` is the layer's Keras variable path, e.g.
+    /// `sequential/lstm_1`; its last component names the layer in error messages.
+    pub fn new(path: &str, cfg: RnnConfig, rng: &mut Rng) -> Self {
+        Rnn {
+            core: RnnCore::new(path, IN, H, BIAS, cfg, rng),
+            _mode: PhantomData,
+        }
+    }
+
+    /// The options the layer was built with.
+    pub fn config(&self) -> &RnnConfig {
+        &self.core.cfg
+    }
+}
+
+impl<C: Cell, const IN: usize, const H: usize, R: ReturnMode, const BIAS: bool> Weights
+    for Rnn<C, IN, H, R, BIAS>
+{
+    const PARAMS: usize = cell_params::<C>(IN, H, BIAS);
+    fn params(&self) -> Vec<&Param> {
+        self.core.params()
+    }
+    fn params_mut(&mut self) -> Vec<&mut Param> {
+        self.core.params_mut()
+    }
+}
+
+impl<C: Cell, const IN: usize, const H: usize, R: ReturnMode, const BIAS: bool> Layer<Sequence<IN>>
+    for Rnn<C, IN, H, R, BIAS>
+{
+    type Output = R::Output<H>;
+
+    fn forward(&mut self, x: &Sequence<IN>, _mode: Mode) -> Result<R::Output<H>> {
+        self.core
+            .forward(x.as_slice(), x.batch(), x.time(), x.mask())?;
+        let data = self
+            .core
+            .main_output(R::SEQUENCES, self.core.cfg.go_backwards);
+        Ok(R::Output::<H>::wrap(x.batch(), x.time(), data, x.mask()))
+    }
+
+    fn backward(
+        &mut self,
+        x: &Sequence<IN>,
+        dy: R::Output<H>,
+        dstates: &[&[f32]],
+    ) -> Result<Sequence<IN>> {
+        let (batch, steps) = (dy.batch(), dy.steps());
+        let want_steps = R::SEQUENCES.then_some(x.time());
+        if batch != x.batch() || steps != want_steps {
+            let mut want = vec![x.batch()];
+            let mut got = vec![batch];
+            want.extend(want_steps);
+            got.extend(steps);
+            want.push(H);
+            got.push(H);
+            return Err(Error::shape(
+                format!("{}: output gradient", self.core.name),
+                fmt_shape(&want),
+                fmt_shape(&got),
+            ));
+        }
+        let go_back = self.core.cfg.go_backwards;
+        let dx = self
+            .core
+            .backward(x.as_slice(), &dy.unwrap(), R::SEQUENCES, go_back, dstates)?;
+        Ok(Sequence::from_time_major(x.batch(), x.time(), dx))
+    }
+
+    fn states(&self) -> Vec<Array> {
+        self.core.states("")
+    }
+
+    fn step_init(&self, batch: usize) -> Result<LayerStep> {
+        self.core.step_init(batch)
+    }
+
+    fn step(&self, x: StepData<'_>, cx: &mut StepContext, state: &mut LayerStep) -> Result<()> {
+        self.core.step(x, cx, state)
+    }
+}
+
+/// A recurrent layer type: [`Rnn`] and the Keras-named layers around it (what
+/// `Bidirectional` can wrap).
+pub trait Recurrent: Weights + Sized + Send + Sync {
+    /// The cell.
+    type Cell: Cell;
+    /// Whether the sequence or the last output is returned.
+    type Mode: ReturnMode;
+    /// The main output: `Features<UNITS>` or `Sequence<UNITS>`.
+    type Direction: RecurrentOutput;
     /// Input features.
     const IN: usize;
     /// Units.
     const UNITS: usize;
-    /// Parameter count of one direction.
-    const PARAMS: usize;
-    /// Whether the sequence or the last output is returned.
-    type Mode: ReturnMode;
     #[doc(hidden)]
-    fn core(&self) -> &RecurrentCore;
+    fn core(&self) -> &RnnCore<Self::Cell>;
     #[doc(hidden)]
-    fn core_mut(&mut self) -> &mut RecurrentCore;
+    fn core_mut(&mut self) -> &mut RnnCore<Self::Cell>;
     /// Builds the layer with its weights under `path`.
     fn build(path: &str, cfg: RnnConfig, rng: &mut Rng) -> Self;
 }
 
-/// Implements construction, `Weights` and `Recurrent` for a recurrent layer type
-/// `$ty<IN, H, R, ...>` whose cell is `$kind` and whose bias flag is `$bias`. (`Layer` is
-/// implemented in each layer's file: compile errors about layer inputs then show a plain impl.)
-macro_rules! recurrent_layer {
-    ($ty:ident<$($p:ident),*>, [$($g:tt)*], $kind:expr, $bias:expr) => {
+impl<C: Cell, const IN: usize, const H: usize, R: ReturnMode, const BIAS: bool> Recurrent
+    for Rnn<C, IN, H, R, BIAS>
+{
+    type Cell = C;
+    type Mode = R;
+    type Direction = R::Output<H>;
+    const IN: usize = IN;
+    const UNITS: usize = H;
+    fn core(&self) -> &RnnCore<C> {
+        &self.core
+    }
+    fn core_mut(&mut self) -> &mut RnnCore<C> {
+        &mut self.core
+    }
+    fn build(path: &str, cfg: RnnConfig, rng: &mut Rng) -> Self {
+        Self::new(path, cfg, rng)
+    }
+}
+
+/// Implements construction, `Weights` and `Recurrent` for a Keras-named layer type
+/// `$ty<IN, H, R, ...>`, a newtype around `Rnn<$cell, IN, H, R, BIAS>`. (Its `Layer` impl is
+/// written in its own file, so that compile errors about layer inputs show a plain impl.)
+macro_rules! keras_recurrent_layer {
+    ($ty:ident<$($p:ident),*>, [$($g:tt)*], $cell:ty) => {
         impl<const IN: usize, const H: usize, R: ReturnMode, $($g)*> $ty<$($p),*> {
             /// Builds the layer with Keras' initializers (Glorot-uniform kernel, orthogonal
-            /// recurrent kernel, zero bias). `path` is the layer's Keras variable path, e.g.
-            /// `sequential/lstm_1`; its last component names the layer in error messages.
+            /// recurrent kernel, zero bias but for LSTM's `unit_forget_bias`). `path` is the
+            /// layer's Keras variable path, e.g. `sequential/lstm_1`; its last component names
+            /// the layer in error messages.
             pub fn new(path: &str, cfg: RnnConfig, rng: &mut Rng) -> Self {
-                $ty {
-                    core: RecurrentCore::new(path, $kind, IN, H, $bias, cfg, rng),
-                    _mode: PhantomData,
-                }
+                $ty(Rnn::new(path, cfg, rng))
             }
 
             /// The options the layer was built with.
             pub fn config(&self) -> &RnnConfig {
-                &self.core.cfg
+                self.0.config()
+            }
+
+            /// The generic layer this one is.
+            pub fn as_rnn(&self) -> &Rnn<$cell, IN, H, R, BIAS> {
+                &self.0
             }
         }
 
         impl<const IN: usize, const H: usize, R: ReturnMode, $($g)*> Weights for $ty<$($p),*> {
-            const PARAMS: usize = ($kind).params(IN, H, $bias);
+            const PARAMS: usize = <Rnn<$cell, IN, H, R, BIAS> as Weights>::PARAMS;
             fn params(&self) -> Vec<&Param> {
-                self.core.params()
+                self.0.params()
             }
             fn params_mut(&mut self) -> Vec<&mut Param> {
-                self.core.params_mut()
+                self.0.params_mut()
             }
         }
 
         impl<const IN: usize, const H: usize, R: ReturnMode, $($g)*> Recurrent for $ty<$($p),*> {
+            type Cell = $cell;
+            type Mode = R;
+            type Direction = R::Output<H>;
             const IN: usize = IN;
             const UNITS: usize = H;
-            const PARAMS: usize = ($kind).params(IN, H, $bias);
-            type Mode = R;
-            fn core(&self) -> &RecurrentCore {
-                &self.core
+            fn core(&self) -> &RnnCore<$cell> {
+                self.0.core()
             }
-            fn core_mut(&mut self) -> &mut RecurrentCore {
-                &mut self.core
+            fn core_mut(&mut self) -> &mut RnnCore<$cell> {
+                self.0.core_mut()
             }
             fn build(path: &str, cfg: RnnConfig, rng: &mut Rng) -> Self {
                 Self::new(path, cfg, rng)
@@ -834,25 +766,4 @@ macro_rules! recurrent_layer {
     };
 }
 
-pub(crate) use recurrent_layer;
-
-/// Masked rows keep the previous step's values.
-pub(crate) fn carry_masked_rows(ctx: &StepCtx<'_>, out: &mut [f32], prev: &[f32]) {
-    if ctx.mask.is_none() {
-        return;
-    }
-    let h = ctx.units;
-    for b in (0..ctx.batch).filter(|&b| ctx.masked(b)) {
-        out[b * h..(b + 1) * h].copy_from_slice(&prev[b * h..(b + 1) * h]);
-    }
-}
-
-/// Zeroes the rows of masked samples in a `(batch, width)` buffer.
-pub(crate) fn zero_masked_rows(ctx: &StepCtx<'_>, buf: &mut [f32], width: usize) {
-    if ctx.mask.is_none() {
-        return;
-    }
-    for b in (0..ctx.batch).filter(|&b| ctx.masked(b)) {
-        buf[b * width..(b + 1) * width].fill(0.0);
-    }
-}
+pub(crate) use keras_recurrent_layer;

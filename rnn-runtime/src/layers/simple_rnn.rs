@@ -1,24 +1,83 @@
 //! `SimpleRNN`: `h_t = act(x_t W + h_{t-1} U + b)`.
 
-use std::marker::PhantomData;
-
 use crate::error::Result;
 use crate::init::Rng;
 use crate::kernels::gemm::MatRef;
 use crate::kernels::packed::gemm_packed;
 use crate::layer::{Layer, Mode};
+use crate::layer_step::{LayerStep, StepContext, StepData};
 use crate::output::Array;
 use crate::param::{Param, Weights};
 use crate::tensor::Sequence;
 
-use super::recurrent::{
-    CellKind, Last, Recurrent, RecurrentCore, ReturnMode, RnnConfig, StepCtx, carry_masked_rows,
-    recurrent_layer, zero_masked_rows,
-};
+use super::cell::{BackwardStep, Cell, CellCtx, ForwardStep};
+use super::recurrent::{Recurrent, Rnn, RnnCore, keras_recurrent_layer};
+use super::rnn_config::{Last, ReturnMode, RnnConfig};
 
-/// A fully connected recurrent layer (Keras `SimpleRNN`) from `IN` features to `H` units.
+/// The cell of `SimpleRNN` (Keras `SimpleRNNCell`): one gate, one state.
 ///
-/// `R` is [`Last`] (the default) or [`Sequences`](super::recurrent::Sequences)
+/// ```
+/// use rnn_runtime::{Cell, SimpleRnnCell};
+/// assert_eq!((SimpleRnnCell::NAME, SimpleRnnCell::GATES), ("simple_rnn_cell", 1));
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SimpleRnnCell;
+
+impl Cell for SimpleRnnCell {
+    const NAME: &'static str = "simple_rnn_cell";
+    const GATES: usize = 1;
+    const BIAS_ROWS: usize = 1;
+    const STATE_NAMES: &'static [&'static str] = &["state_h"];
+    /// The activations are the gates, which the layer keeps: nothing else.
+    type Trace = ();
+
+    fn prepare_forward(_: &mut (), _: usize, _: usize) {}
+
+    /// `z` becomes `act(z + h_prev U)`, which is also the new state.
+    fn forward_step(ctx: &CellCtx<'_>, io: ForwardStep<'_>, _: &mut ()) {
+        let (b, h) = (ctx.batch, ctx.units);
+        if !io.first() {
+            gemm_packed(io.h_prev, b, MatRef::new(ctx.u, h, h), ctx.up, io.z, h);
+        }
+        ctx.act.apply(io.z, h);
+        io.h.copy_from_slice(io.z);
+        ctx.carry_masked_rows(io.h, io.h_prev);
+    }
+
+    /// There is no state beyond `h`.
+    fn state(_: &(), _: usize, _: usize, _: usize) -> &[f32] {
+        &[]
+    }
+
+    fn state_mut(_: &mut (), _: usize, _: usize, _: usize) -> &mut [f32] {
+        &mut []
+    }
+
+    fn prepare_backward(_: &mut (), _: usize, _: usize, _: usize) {}
+
+    fn backward_step(ctx: &CellCtx<'_>, io: BackwardStep<'_>, _: &mut ()) {
+        let (b, h) = (ctx.batch, ctx.units);
+        io.dz.copy_from_slice(io.dh);
+        ctx.act.backward(io.gates, io.dz, h);
+        ctx.zero_masked_rows(io.dz, h);
+        // A masked step passes its state gradient straight to the previous step.
+        io.dh_prev.fill(0.0);
+        ctx.carry_masked_rows(io.dh_prev, io.dh);
+        gemm_packed(
+            io.dz,
+            b,
+            MatRef::new(ctx.u, h, h).t(),
+            ctx.up,
+            io.dh_prev,
+            h,
+        );
+    }
+}
+
+/// A fully connected recurrent layer (Keras `SimpleRNN`) from `IN` features to `H` units:
+/// [`Rnn`] with a [`SimpleRnnCell`].
+///
+/// `R` is [`Last`] (the default) or [`Sequences`](super::rnn_config::Sequences)
 /// (`return_sequences=True`); `BIAS = false` is `use_bias=False`.
 ///
 /// ```
@@ -29,67 +88,39 @@ use super::recurrent::{
 /// assert_eq!(y.shape(), [2, 5, 4]);
 /// ```
 #[derive(Clone, Debug)]
-pub struct SimpleRnn<const IN: usize, const H: usize, R = Last, const BIAS: bool = true> {
-    core: RecurrentCore,
-    _mode: PhantomData<R>,
-}
+pub struct SimpleRnn<const IN: usize, const H: usize, R = Last, const BIAS: bool = true>(
+    Rnn<SimpleRnnCell, IN, H, R, BIAS>,
+);
 
-recurrent_layer!(SimpleRnn<IN, H, R, BIAS>, [const BIAS: bool], CellKind::Simple, BIAS);
+keras_recurrent_layer!(SimpleRnn<IN, H, R, BIAS>, [const BIAS: bool], SimpleRnnCell);
 
 impl<const IN: usize, const H: usize, R: ReturnMode, const BIAS: bool> Layer<Sequence<IN>>
     for SimpleRnn<IN, H, R, BIAS>
 {
     type Output = R::Output<H>;
 
-    fn forward(&mut self, x: &Sequence<IN>, _mode: Mode) -> Result<R::Output<H>> {
-        Ok(self.core.layer_forward::<R, IN, H>(x))
+    fn forward(&mut self, x: &Sequence<IN>, mode: Mode) -> Result<R::Output<H>> {
+        self.0.forward(x, mode)
     }
 
-    fn backward(&mut self, x: &Sequence<IN>, dy: R::Output<H>) -> Result<Sequence<IN>> {
-        self.core.layer_backward::<R, IN, H>(x, dy)
+    fn backward(
+        &mut self,
+        x: &Sequence<IN>,
+        dy: R::Output<H>,
+        ds: &[&[f32]],
+    ) -> Result<Sequence<IN>> {
+        self.0.backward(x, dy, ds)
     }
 
     fn states(&self) -> Vec<Array> {
-        self.core.states("")
+        self.0.states()
     }
 
-    fn set_state_grads(&mut self, grads: &[&[f32]]) -> Result<()> {
-        self.core.set_state_grads(grads)
+    fn step_init(&self, batch: usize) -> Result<LayerStep> {
+        self.0.step_init(batch)
     }
-}
 
-/// One step: `z` holds `x_t W + b` and becomes `act(z + h_prev U)`; `h_out` gets the new state.
-pub(crate) fn forward_step(
-    ctx: &StepCtx<'_>,
-    z: &mut [f32],
-    h_prev: &[f32],
-    first: bool,
-    h_out: &mut [f32],
-) {
-    let (b, h) = (ctx.batch, ctx.units);
-    if !first {
-        gemm_packed(h_prev, b, MatRef::new(ctx.u, h, h), ctx.up, z, h);
+    fn step(&self, x: StepData<'_>, cx: &mut StepContext, state: &mut LayerStep) -> Result<()> {
+        self.0.step(x, cx, state)
     }
-    ctx.act.apply(z, h);
-    h_out.copy_from_slice(z);
-    carry_masked_rows(ctx, h_out, h_prev);
-}
-
-/// One step back: from `dh` (gradient of this step's state) and the activations `a`, writes the
-/// pre-activation gradient `dz` and the previous state's gradient `dh_prev`.
-pub(crate) fn backward_step(
-    ctx: &StepCtx<'_>,
-    a: &[f32],
-    dh: &[f32],
-    dz: &mut [f32],
-    dh_prev: &mut [f32],
-) {
-    let (b, h) = (ctx.batch, ctx.units);
-    dz.copy_from_slice(dh);
-    ctx.act.backward(a, dz, h);
-    zero_masked_rows(ctx, dz, h);
-    // A masked step passes its state gradient straight to the previous step.
-    dh_prev.fill(0.0);
-    carry_masked_rows(ctx, dh_prev, dh);
-    gemm_packed(dz, b, MatRef::new(ctx.u, h, h).t(), ctx.up, dh_prev, h);
 }

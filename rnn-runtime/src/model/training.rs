@@ -196,7 +196,7 @@ where
             if from_logits {
                 stack.backward_logits(x, dy)
             } else {
-                stack.backward(x, dy)
+                stack.backward(x, dy, &[])
             }
         })?;
         Ok(())

@@ -44,7 +44,7 @@ use crate::param::Param;
 /// opt.step(&mut [&mut b]);
 /// assert_eq!(b.values(), &[0.9, 2.1]);
 /// ```
-pub trait Optimizer: Send + std::fmt::Debug {
+pub trait Optimizer: Send + Sync + std::fmt::Debug {
     /// Keras' name: "sgd", "adam", "rmsprop", "adagrad".
     ///
     /// ```

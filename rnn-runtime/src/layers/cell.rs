@@ -1,0 +1,271 @@
+//! The [`Cell`] trait: what distinguishes SimpleRNN, LSTM and GRU. A cell knows its gate
+//! layout, state names, bias shape and initialisation, one step forward and back, and the
+//! weight gradients its recurrence needs beyond the shared ones; the recurrent layer
+//! (`recurrent.rs`) owns everything else: the time loop, direction, masking, workspaces and
+//! the weight-gradient products.
+//!
+//! Buffers are time-major and indexed by the *original* time step (see `recurrent.rs`); a
+//! step's views give the cell the shared buffers at its step and the positions `t` (this
+//! step) and `prev` (the step whose state it reads) for the buffers the cell keeps itself.
+
+use std::fmt::Debug;
+
+use crate::activation::Activation;
+use crate::kernels::gemm::{MatRef, gemm};
+use crate::kernels::packed::Packed;
+
+use super::rnn_config::RnnConfig;
+
+/// One kind of recurrent cell (Keras `SimpleRNNCell`, `LSTMCell`, `GRUCell`).
+///
+/// Its weights are `kernel (input, GATES * units)`, `recurrent_kernel (units, GATES * units)`
+/// and, with a bias, `bias (BIAS_ROWS, GATES * units)` (printed `(GATES * units,)` when there
+/// is one row). The step functions take views built by the recurrent layer; their fields are
+/// private to this crate, so the three Keras cells are the implementations.
+///
+/// ```
+/// use rnn_runtime::{Cell, GruCell, LstmCell};
+/// assert_eq!(LstmCell::STATE_NAMES, ["state_h", "state_c"]);
+/// assert_eq!(<GruCell<true>>::BIAS_ROWS, 2);
+/// assert_eq!(rnn_runtime::cell_params::<LstmCell>(100, 64, true), 42_240);
+/// ```
+pub trait Cell: Clone + Debug + Default + Send + Sync + 'static {
+    /// Keras' name of the cell, the scope of its weights: `lstm_cell`.
+    const NAME: &'static str;
+    /// Gate blocks in the kernels' columns.
+    const GATES: usize;
+    /// Rows of the bias.
+    const BIAS_ROWS: usize;
+    /// Keras' names of the states, `h` first.
+    const STATE_NAMES: &'static [&'static str];
+    /// What a forward pass keeps for the backward pass beyond the gates and `h`, and the
+    /// cell's backward scratch; sized per batch shape and reused.
+    type Trace: Clone + Debug + Default + Send + Sync;
+
+    /// Keras' shape of the bias: `(GATES * units,)` for one row, else
+    /// `(BIAS_ROWS, GATES * units)`.
+    fn bias_shape(units: usize) -> Vec<usize> {
+        match Self::BIAS_ROWS {
+            1 => vec![Self::GATES * units],
+            rows => vec![rows, Self::GATES * units],
+        }
+    }
+
+    /// Initial bias values, `BIAS_ROWS * GATES * units` of them (Keras: zeros, and ones for
+    /// LSTM's forget gate with `unit_forget_bias`).
+    #[doc(hidden)]
+    fn init_bias(cfg: &RnnConfig, units: usize, bias: &mut [f32]) {
+        let _ = (cfg, units);
+        bias.fill(0.0);
+    }
+
+    /// Sizes the trace for a forward pass of `time` steps of `len = batch * units` values.
+    #[doc(hidden)]
+    fn prepare_forward(trace: &mut Self::Trace, time: usize, len: usize);
+
+    /// One step forward: `io.z` holds `x_t W + b` and becomes the gate activations; writes
+    /// `io.h` and the cell's own values at `io.t`. Masked rows carry the previous state.
+    #[doc(hidden)]
+    fn forward_step(ctx: &CellCtx<'_>, io: ForwardStep<'_>, trace: &mut Self::Trace);
+
+    /// State `which` (1 and up; `h` is the layer's) at time `t`, `len` values.
+    #[doc(hidden)]
+    fn state(trace: &Self::Trace, which: usize, t: usize, len: usize) -> &[f32];
+
+    /// State `which` (1 and up) at time `t`, to overwrite.
+    #[doc(hidden)]
+    fn state_mut(trace: &mut Self::Trace, which: usize, t: usize, len: usize) -> &mut [f32];
+
+    /// Sizes and clears the cell's backward scratch.
+    #[doc(hidden)]
+    fn prepare_backward(trace: &mut Self::Trace, time: usize, batch: usize, units: usize);
+
+    /// Adds the gradient of the final states `1..` (LSTM: `c`) before the first backward step.
+    #[doc(hidden)]
+    fn seed_state_grads(trace: &mut Self::Trace, grads: &[&[f32]]) {
+        debug_assert!(grads.is_empty(), "{} has one state", Self::NAME);
+        let _ = (trace, grads);
+    }
+
+    /// One step back: from `io.dh` (and the cell's own state gradients) writes the
+    /// pre-activation gradients `io.dz` and the previous state's gradient `io.dh_prev`.
+    #[doc(hidden)]
+    fn backward_step(ctx: &CellCtx<'_>, io: BackwardStep<'_>, trace: &mut Self::Trace);
+
+    /// Adds the recurrent kernel's gradient to `du` and the bias rows beyond the first (which
+    /// the layer sums from `dzs`) to `db_rest`. By default every gate reads `h_{t-1}` directly
+    /// and its pre-activation gradient is in `dzs`.
+    #[doc(hidden)]
+    fn recurrent_grads(g: &GradCtx<'_>, trace: &Self::Trace, du: &mut [f32], db_rest: &mut [f32]) {
+        let _ = (trace, db_rest);
+        g.add_recurrent_grad(g.dzs, Self::GATES * g.units, du);
+    }
+}
+
+/// Keras' parameter count of a cell's layer: kernels, and the bias when `bias`.
+///
+/// ```
+/// use rnn_runtime::{SimpleRnnCell, cell_params};
+/// assert_eq!(cell_params::<SimpleRnnCell>(3, 4, true), 32);
+/// ```
+pub const fn cell_params<C: Cell>(input: usize, units: usize, bias: bool) -> usize {
+    let gh = C::GATES * units;
+    gh * (input + units) + if bias { C::BIAS_ROWS * gh } else { 0 }
+}
+
+/// What every step of one pass shares: sizes, activations, the step's mask and weights.
+#[doc(hidden)]
+#[derive(Clone, Copy)]
+pub struct CellCtx<'a> {
+    pub(crate) batch: usize,
+    pub(crate) units: usize,
+    pub(crate) act: Activation,
+    pub(crate) ract: Activation,
+    /// Validity of each row at this step; `None` when nothing is masked.
+    pub(crate) mask: Option<&'a [bool]>,
+    /// Recurrent kernel, `(units, gates * units)` row-major.
+    pub(crate) u: &'a [f32],
+    /// The recurrent kernel packed for this pass: `U` forward, `U^T` backward; empty when
+    /// the products go to the general kernels (single steps).
+    pub(crate) up: &'a Packed,
+    /// The whole bias (all rows), if any.
+    pub(crate) bias: Option<&'a [f32]>,
+}
+
+impl CellCtx<'_> {
+    pub(crate) fn masked(&self, b: usize) -> bool {
+        self.mask.is_some_and(|m| !m[b])
+    }
+
+    /// Masked rows keep the previous step's values.
+    pub(crate) fn carry_masked_rows(&self, out: &mut [f32], prev: &[f32]) {
+        if self.mask.is_none() {
+            return;
+        }
+        let h = self.units;
+        for b in (0..self.batch).filter(|&b| self.masked(b)) {
+            out[b * h..(b + 1) * h].copy_from_slice(&prev[b * h..(b + 1) * h]);
+        }
+    }
+
+    /// Zeroes the rows of masked samples in a `(batch, width)` buffer.
+    pub(crate) fn zero_masked_rows(&self, buf: &mut [f32], width: usize) {
+        if self.mask.is_none() {
+            return;
+        }
+        for b in (0..self.batch).filter(|&b| self.masked(b)) {
+            buf[b * width..(b + 1) * width].fill(0.0);
+        }
+    }
+}
+
+/// The views of one forward step.
+#[doc(hidden)]
+pub struct ForwardStep<'a> {
+    /// `(batch, gates * units)`: `x_t W + b` in, the gate activations out.
+    pub(crate) z: &'a mut [f32],
+    /// The state read, `(batch, units)` (zeros before the first step).
+    pub(crate) h_prev: &'a [f32],
+    /// The state written.
+    pub(crate) h: &'a mut [f32],
+    /// Time index of this step in the cell's trace.
+    pub(crate) t: usize,
+    /// Time index of the state read, `None` before the first step (the state is zero).
+    pub(crate) prev: Option<usize>,
+    /// The zero state, `(batch, units)`.
+    pub(crate) zeros: &'a [f32],
+}
+
+impl ForwardStep<'_> {
+    /// Whether the state read is known to be zero, so its product can be skipped.
+    pub(crate) fn first(&self) -> bool {
+        self.prev.is_none()
+    }
+}
+
+/// The views of one backward step.
+#[doc(hidden)]
+pub struct BackwardStep<'a> {
+    /// `(batch, gates * units)`: this step's gate activations.
+    pub(crate) gates: &'a [f32],
+    /// The state this step read.
+    pub(crate) h_prev: &'a [f32],
+    /// Gradient of this step's state.
+    pub(crate) dh: &'a [f32],
+    /// Pre-activation gradients written, input side, `(batch, gates * units)`.
+    pub(crate) dz: &'a mut [f32],
+    /// Gradient of the previous state, written.
+    pub(crate) dh_prev: &'a mut [f32],
+    /// Time index of this step.
+    pub(crate) t: usize,
+    /// Time index of the state read, `None` at the first step.
+    pub(crate) prev: Option<usize>,
+    /// The zero state, `(batch, units)`.
+    pub(crate) zeros: &'a [f32],
+}
+
+/// What the weight gradients of a whole backward pass read.
+#[doc(hidden)]
+pub struct GradCtx<'a> {
+    pub(crate) batch: usize,
+    pub(crate) time: usize,
+    pub(crate) units: usize,
+    pub(crate) go_backwards: bool,
+    /// `(T, B, H)`: the state after each step.
+    pub(crate) hs: &'a [f32],
+    /// `(T, B, G*H)`: pre-activation gradients on the input side.
+    pub(crate) dzs: &'a [f32],
+}
+
+impl GradCtx<'_> {
+    /// `du[:, ..cols] += sum_t h_{t-1}^T d_t[:, ..cols]`, with `d` `(T, B, G*H)`. Each step's
+    /// recurrent gradient pairs with the state it read, the neighbouring time step: one GEMM
+    /// over the shifted ranges (the first step read zeros).
+    pub(crate) fn add_recurrent_grad(&self, d: &[f32], cols: usize, du: &mut [f32]) {
+        let (batch, time, h) = (self.batch, self.time, self.units);
+        if time < 2 {
+            return;
+        }
+        let gh = du.len() / h;
+        let (len, m) = (batch * h, (time - 1) * batch);
+        let (hp, d) = if self.go_backwards {
+            (&self.hs[len..time * len], &d[..m * gh])
+        } else {
+            (&self.hs[..m * h], &d[batch * gh..time * batch * gh])
+        };
+        gemm(
+            1.0,
+            MatRef::new(hp, m, h).t(),
+            MatRef::with_ld(d, m, cols, gh),
+            1.0,
+            du,
+            gh,
+        );
+    }
+}
+
+/// The slices of a per-step buffer at a previous step (if any) and at the current step.
+pub(crate) fn prev_and_cur(
+    buf: &mut [f32],
+    prev: Option<usize>,
+    cur: usize,
+    len: usize,
+) -> (Option<&[f32]>, &mut [f32]) {
+    match prev {
+        None => (None, &mut buf[cur * len..(cur + 1) * len]),
+        Some(p) if p < cur => {
+            let (a, b) = buf.split_at_mut(cur * len);
+            (Some(&a[p * len..(p + 1) * len]), &mut b[..len])
+        }
+        Some(p) => {
+            let (a, b) = buf.split_at_mut(p * len);
+            (Some(&b[..len]), &mut a[cur * len..(cur + 1) * len])
+        }
+    }
+}
+
+/// Resizes a buffer to `len` (reusing its allocation) and returns it.
+pub(crate) fn sized(v: &mut Vec<f32>, len: usize) -> &mut [f32] {
+    v.resize(len, 0.0);
+    &mut v[..len]
+}

@@ -1,0 +1,137 @@
+//! Options of the recurrent layers: [`RnnConfig`] (run-time options) and [`ReturnMode`]
+//! (what a layer returns, a type parameter).
+
+use crate::activation::Activation;
+use crate::tensor::{Features, Mask, Sequence, Tensor};
+
+/// Options of SimpleRNN, LSTM and GRU that do not change shapes or parameter counts (those
+/// are const generics of the layer types). Defaults are Keras 3's.
+///
+/// ```
+/// use rnn_runtime::{Activation, RnnConfig};
+/// let cfg = RnnConfig::default().go_backwards(true).activation(Activation::Relu);
+/// assert_eq!(cfg.recurrent_activation, Activation::Sigmoid);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RnnConfig {
+    /// Output activation (`tanh`).
+    pub activation: Activation,
+    /// Gate activation of LSTM and GRU (`sigmoid`).
+    pub recurrent_activation: Activation,
+    /// Also return the final states (`false`).
+    pub return_state: bool,
+    /// Read the sequence from the last step to the first (`false`).
+    pub go_backwards: bool,
+    /// LSTM: initialise the forget-gate bias to 1 (`true`).
+    pub unit_forget_bias: bool,
+}
+
+impl Default for RnnConfig {
+    fn default() -> Self {
+        RnnConfig {
+            activation: Activation::Tanh,
+            recurrent_activation: Activation::Sigmoid,
+            return_state: false,
+            go_backwards: false,
+            unit_forget_bias: true,
+        }
+    }
+}
+
+impl RnnConfig {
+    /// Sets `activation`.
+    pub fn activation(mut self, a: Activation) -> Self {
+        self.activation = a;
+        self
+    }
+    /// Sets `recurrent_activation`.
+    pub fn recurrent_activation(mut self, a: Activation) -> Self {
+        self.recurrent_activation = a;
+        self
+    }
+    /// Sets `return_state`.
+    pub fn return_state(mut self, on: bool) -> Self {
+        self.return_state = on;
+        self
+    }
+    /// Sets `go_backwards`.
+    pub fn go_backwards(mut self, on: bool) -> Self {
+        self.go_backwards = on;
+        self
+    }
+    /// Sets `unit_forget_bias`.
+    pub fn unit_forget_bias(mut self, on: bool) -> Self {
+        self.unit_forget_bias = on;
+        self
+    }
+}
+
+/// What a recurrent layer returns as its main output: the last output (`Last`, Keras'
+/// default) or the whole sequence (`Sequences`, `return_sequences=True`).
+pub trait ReturnMode: Send + Sync + 'static {
+    /// Whether the whole sequence is returned.
+    const SEQUENCES: bool;
+    /// `Features<D>` for [`Last`], `Sequence<D>` for [`Sequences`].
+    type Output<const D: usize>: RecurrentOutput;
+}
+
+/// The main output of one recurrent direction, `Features<D>` or `Sequence<D>`, as raw data.
+///
+/// ```
+/// use rnn_runtime::{Features, RecurrentOutput, Sequence};
+/// assert_eq!(Features::<2>::zeros(1).steps(), None);
+/// assert_eq!(Sequence::<2>::zeros(1, 5).steps(), Some(5));
+/// ```
+pub trait RecurrentOutput: Tensor<Grad = Self> {
+    /// Wraps raw data: time-major `(time, batch, D)` for sequences, `(batch, D)` otherwise.
+    #[doc(hidden)]
+    fn wrap(batch: usize, time: usize, data: Vec<f32>, mask: Option<&Mask>) -> Self;
+    /// The raw data, as `wrap` takes it.
+    #[doc(hidden)]
+    fn unwrap(self) -> Vec<f32>;
+    /// Time steps, for sequences.
+    fn steps(&self) -> Option<usize>;
+}
+
+/// Return the last output only: `(batch, units)`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Last;
+
+/// Return the output of every step: `(batch, time, units)`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Sequences;
+
+impl ReturnMode for Last {
+    const SEQUENCES: bool = false;
+    type Output<const D: usize> = Features<D>;
+}
+
+impl ReturnMode for Sequences {
+    const SEQUENCES: bool = true;
+    type Output<const D: usize> = Sequence<D>;
+}
+
+impl<const D: usize> RecurrentOutput for Features<D> {
+    fn wrap(batch: usize, _: usize, data: Vec<f32>, _: Option<&Mask>) -> Self {
+        Features::from_vec(batch, data)
+    }
+    fn unwrap(self) -> Vec<f32> {
+        self.into_vec()
+    }
+    fn steps(&self) -> Option<usize> {
+        None
+    }
+}
+
+impl<const D: usize> RecurrentOutput for Sequence<D> {
+    fn wrap(batch: usize, time: usize, data: Vec<f32>, mask: Option<&Mask>) -> Self {
+        // Keras passes the input mask on unchanged when the sequence is returned.
+        Sequence::from_time_major(batch, time, data).with_mask(mask.cloned())
+    }
+    fn unwrap(self) -> Vec<f32> {
+        self.into_time_major()
+    }
+    fn steps(&self) -> Option<usize> {
+        Some(self.time())
+    }
+}
