@@ -20,6 +20,7 @@
 pub mod activation;
 pub mod checkpoint;
 pub mod error;
+pub mod generate;
 pub mod init;
 pub mod input;
 pub(crate) mod kernels {
@@ -39,6 +40,7 @@ pub mod param;
 pub mod placeholder;
 pub mod summary;
 pub mod tensor;
+pub mod text;
 pub mod train;
 
 pub use activation::Activation;
