@@ -273,7 +273,7 @@ impl Tokenizer {
         let mut ranked: Vec<(&String, u64)> =
             self.word_counts.iter().map(|(w, &c)| (w, c)).collect();
         // Stable, like Python's `list.sort`: equal counts stay in first-seen order.
-        ranked.sort_by(|a, b| b.1.cmp(&a.1));
+        ranked.sort_by_key(|&(_, count)| std::cmp::Reverse(count));
         let mut word_index = OrderedMap::default();
         let oov = self.config.oov_token.as_ref();
         for (i, word) in oov
