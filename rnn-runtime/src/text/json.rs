@@ -9,6 +9,7 @@ use serde_json::ser::Formatter;
 
 use super::split::Splitter;
 use super::tokenizer::{Config, DEFAULT_FILTERS, OrderedMap, Tokenizer};
+use super::vocab::Lookup;
 use crate::error::{Error, Result};
 
 const PLACE: &str = "Tokenizer::from_json";
@@ -150,7 +151,9 @@ impl Tokenizer {
                 format!("`word_docs` has the word {word:?}, which `word_counts` does not have"),
             ));
         }
+        let lookup = Lookup::new(word_index.iter().map(|(w, &i)| (w.as_str(), i)));
         Ok(Tokenizer {
+            lookup,
             splitter: Splitter::new(
                 &config.filters,
                 config.lower,

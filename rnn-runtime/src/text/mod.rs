@@ -17,6 +17,7 @@ mod json;
 mod sequence;
 mod split;
 mod tokenizer;
+mod vocab;
 
 pub use sequence::{
     NGrams, Pad, ngram_sequences, pad_sequences, pad_sequences_vec, to_categorical,

@@ -7,6 +7,7 @@ use indexmap::IndexMap;
 use rayon::prelude::*;
 
 use super::split::{Scratch, Splitter};
+use super::vocab::{Counter, Counts, Lookup};
 use crate::error::{Error, Result};
 
 /// Insertion-ordered map with a fast hash; the order is what Python's dicts keep.
@@ -53,6 +54,8 @@ pub struct Tokenizer {
     pub(crate) index_docs: OrderedMap<u32, u64>,
     pub(crate) word_index: OrderedMap<String, u32>,
     pub(crate) index_word: OrderedMap<u32, String>,
+    /// `word_index` again, laid out for fast lookups.
+    pub(crate) lookup: Lookup,
 }
 
 /// The constructor arguments of Keras' `Tokenizer`.
@@ -165,13 +168,6 @@ impl Default for Tokenizer {
     }
 }
 
-/// Counts of one slice of texts, in first-seen order.
-struct Counts {
-    documents: u64,
-    /// word -> (occurrences, documents, last document seen in).
-    words: OrderedMap<String, (u64, u64, usize)>,
-}
-
 impl Tokenizer {
     /// A tokenizer with Keras' defaults (all words, default filters, lowercase, split on
     /// spaces, no OOV token).
@@ -209,6 +205,7 @@ impl Tokenizer {
             index_docs: OrderedMap::default(),
             word_index: OrderedMap::default(),
             index_word: OrderedMap::default(),
+            lookup: Lookup::default(),
         }
     }
 
@@ -233,38 +230,34 @@ impl Tokenizer {
         };
         // Merging the slices in order keeps the first-seen order of one sequential pass,
         // which decides ties in the ranking.
-        for part in parts {
-            self.document_count += part.documents;
-            for (word, (count, docs, _)) in part.words {
-                *self.word_counts.entry(word.clone()).or_insert(0) += count;
-                *self.word_docs.entry(word).or_insert(0) += docs;
+        self.document_count += texts.len() as u64;
+        for part in &parts {
+            for (word, count, docs) in part.iter() {
+                match self.word_counts.get_mut(word) {
+                    Some(c) => *c += count,
+                    None => {
+                        self.word_counts.insert(word.to_string(), count);
+                    }
+                }
+                match self.word_docs.get_mut(word) {
+                    Some(d) => *d += docs,
+                    None => {
+                        self.word_docs.insert(word.to_string(), docs);
+                    }
+                }
             }
         }
         self.rank();
     }
 
     fn count<S: AsRef<str>>(&self, texts: &[S]) -> Counts {
-        let mut words: OrderedMap<String, (u64, u64, usize)> = OrderedMap::default();
+        let mut counter = Counter::default();
         let mut scratch = Scratch::default();
         for (doc, text) in texts.iter().enumerate() {
             self.splitter
-                .for_each_token(text.as_ref(), &mut scratch, |w| match words.get_mut(w) {
-                    Some((count, docs, last)) => {
-                        *count += 1;
-                        if *last != doc {
-                            *docs += 1;
-                            *last = doc;
-                        }
-                    }
-                    None => {
-                        words.insert(w.to_string(), (1, 1, doc));
-                    }
-                });
+                .for_each_token(text.as_ref(), &mut scratch, |w| counter.add(w, doc));
         }
-        Counts {
-            documents: texts.len() as u64,
-            words,
-        }
+        counter.into_counts()
     }
 
     /// Rebuilds `word_index`, `index_word` and `index_docs` from the counts, as the end of
@@ -287,6 +280,7 @@ impl Tokenizer {
         }
         self.index_word = word_index.iter().map(|(w, &i)| (i, w.clone())).collect();
         self.word_index = word_index;
+        self.lookup = Lookup::new(self.word_index());
         for (word, &docs) in &self.word_docs {
             if let Some(&id) = self.word_index.get(word) {
                 self.index_docs.insert(id, docs);
@@ -318,9 +312,9 @@ impl Tokenizer {
     fn encode(&self, text: &str, oov: Option<u32>, scratch: &mut Scratch) -> Vec<u32> {
         let mut seq = Vec::new();
         self.splitter
-            .for_each_token(text, scratch, |w| match self.word_index.get(w) {
-                Some(&id) if self.limited(id) => seq.extend(oov),
-                Some(&id) => seq.push(id),
+            .for_each_token(text, scratch, |w| match self.lookup.get(w) {
+                Some(id) if self.limited(id) => seq.extend(oov),
+                Some(id) => seq.push(id),
                 // Python appends the OOV id whenever there is an OOV token; before any fit it
                 // has no id (Python would append `None`), and the word is dropped.
                 None => seq.extend(oov),
