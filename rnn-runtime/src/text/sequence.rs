@@ -5,6 +5,13 @@ use crate::error::{Error, Result};
 use crate::tensor::TokenBatch;
 
 /// Which end of a sequence `pad_sequences` pads or truncates (Keras' `"pre"` / `"post"`).
+///
+/// ```
+/// use rnn_runtime::text::{Pad, pad_sequences_vec};
+/// let cut = pad_sequences_vec(&[vec![1, 2, 3]], Some(2), Pad::Pre, Pad::Post, 0).unwrap();
+/// assert_eq!(cut, vec![vec![1, 2]]);
+/// assert_eq!(Pad::default(), Pad::Pre);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Pad {
     /// At the start (Keras' default for both padding and truncating).
@@ -155,6 +162,11 @@ pub fn to_categorical(ids: &[u32], num_classes: Option<usize>) -> Result<Vec<Vec
 /// The training pairs of the word-generation tutorials: for every prefix of two or more ids
 /// of each sequence, the prefix without its last id (pre-padded with 0 to a common length)
 /// and that last id.
+///
+/// ```
+/// let grams = rnn_runtime::text::ngram_sequences(&[vec![1, 2, 3]]).unwrap();
+/// assert_eq!((grams.inputs.row(1), grams.targets[1]), (&[1, 2][..], 3));
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct NGrams {
     /// `(pairs, maxlen - 1)` ids, where `maxlen` is the longest prefix.

@@ -83,6 +83,23 @@ impl Splitter {
                     f(&text[i..i + c.len_utf8()]);
                 }
             }
+            Mode::OneChar { ascii, other } if other.is_empty() => {
+                // Only ASCII separators: no byte of a multi-byte UTF-8 character is ASCII, so
+                // cutting the bytes at separator bytes cuts the text at the same characters,
+                // without decoding it.
+                let mut start = 0;
+                for (i, &b) in text.as_bytes().iter().enumerate() {
+                    if ascii.get(usize::from(b)).copied().unwrap_or(false) {
+                        if let Some(word) = text.get(start..i).filter(|w| !w.is_empty()) {
+                            f(word);
+                        }
+                        start = i + 1;
+                    }
+                }
+                if let Some(word) = text.get(start..).filter(|w| !w.is_empty()) {
+                    f(word);
+                }
+            }
             Mode::OneChar { ascii, other } => {
                 let is_sep = |c: char| match ascii.get(c as usize) {
                     Some(&sep) => sep,
@@ -148,6 +165,12 @@ mod tests {
         let s = Splitter::new(FILTERS, true, " ", false);
         assert_eq!(tokens(&s, "CAFÉ ΟΔΟΣ"), ["café", "οδος"]);
         assert_eq!(tokens(&s, "그의 말이 법이다"), ["그의", "말이", "법이다"]);
+    }
+
+    #[test]
+    fn non_ascii_separators_are_found_in_non_ascii_text() {
+        let s = Splitter::new("。", true, "、", false);
+        assert_eq!(tokens(&s, "말이。법이다、Café"), ["말이", "법이다", "café"]);
     }
 
     #[test]

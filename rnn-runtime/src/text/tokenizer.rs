@@ -14,6 +14,11 @@ use crate::error::{Error, Result};
 pub(crate) type OrderedMap<K, V> = IndexMap<K, V, foldhash::fast::RandomState>;
 
 /// The default filters of Keras' `Tokenizer`: ASCII punctuation except `'`, tab and newline.
+///
+/// ```
+/// assert!(rnn_runtime::text::DEFAULT_FILTERS.contains('!'));
+/// assert!(!rnn_runtime::text::DEFAULT_FILTERS.contains('\''));
+/// ```
 pub const DEFAULT_FILTERS: &str = "!\"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n";
 
 /// Texts fewer than this are tokenized on the calling thread: spawning costs more.
@@ -119,24 +124,51 @@ pub struct TokenizerBuilder {
 impl TokenizerBuilder {
     /// Keep only ids below `n` (the `n - 1` most frequent words, or `n - 2` and the OOV
     /// token); `0` means no limit, as in Keras.
+    ///
+    /// ```
+    /// use rnn_runtime::text::Tokenizer;
+    /// let tok = Tokenizer::builder().num_words(100).build().unwrap();
+    /// assert_eq!(tok.num_words(), Some(100));
+    /// ```
     pub fn num_words(mut self, n: usize) -> Self {
         self.config.num_words = Some(n);
         self
     }
 
     /// Characters removed from texts (each becomes a separator). Default [`DEFAULT_FILTERS`].
+    ///
+    /// ```
+    /// use rnn_runtime::text::Tokenizer;
+    /// let mut tok = Tokenizer::builder().filters("!").build().unwrap();
+    /// tok.fit_on_texts(&["a! b."]);
+    /// assert_eq!(tok.index_of("b."), Some(2));
+    /// ```
     pub fn filters(mut self, filters: &str) -> Self {
         self.config.filters = filters.to_string();
         self
     }
 
     /// Whether texts are lowercased first, as Python's `str.lower()` does. Default `true`.
+    ///
+    /// ```
+    /// use rnn_runtime::text::Tokenizer;
+    /// let mut tok = Tokenizer::builder().lower(false).build().unwrap();
+    /// tok.fit_on_texts(&["A a"]);
+    /// assert_eq!(tok.word_index().len(), 2);
+    /// ```
     pub fn lower(mut self, lower: bool) -> Self {
         self.config.lower = lower;
         self
     }
 
     /// The separator between words. Default `" "`; must not be empty for word tokens.
+    ///
+    /// ```
+    /// use rnn_runtime::text::Tokenizer;
+    /// let mut tok = Tokenizer::builder().split("|").build().unwrap();
+    /// tok.fit_on_texts(&["new york|paris"]);
+    /// assert_eq!(tok.index_of("new york"), Some(1));
+    /// ```
     pub fn split(mut self, split: &str) -> Self {
         self.config.split = split.to_string();
         self
@@ -144,18 +176,39 @@ impl TokenizerBuilder {
 
     /// Whether every character is a token (filters and split are then not used, as in
     /// Keras). Default `false`.
+    ///
+    /// ```
+    /// use rnn_runtime::text::Tokenizer;
+    /// let mut tok = Tokenizer::builder().char_level(true).build().unwrap();
+    /// tok.fit_on_texts(&["말이"]);
+    /// assert_eq!(tok.text_to_sequence("이말"), vec![2, 1]);
+    /// ```
     pub fn char_level(mut self, char_level: bool) -> Self {
         self.config.char_level = char_level;
         self
     }
 
     /// The token that stands for words outside the vocabulary; it gets id 1.
+    ///
+    /// ```
+    /// use rnn_runtime::text::Tokenizer;
+    /// let mut tok = Tokenizer::builder().oov_token("<OOV>").build().unwrap();
+    /// tok.fit_on_texts(&["a"]);
+    /// assert_eq!(tok.text_to_sequence("a z"), vec![2, 1]);
+    /// ```
     pub fn oov_token(mut self, token: &str) -> Self {
         self.config.oov_token = Some(token.to_string());
         self
     }
 
     /// The tokenizer, with an empty vocabulary; errors if `split` is empty for word tokens.
+    ///
+    /// ```
+    /// use rnn_runtime::text::Tokenizer;
+    /// assert!(Tokenizer::builder().build().is_ok());
+    /// assert!(Tokenizer::builder().split("").build().is_err());
+    /// assert!(Tokenizer::builder().split("").char_level(true).build().is_ok());
+    /// ```
     pub fn build(self) -> Result<Tokenizer> {
         self.config.check("Tokenizer")?;
         Ok(Tokenizer::from_config(self.config))
@@ -232,7 +285,7 @@ impl Tokenizer {
         // which decides ties in the ranking.
         self.document_count += texts.len() as u64;
         for part in &parts {
-            for (word, count, docs) in part.iter() {
+            part.for_each(|word, count, docs| {
                 match self.word_counts.get_mut(word) {
                     Some(c) => *c += count,
                     None => {
@@ -245,7 +298,7 @@ impl Tokenizer {
                         self.word_docs.insert(word.to_string(), docs);
                     }
                 }
-            }
+            });
         }
         self.rank();
     }
@@ -379,6 +432,12 @@ impl Tokenizer {
     }
 
     /// Words and their ids, most frequent first (Keras' `word_index`, in its order).
+    ///
+    /// ```
+    /// let mut tok = rnn_runtime::text::Tokenizer::builder().oov_token("?").build().unwrap();
+    /// tok.fit_on_texts(&["b a a"]);
+    /// assert_eq!(tok.word_index().collect::<Vec<_>>(), [("?", 1), ("a", 2), ("b", 3)]);
+    /// ```
     pub fn word_index(&self) -> impl ExactSizeIterator<Item = (&str, u32)> + '_ {
         self.word_index.iter().map(|(w, &i)| (w.as_str(), i))
     }
@@ -395,6 +454,12 @@ impl Tokenizer {
     }
 
     /// Ids and their words (Keras' `index_word`, in its order).
+    ///
+    /// ```
+    /// let mut tok = rnn_runtime::text::Tokenizer::new();
+    /// tok.fit_on_texts(&["b a a"]);
+    /// assert_eq!(tok.index_word().collect::<Vec<_>>(), [(1, "a"), (2, "b")]);
+    /// ```
     pub fn index_word(&self) -> impl ExactSizeIterator<Item = (u32, &str)> + '_ {
         self.index_word.iter().map(|(&i, w)| (i, w.as_str()))
     }
@@ -411,21 +476,45 @@ impl Tokenizer {
     }
 
     /// Occurrences of each word, in first-seen order (Keras' `word_counts`).
+    ///
+    /// ```
+    /// let mut tok = rnn_runtime::text::Tokenizer::new();
+    /// tok.fit_on_texts(&["b a a", "a"]);
+    /// assert_eq!(tok.word_counts().collect::<Vec<_>>(), [("b", 1), ("a", 3)]);
+    /// ```
     pub fn word_counts(&self) -> impl ExactSizeIterator<Item = (&str, u64)> + '_ {
         self.word_counts.iter().map(|(w, &c)| (w.as_str(), c))
     }
 
     /// Number of documents containing each word (Keras' `word_docs`).
+    ///
+    /// ```
+    /// let mut tok = rnn_runtime::text::Tokenizer::new();
+    /// tok.fit_on_texts(&["b a a", "a"]);
+    /// assert_eq!(tok.word_docs().collect::<Vec<_>>(), [("b", 1), ("a", 2)]);
+    /// ```
     pub fn word_docs(&self) -> impl ExactSizeIterator<Item = (&str, u64)> + '_ {
         self.word_docs.iter().map(|(w, &c)| (w.as_str(), c))
     }
 
     /// Number of documents containing each id (Keras' `index_docs`).
+    ///
+    /// ```
+    /// let mut tok = rnn_runtime::text::Tokenizer::new();
+    /// tok.fit_on_texts(&["b a a", "a"]);
+    /// assert_eq!(tok.index_docs().collect::<Vec<_>>(), [(2, 1), (1, 2)]);
+    /// ```
     pub fn index_docs(&self) -> impl ExactSizeIterator<Item = (u32, u64)> + '_ {
         self.index_docs.iter().map(|(&i, &c)| (i, c))
     }
 
     /// Number of texts fitted so far.
+    ///
+    /// ```
+    /// let mut tok = rnn_runtime::text::Tokenizer::new();
+    /// tok.fit_on_texts(&["a", ""]);
+    /// assert_eq!(tok.document_count(), 2);
+    /// ```
     pub fn document_count(&self) -> u64 {
         self.document_count
     }
@@ -450,31 +539,58 @@ impl Tokenizer {
     }
 
     /// The `num_words` limit, as given.
+    ///
+    /// ```
+    /// let tok = rnn_runtime::text::Tokenizer::builder().num_words(5).build().unwrap();
+    /// assert_eq!(tok.num_words(), Some(5));
+    /// ```
     pub fn num_words(&self) -> Option<usize> {
         self.config.num_words
     }
 
     /// The characters filtered out of texts.
+    ///
+    /// ```
+    /// let tok = rnn_runtime::text::Tokenizer::new();
+    /// assert_eq!(tok.filters(), rnn_runtime::text::DEFAULT_FILTERS);
+    /// ```
     pub fn filters(&self) -> &str {
         &self.config.filters
     }
 
     /// Whether texts are lowercased.
+    ///
+    /// ```
+    /// assert!(rnn_runtime::text::Tokenizer::new().lower());
+    /// ```
     pub fn lower(&self) -> bool {
         self.config.lower
     }
 
     /// The separator between words.
+    ///
+    /// ```
+    /// assert_eq!(rnn_runtime::text::Tokenizer::new().split(), " ");
+    /// ```
     pub fn split(&self) -> &str {
         &self.config.split
     }
 
     /// Whether every character is a token.
+    ///
+    /// ```
+    /// assert!(!rnn_runtime::text::Tokenizer::new().char_level());
+    /// ```
     pub fn char_level(&self) -> bool {
         self.config.char_level
     }
 
     /// The out-of-vocabulary token, if any.
+    ///
+    /// ```
+    /// let tok = rnn_runtime::text::Tokenizer::builder().oov_token("<unk>").build().unwrap();
+    /// assert_eq!(tok.oov_token(), Some("<unk>"));
+    /// ```
     pub fn oov_token(&self) -> Option<&str> {
         self.config.oov_token.as_deref()
     }
