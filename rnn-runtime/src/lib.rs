@@ -21,6 +21,7 @@ pub mod activation;
 pub mod checkpoint;
 pub mod datasets;
 pub mod error;
+pub mod generate;
 pub mod init;
 pub mod input;
 pub(crate) mod kernels {
@@ -42,6 +43,7 @@ pub mod placeholder;
 pub mod step;
 pub mod summary;
 pub mod tensor;
+pub mod text;
 pub mod train;
 
 pub use activation::Activation;
