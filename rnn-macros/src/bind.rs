@@ -28,6 +28,16 @@ pub enum Time {
     Fixed(usize),
 }
 
+/// The input a first layer declares with Keras 2's arguments (`input_shape`,
+/// `batch_input_shape`, `input_dim`, `input_length`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Declared {
+    /// A fixed batch size, from `batch_input_shape = (batch, ..)`.
+    pub batch: Option<usize>,
+    pub time: Time,
+    pub features: usize,
+}
+
 /// Binds `call`'s arguments to `class`'s parameters. Returns what could be bound, and
 /// `Some(())` only if every argument found its parameter.
 pub fn bind<'a>(call: &'a LayerCall, class: LayerClass, cx: &Ctxt) -> (Args<'a>, Option<()>) {
@@ -227,6 +237,135 @@ impl<'a> Args<'a> {
         Some((time?, features?))
     }
 
+    /// The first-layer input-shape arguments given to this call, in the order written.
+    pub fn first_layer_args(&self) -> Vec<&'a Arg> {
+        self.call
+            .args
+            .iter()
+            .filter(|a| {
+                a.key
+                    .as_ref()
+                    .is_some_and(|k| self.class.is_first_layer_arg(&k.to_string()))
+            })
+            .collect()
+    }
+
+    /// The model's input as Keras 2 declares it on a first layer: `Some(None)` when none of
+    /// `input_shape`, `batch_input_shape`, `input_dim`, `input_length` is given.
+    /// `needs_time`: the layer reads sequences, so `input_dim` alone means any number of steps
+    /// (as Keras 2's recurrent layers read it) rather than vectors.
+    pub fn declared_input(&self, needs_time: bool, cx: &Ctxt) -> Option<Option<Declared>> {
+        let given = self.first_layer_args();
+        let Some(first) = given.first() else {
+            return Some(None);
+        };
+        let key = |a: &Arg| a.key.as_ref().map(|k| k.to_string()).unwrap_or_default();
+        let keys: Vec<String> = given.iter().map(|a| key(a)).collect();
+        let has = |k: &str| keys.iter().any(|g| g == k);
+        let shaped = has("input_shape") || has("batch_input_shape");
+        if (has("input_shape") && has("batch_input_shape"))
+            || (shaped && (has("input_dim") || has("input_length")))
+        {
+            let written: Vec<String> = given.iter().map(|a| a.source()).collect();
+            cx.error_spanned_by(
+                self.call,
+                messages::input_shape_given_twice(self.class, &written),
+            );
+            return None;
+        }
+        let declared = if has("input_shape") || has("batch_input_shape") {
+            let arg = *first;
+            let batched = key(arg) == "batch_input_shape";
+            self.shape_tuple(arg, batched, cx)?
+        } else if !has("input_dim") {
+            cx.error_spanned_by(*first, messages::input_length_without_dim(self.class));
+            return None;
+        } else {
+            let features = self.required_size("input_dim", "input_dim = 8", cx)?;
+            let length = self
+                .class
+                .arg("input_length")
+                .and_then(|_| self.get("input_length"));
+            let time = match length {
+                None if needs_time => Time::Any,
+                None => Time::Absent,
+                Some(arg) => match &arg.value {
+                    Value::Expr(e) if is_none(e) => Time::Any,
+                    _ => Time::Fixed(self.size("input_length", cx)??),
+                },
+            };
+            Declared {
+                batch: None,
+                time,
+                features,
+            }
+        };
+        Some(Some(declared))
+    }
+
+    /// `input_shape = (timesteps, features)` or `(features,)`; with `batched`,
+    /// `batch_input_shape = (batch, timesteps, features)` or `(batch, features)`.
+    fn shape_tuple(&self, arg: &Arg, batched: bool, cx: &Ctxt) -> Option<Declared> {
+        let name = if batched {
+            "batch_input_shape"
+        } else {
+            "input_shape"
+        };
+        let elems: Option<Vec<&Expr>> = match &arg.value {
+            Value::Expr(Expr::Tuple(t)) => Some(t.elems.iter().collect()),
+            Value::Expr(Expr::Array(a)) => Some(a.elems.iter().collect()),
+            _ => None,
+        };
+        let skip = usize::from(batched);
+        let elems = match elems {
+            Some(e) if e.len() == skip + 1 || e.len() == skip + 2 => e,
+            _ => {
+                let found = value_source(&arg.value);
+                cx.error_spanned_by(arg, messages::bad_input_shape(self.class, name, &found));
+                return None;
+            }
+        };
+        let batch = if batched {
+            match elems[0] {
+                e if is_none(e) => Some(None),
+                e => self
+                    .tuple_size(arg, name, "the batch size", e, cx)
+                    .map(Some),
+            }
+        } else {
+            Some(None)
+        };
+        let time = if elems.len() == skip + 2 {
+            match elems[skip] {
+                e if is_none(e) => Some(Time::Any),
+                e => self
+                    .tuple_size(arg, name, "the number of time steps", e, cx)
+                    .map(Time::Fixed),
+            }
+        } else {
+            Some(Time::Absent)
+        };
+        let last = elems[elems.len() - 1];
+        let features = self.tuple_size(arg, name, "the number of features", last, cx);
+        Some(Declared {
+            batch: batch?,
+            time: time?,
+            features: features?,
+        })
+    }
+
+    /// One positive integer of an input-shape tuple.
+    fn tuple_size(&self, arg: &Arg, name: &str, what: &str, e: &Expr, cx: &Ctxt) -> Option<usize> {
+        match int_literal(e) {
+            Some(n) if n > 0 && n <= u32::MAX as u128 => Some(n as usize),
+            _ => {
+                let message = messages::bad_shape_entry(self.class, name, what, &expr_source(e));
+                cx.error_spanned_by(arg, message);
+                None
+            }
+        }
+    }
+
     /// `Dropout(rate)`: a number in `[0, 1)`.
     pub fn rate(&self, cx: &Ctxt) -> Option<f64> {
         let Some(arg) = self.get("rate") else {
@@ -285,6 +424,16 @@ pub fn value_source(v: &Value) -> String {
     match v {
         Value::Expr(e) => expr_source(e),
         Value::Layer(l) => l.source(),
+    }
+}
+
+/// Python's `None` or `_`: any size.
+fn is_none(e: &Expr) -> bool {
+    match e {
+        Expr::Infer(_) => true,
+        Expr::Path(p) => p.path.is_ident("None"),
+        Expr::Group(g) => is_none(&g.expr),
+        _ => false,
     }
 }
 

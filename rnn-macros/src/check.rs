@@ -8,7 +8,7 @@ use proc_macro2::Span;
 use rnn_spec::LayerClass;
 use syn::Expr;
 
-use crate::ast::LayerCall;
+use crate::ast::{LayerCall, Value};
 use crate::bind::{Args, bind, int_literal};
 use crate::ctxt::Ctxt;
 use crate::ir::{Input, Layer, Model, Shape};
@@ -51,6 +51,14 @@ struct Walk<'a> {
     /// The layer whose output lost the time axis, if one did.
     dropped_time: Option<Prev<'a>>,
     seen_input: bool,
+    /// A fixed batch size, from `batch_input_shape` on the first layer.
+    batch: Option<usize>,
+    /// The model's first layer, to show where Keras 2's input-shape arguments go.
+    first: Option<&'a LayerCall>,
+    /// A later layer (or the layer the first one wraps) has Keras 2's input-shape arguments:
+    /// its error, which shows where they go, is the one to report, not the first layer's
+    /// missing input.
+    declared_later: bool,
     /// `None` once any layer failed.
     complete: Option<()>,
 }
@@ -68,6 +76,15 @@ fn chain(calls: &[LayerCall], span: Span, cx: &Ctxt) -> Option<Model> {
         prev: None,
         dropped_time: None,
         seen_input: false,
+        batch: None,
+        first: calls.first(),
+        declared_later: calls.iter().skip(1).any(has_first_layer_args)
+            || calls.first().is_some_and(|c| {
+                c.args.iter().any(|a| match &a.value {
+                    Value::Layer(l) => has_first_layer_args(l),
+                    Value::Expr(_) => false,
+                })
+            }),
         complete: Some(()),
     };
     for (i, call) in calls.iter().enumerate() {
@@ -81,6 +98,7 @@ fn chain(calls: &[LayerCall], span: Span, cx: &Ctxt) -> Option<Model> {
         name: rnn_spec::MODEL_NAME,
         input,
         input_time,
+        input_batch: walk.batch,
         layers: walk.layers,
         params,
     })
@@ -105,6 +123,7 @@ impl<'a> Walk<'a> {
         if class == LayerClass::Input {
             return self.input(i, call, count, &args, bound, cx);
         }
+        let mut placed = Some(());
         let checked = if class == LayerClass::Embedding {
             if i > 0 {
                 let received = match self.flow {
@@ -119,10 +138,7 @@ impl<'a> Walk<'a> {
                 checked
             })
         } else {
-            if i == 0 {
-                cx.error_spanned_by(call, messages::first_without_input(class, call));
-                self.flow = Flow::Unknown;
-            }
+            placed = self.first_layer_input(i, call, class, &args, cx);
             let feed = Feed {
                 call,
                 class,
@@ -160,7 +176,72 @@ impl<'a> Walk<'a> {
         self.prev = Some(prev);
         self.flow = Flow::Known(next);
         self.layers.push(layer);
-        unique
+        unique.and(placed)
+    }
+
+    /// Keras 2's input-shape arguments: on the first layer they declare the model's input
+    /// (an error if there is none there); on a later layer they are an error that shows the
+    /// first layer with them. `None` if they are misplaced.
+    fn first_layer_input(
+        &mut self,
+        i: usize,
+        call: &LayerCall,
+        class: LayerClass,
+        args: &Args,
+        cx: &Ctxt,
+    ) -> Option<()> {
+        if i > 0 {
+            let given = args.first_layer_args();
+            if given.is_empty() {
+                return Some(());
+            }
+            let written: Vec<String> = given.iter().map(|a| a.source()).collect();
+            let first = self
+                .first
+                .map(|f| (f, LayerClass::from_keras_name(&f.name.to_string())));
+            let fixed = match first {
+                Some((f, Some(first_class)))
+                    if first_class != LayerClass::Input
+                        && layers::takes_all(first_class, &given)
+                        && !layers::declares_input(first_class, f) =>
+                {
+                    let mut fixed = messages::valid_only(first_class, f);
+                    for arg in &given {
+                        let key = arg.key.as_ref().map(|k| k.to_string()).unwrap_or_default();
+                        let value = crate::bind::value_source(&arg.value);
+                        fixed = syn::parse_str(&fixed.source_with(&key, &value)).unwrap_or(fixed);
+                    }
+                    Some(fixed.source())
+                }
+                _ => None,
+            };
+            let first_source = self.first.map(LayerCall::source).unwrap_or_default();
+            let message =
+                messages::first_layer_arg_misplaced(class, &written, &first_source, fixed);
+            cx.error_spanned_by(given[0], message);
+            return None;
+        }
+        let declared = if class.arg("input_shape").is_some() {
+            args.declared_input(layers::reads_sequences(class), cx)
+        } else {
+            Some(None)
+        };
+        match declared {
+            Some(Some(d)) => {
+                let (input, time, shape) = layers::declared(d.time, d.features);
+                self.input = Some((input, time));
+                self.batch = d.batch;
+                self.flow = Flow::Known(shape);
+            }
+            Some(None) => {
+                if !self.declared_later {
+                    cx.error_spanned_by(call, messages::first_without_input(class, call));
+                }
+                self.flow = Flow::Unknown;
+            }
+            None => self.flow = Flow::Unknown,
+        }
+        Some(())
     }
 
     /// `Input`, which declares the shape the first layer receives and is not a layer itself.
@@ -216,6 +297,17 @@ impl<'a> Walk<'a> {
             None => Some(()),
         }
     }
+}
+
+/// Whether a call gives one of Keras 2's input-shape arguments its class takes.
+fn has_first_layer_args(call: &LayerCall) -> bool {
+    LayerClass::from_keras_name(&call.name.to_string()).is_some_and(|class| {
+        call.args.iter().any(|a| {
+            a.key
+                .as_ref()
+                .is_some_and(|k| class.is_first_layer_arg(&k.to_string()))
+        })
+    })
 }
 
 fn check_declared(expr: &Expr, model: &Model, cx: &Ctxt) {
@@ -527,5 +619,77 @@ mod tests {
         );
         assert!(e[0].contains("simple_rnn (SimpleRNN): 29,312"), "{}", e[0]);
         assert!(e[0].contains("#[params = 529_441]"), "{}", e[0]);
+    }
+
+    #[test]
+    fn keras2_first_layer_forms_declare_the_input() {
+        let m = ok(quote!(struct M = SimpleRNN(3, input_shape = (2, 10));));
+        assert_eq!(
+            (m.input, m.input_time, m.input_batch),
+            (Input::Sequence(10), Some(2), None)
+        );
+        assert_eq!(m.params, 42);
+        let m = ok(quote!(struct M = LSTM(32, input_shape = (None, 5));));
+        assert_eq!((m.input, m.input_time), (Input::Sequence(5), None));
+        let m = ok(quote!(struct M = SimpleRNN(3, batch_input_shape = (8, 2, 10));));
+        assert_eq!((m.input_time, m.input_batch), (Some(2), Some(8)));
+        assert_eq!(m.layers[0].output_shape_batched(m.input_batch), "(8, 3)");
+        let m = ok(quote!(struct M = SimpleRNN(3, input_length = 2, input_dim = 10);));
+        assert_eq!((m.input, m.input_time), (Input::Sequence(10), Some(2)));
+        let m = ok(quote!(struct M = GRU(3, input_dim = 10);));
+        assert_eq!((m.input, m.input_time), (Input::Sequence(10), None));
+        let m = ok(
+            quote!(struct M = Bidirectional(SimpleRNN(8, return_sequences = true), input_shape = (10, 5));),
+        );
+        assert_eq!(m.layers[0].output_shape(), "(None, 10, 16)");
+        assert_eq!(m.params, 224);
+        let m = ok(quote!(struct M = Dense(4, input_shape = (8,)) => Dense(1);));
+        assert_eq!(m.input, Input::Features(8));
+        assert_eq!(m.params, 36 + 5);
+        let m = ok(quote!(struct M = Dense(4, input_dim = 8);));
+        assert_eq!(m.input, Input::Features(8));
+    }
+
+    #[test]
+    fn keras2_forms_on_a_later_layer_move_to_the_first() {
+        let e = errs(
+            quote!(struct M = LSTM(32, return_sequences = true) => LSTM(8, input_shape = (10, 5));),
+        );
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].contains("only the first layer takes it"), "{e:?}");
+        assert!(
+            e[0].contains("`LSTM(32, return_sequences = true, input_shape = (10, 5))`"),
+            "{e:?}"
+        );
+        let e = errs(quote!(struct M = Input(_, 5) => LSTM(8, input_dim = 5);));
+        assert!(e[0].contains("already declared by `Input(_, 5)`"), "{e:?}");
+        let e = errs(quote!(struct M = Bidirectional(LSTM(8, input_shape = (10, 5)));));
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(
+            e[0].contains("`Bidirectional(LSTM(8), input_shape = (10, 5))`"),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn keras2_form_errors() {
+        let e = errs(quote!(struct M = LSTM(8, input_shape = 5);));
+        assert!(e[0].contains("must be a tuple"), "{e:?}");
+        let e = errs(quote!(struct M = LSTM(8, input_shape = (10, 5), input_dim = 5);));
+        assert!(e[0].contains("more than once"), "{e:?}");
+        let e = errs(quote!(struct M = LSTM(8, input_length = 5);));
+        assert!(e[0].contains("add `input_dim = features`"), "{e:?}");
+        let e = errs(quote!(struct M = LSTM(8, input_shape = (10, 0));));
+        assert!(e[0].contains("the number of features"), "{e:?}");
+        let e = errs(quote!(struct M = Dense(4, input_length = 3);));
+        assert!(e[0].contains("has no argument `input_length`"), "{e:?}");
+        // The help never repeats an invalid argument.
+        let e = errs(quote!(struct M = LSTM(32, input_shap = (10, 5));));
+        assert!(e.iter().all(|m| !m.contains("input_shap =")), "{e:?}");
+        assert!(e[1].contains("`Input(_, 8) => LSTM(32)`"), "{e:?}");
+        assert!(
+            e[1].contains("`LSTM(32, input_shape = (None, 8))`"),
+            "{e:?}"
+        );
     }
 }

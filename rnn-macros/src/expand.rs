@@ -171,7 +171,7 @@ fn parts(model: &Model, ident: &Ident) -> Parts {
     };
     let rows = model.layers.iter().map(|l| {
         let (name, class) = (&l.name, l.class.keras_name());
-        let (shape, params) = (l.output_shape(), lit(l.params));
+        let (shape, params) = (l.output_shape_batched(model.input_batch), lit(l.params));
         quote!(::rnn::LayerSpec { name: #name, class: #class, output_shape: #shape, params: #params })
     });
     let time = match model.input_time {
@@ -181,9 +181,21 @@ fn parts(model: &Model, ident: &Ident) -> Parts {
         }
         None => quote!(::core::option::Option::None),
     };
+    let batch = match model.input_batch {
+        Some(b) => {
+            let b = lit(b);
+            quote!(::core::option::Option::Some(#b))
+        }
+        None => quote!(::core::option::Option::None),
+    };
     let name = model.name;
     let spec = quote! {
-        ::rnn::ModelSpec { name: #name, input_time: #time, layers: &[#(#rows),*] }
+        ::rnn::ModelSpec {
+            name: #name,
+            input_time: #time,
+            input_batch: #batch,
+            layers: &[#(#rows),*],
+        }
     };
     Parts {
         stack_ty,
@@ -294,6 +306,7 @@ mod tests {
             name: "sequential",
             input: Input::Tokens,
             input_time: Some(7),
+            input_batch: None,
             layers,
             params,
         }

@@ -12,6 +12,9 @@ pub struct Model {
     pub input: Input,
     /// Fixed time steps (from `Input(timesteps, ..)` or `input_length`).
     pub input_time: Option<usize>,
+    /// A fixed batch size (from `batch_input_shape`), checked at run time and printed in the
+    /// output shapes instead of `None`, as Keras does.
+    pub input_batch: Option<usize>,
     pub layers: Vec<Layer>,
     /// The sum of the layers' counts.
     pub params: usize,
@@ -160,7 +163,14 @@ impl Dense {
 
 impl Layer {
     /// The output shape as Keras' `summary()` prints it: one shape, or a list.
+    #[cfg(test)]
     pub fn output_shape(&self) -> String {
         crate::shapes::describe_all(&self.outputs)
+    }
+
+    /// The output shape with a fixed batch size in place of `None`, as Keras prints a model
+    /// built with `batch_input_shape`.
+    pub fn output_shape_batched(&self, batch: Option<usize>) -> String {
+        crate::shapes::describe_all_batched(&self.outputs, batch)
     }
 }

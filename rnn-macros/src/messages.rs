@@ -142,13 +142,126 @@ pub fn embedding_not_first(
 }
 
 pub fn first_without_input(class: LayerClass, call: &LayerCall) -> String {
+    let call = valid_only(class, call);
+    // Dense reads vectors; the other layers that take Keras 2's form read sequences.
+    let shape = if class == LayerClass::Dense {
+        "(8,)"
+    } else {
+        "(None, 8)"
+    };
+    let keras2 = if class.arg("input_shape").is_some() {
+        format!(
+            ", or as Keras 2 does, `{}`",
+            call.source_with("input_shape", shape)
+        )
+    } else {
+        String::new()
+    };
     format!(
         "`{}` is the first layer, so the size of its input is unknown\n\
          help: declare the input first, e.g. `Input(_, 8) => {}` for \
-         sequences of 8 features (`_`: any number of time steps), or start \
+         sequences of 8 features (`_`: any number of time steps){keras2}, or start \
          with `Embedding(vocabulary, dim)` for token ids",
         class.keras_name(),
-        call.source()
+        call.source(),
+    )
+}
+
+/// The call without the keyword arguments its class does not take, so that a suggested fix
+/// never repeats an invalid argument.
+pub fn valid_only(class: LayerClass, call: &LayerCall) -> LayerCall {
+    let mut call = call.clone();
+    call.args.retain(|a| {
+        a.key
+            .as_ref()
+            .is_none_or(|k| class.arg(&k.to_string()).is_some())
+    });
+    call
+}
+
+// Keras 2's input-shape arguments on the first layer.
+
+/// An input-shape argument on a layer after the first. `fixed_first`: the model's first
+/// layer with the argument moved there, if the first layer can take it.
+pub fn first_layer_arg_misplaced(
+    class: LayerClass,
+    written: &[String],
+    first: &str,
+    fixed_first: Option<String>,
+) -> String {
+    let what = written
+        .iter()
+        .map(|w| format!("`{w}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let help = match fixed_first {
+        Some(fixed) => format!(
+            "move it to the first layer: `{fixed}`, and remove it from this `{}`",
+            class.keras_name()
+        ),
+        None => format!("remove it: the model's input is already declared by `{first}`"),
+    };
+    format!(
+        "{what} declares the model's input, so only the first layer takes it; this `{}` is not \
+         the first layer\nhelp: {help}",
+        class.keras_name()
+    )
+}
+
+pub fn first_layer_arg_wrapped(wrapper: LayerClass, fixed: &str) -> String {
+    format!(
+        "the input shape of a wrapped layer is given to its wrapper\nhelp: write `{fixed}`, \
+         as the first layer of the model (`{}` passes it on)",
+        wrapper.keras_name()
+    )
+}
+
+pub fn input_shape_given_twice(class: LayerClass, written: &[String]) -> String {
+    format!(
+        "`{}` is given its input shape more than once ({})\nhelp: keep one: \
+         `input_shape = (timesteps, features)`, `batch_input_shape = (batch, timesteps, \
+         features)`, or `input_dim = features` with `input_length = timesteps`",
+        class.keras_name(),
+        written.join(", ")
+    )
+}
+
+pub fn bad_input_shape(class: LayerClass, name: &str, found: &str) -> String {
+    let (form, example) = if name == "batch_input_shape" {
+        (
+            "(batch, timesteps, features)` or `(batch, features)",
+            "batch_input_shape = (32, None, 8)",
+        )
+    } else {
+        (
+            "(timesteps, features)` or `(features,)",
+            "input_shape = (None, 8)",
+        )
+    };
+    format!(
+        "`{name}` of `{}` must be a tuple `{form}`, found `{found}`\nhelp: e.g. `{example}` \
+         (`None`: any number of time steps)",
+        class.keras_name()
+    )
+}
+
+pub fn bad_shape_entry(class: LayerClass, name: &str, what: &str, found: &str) -> String {
+    let none = if what == "the number of features" {
+        ""
+    } else {
+        " or `None`"
+    };
+    format!(
+        "{what} in `{name}` of `{}` must be a positive integer literal{none}, found `{found}`",
+        class.keras_name()
+    )
+}
+
+pub fn input_length_without_dim(class: LayerClass) -> String {
+    format!(
+        "`input_length` of `{}` gives the time steps, but the number of features is missing\n\
+         help: add `input_dim = features`, or write `input_shape = (timesteps, features)`",
+        class.keras_name()
     )
 }
 
@@ -458,7 +571,7 @@ mod tests {
         );
         assert_eq!(
             signature(LayerClass::Dense),
-            "Dense(units, activation, use_bias, name)"
+            "Dense(units, activation, use_bias, name, input_shape, batch_input_shape, input_dim)"
         );
         assert_eq!(
             signature(LayerClass::GlobalAveragePooling1D),

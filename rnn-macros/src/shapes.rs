@@ -30,18 +30,30 @@ fn none_or(n: Option<usize>) -> String {
 
 /// `(None, 5, 4)` or `(None, 4)`.
 pub fn describe(shape: Shape) -> String {
+    describe_batched(shape, None)
+}
+
+/// With a fixed batch size: `(8, 5, 4)`.
+fn describe_batched(shape: Shape, batch: Option<usize>) -> String {
+    let batch = none_or(batch);
     match shape {
-        Shape::Sequence { time, features } => format!("(None, {}, {features})", none_or(time)),
-        Shape::Vector { features } => format!("(None, {features})"),
+        Shape::Sequence { time, features } => format!("({batch}, {}, {features})", none_or(time)),
+        Shape::Vector { features } => format!("({batch}, {features})"),
     }
 }
 
 /// One shape as it is, several as a list: `[(None, 5, 4), (None, 4)]`.
+#[cfg(test)]
 pub fn describe_all(shapes: &[Shape]) -> String {
+    describe_all_batched(shapes, None)
+}
+
+/// [`describe_all`] with a fixed batch size in place of `None`.
+pub fn describe_all_batched(shapes: &[Shape], batch: Option<usize>) -> String {
     match shapes {
-        [one] => describe(*one),
+        [one] => describe_batched(*one, batch),
         _ => {
-            let all: Vec<String> = shapes.iter().map(|s| describe(*s)).collect();
+            let all: Vec<String> = shapes.iter().map(|s| describe_batched(*s, batch)).collect();
             format!("[{}]", all.join(", "))
         }
     }

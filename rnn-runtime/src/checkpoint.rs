@@ -110,6 +110,8 @@ where
     /// static SPEC: ModelSpec = ModelSpec {
     ///     name: "sequential",
     ///     input_time: None,
+    ///     input_batch: None,
+    ///     input_batch: None,
     ///     layers: &[LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", params: 3 }],
     /// };
     /// let dense = Dense::<2, 1>::new("sequential/dense", Activation::Sigmoid, &mut seeded_rng(0));
@@ -137,6 +139,8 @@ where
     /// static SPEC: ModelSpec = ModelSpec {
     ///     name: "sequential",
     ///     input_time: None,
+    ///     input_batch: None,
+    ///     input_batch: None,
     ///     layers: &[LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", params: 3 }],
     /// };
     /// let build = |seed| {

@@ -20,6 +20,7 @@
 pub mod activation;
 pub mod checkpoint;
 pub mod error;
+mod fixed_batch;
 pub mod init;
 pub mod input;
 pub(crate) mod kernels {

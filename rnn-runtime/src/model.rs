@@ -20,6 +20,7 @@ use crate::train::Compiled;
 /// static SPEC: ModelSpec = ModelSpec {
 ///     name: "sequential",
 ///     input_time: None,
+///     input_batch: None,
 ///     layers: &[LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", params: 3 }],
 /// };
 /// let mut rng = seeded_rng(0);
@@ -209,6 +210,7 @@ where
     }
 
     fn check_input(&self, x: &S::In) -> Result<()> {
+        crate::fixed_batch::check_exact(self.spec, x)?;
         if let (Some(want), Some(got)) = (self.spec.input_time, x.time_steps())
             && want != got
         {

@@ -13,6 +13,7 @@
 /// static SPEC: ModelSpec = ModelSpec {
 ///     name: "sequential",
 ///     input_time: None,
+///     input_batch: None,
 ///     layers: &[LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", params: 5 }],
 /// };
 /// assert!(SPEC.summary(80).contains("│ dense (Dense)"));
@@ -24,6 +25,9 @@ pub struct ModelSpec {
     /// Fixed number of time steps (from `Input(timesteps, ..)` or `input_length`), checked at
     /// run time.
     pub input_time: Option<usize>,
+    /// Fixed batch size (from Keras 2's `batch_input_shape`), checked at run time: `predict`
+    /// takes exactly this many rows, `fit` and `evaluate` whole batches of it.
+    pub input_batch: Option<usize>,
     /// One entry per layer.
     pub layers: &'static [LayerSpec],
 }

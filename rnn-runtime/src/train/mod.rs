@@ -202,6 +202,7 @@ where
     fn check_data(&mut self, x: &S::In, y: &Targets, what: &str) -> Result<()> {
         let loss = self.compiled(what)?.loss;
         check_rows(x, y)?;
+        crate::fixed_batch::check_whole(self.spec(), x, what)?;
         self.stack.check_input(x)?;
         let probe = self.stack.forward(&x.rows(0, 1), Mode::Inference)?;
         if probe.array_count() != 1 || !self.stack.states().is_empty() {
@@ -352,6 +353,7 @@ where
         if options.batch_size == 0 {
             return Err(Error::config("fit", "batch_size must be at least 1"));
         }
+        crate::fixed_batch::check_batch_size(self.spec(), options.batch_size, "fit")?;
         if !(0.0..1.0).contains(&options.validation_split) {
             return Err(Error::config(
                 "fit",
@@ -390,6 +392,10 @@ where
             }
             None => (x, y, None),
         };
+        if let Some((vx, _)) = &validation {
+            crate::fixed_batch::check_whole(self.spec(), &train_x, "fit")?;
+            crate::fixed_batch::check_whole(self.spec(), vx, "fit (validation)")?;
+        }
         let mut stopper = options.early_stopping.clone().map(Stopper::new);
         if let Some(s) = &stopper
             && s.config.monitor.starts_with("val_")
@@ -463,6 +469,7 @@ where
         if batch_size == 0 {
             return Err(Error::config("evaluate", "batch_size must be at least 1"));
         }
+        crate::fixed_batch::check_batch_size(self.spec(), batch_size, "evaluate")?;
         let n = x.batch();
         let mut totals = Totals::default();
         for start in (0..n).step_by(batch_size) {
