@@ -20,7 +20,16 @@
 extern crate self as rnn;
 
 pub use rnn_macros::model;
+/// The `rand` the runtime uses (re-exported by `rnn_runtime`), for samplers of your own that
+/// take or share its generator: `rnn::rand::Rng`.
+#[doc(no_inline)]
+pub use rnn_runtime::rand;
 pub use rnn_runtime::*;
+
+/// The README: setup, the macro and its layer table, training, checkpoints and benchmarks.
+/// Every Rust example in it is compiled and run as a test.
+#[doc = include_str!("../README.md")]
+pub mod guide {}
 
 #[doc(hidden)]
 pub mod __private {

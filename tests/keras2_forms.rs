@@ -6,7 +6,10 @@ use rnn::prelude::*;
 use serde_json::Value;
 
 fn keras_model(id: &str) -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/keras2_forms.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/keras2_forms.json"
+    );
     let all: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     all["models"]
         .as_array()
@@ -27,7 +30,11 @@ where
     X: IntoInput<S::In>,
 {
     let keras = keras_model(id);
-    assert_eq!(keras["dsl"].as_str().unwrap(), dsl, "{id}: the fixture's model");
+    assert_eq!(
+        keras["dsl"].as_str().unwrap(),
+        dsl,
+        "{id}: the fixture's model"
+    );
     assert_eq!(model.summary(), keras["summary"].as_str().unwrap(), "{id}");
     assert_eq!(
         model.summary_width(120),
@@ -64,7 +71,11 @@ fn seq(batch: usize, time: usize, features: usize) -> Vec<Vec<Vec<f32>>> {
     (0..batch)
         .map(|b| {
             (0..time)
-                .map(|t| (0..features).map(|f| ((b + t + f) % 5) as f32 * 0.1).collect())
+                .map(|t| {
+                    (0..features)
+                        .map(|f| ((b + t + f) % 5) as f32 * 0.1)
+                        .collect()
+                })
                 .collect()
         })
         .collect()
@@ -147,7 +158,11 @@ fn a_fixed_batch_is_checked_by_predict_and_fit() {
     assert!(e.contains("a multiple of 2 rows"), "{e}");
     let targets = vec![vec![0.5f32, -0.5]; 4];
     let e = model
-        .fit(seq(4, 6, 3), targets.clone(), Fit::new().epochs(1).batch_size(4))
+        .fit(
+            seq(4, 6, 3),
+            targets.clone(),
+            Fit::new().epochs(1).batch_size(4),
+        )
         .unwrap_err()
         .to_string();
     assert!(e.contains("use batch_size 2, not 4"), "{e}");

@@ -157,13 +157,19 @@ pub fn first_without_input(class: LayerClass, call: &LayerCall) -> String {
     } else {
         String::new()
     };
+    let input = if class == LayerClass::Dense {
+        format!("`Input(8) => {}` for vectors of 8 features", call.source())
+    } else {
+        format!(
+            "`Input(_, 8) => {}` for sequences of 8 features (`_`: any number of time steps)",
+            call.source()
+        )
+    };
     format!(
         "`{}` is the first layer, so the size of its input is unknown\n\
-         help: declare the input first, e.g. `Input(_, 8) => {}` for \
-         sequences of 8 features (`_`: any number of time steps){keras2}, or start \
+         help: declare the input first, e.g. {input}{keras2}, or start \
          with `Embedding(vocabulary, dim)` for token ids",
         class.keras_name(),
-        call.source(),
     )
 }
 

@@ -19,6 +19,7 @@
 
 pub mod activation;
 pub mod checkpoint;
+mod debug_build;
 pub mod error;
 mod fixed_batch;
 pub mod init;
@@ -61,6 +62,9 @@ pub use model::Sequential;
 pub use optim::{Adagrad, Adam, Clip, Optimizer, RmsProp, Sgd};
 pub use output::{Array, ModelOutput, Outputs};
 pub use param::{Param, Weight, WeightData, Weights};
+/// The `rand` this crate draws its initial weights and shuffles with, so that a sampler of
+/// your own (`rnn::rand::Rng`) is of the same version.
+pub use rand;
 pub use summary::{LayerSpec, ModelSpec};
 pub use tensor::{Features, Mask, Sequence, Tensor, TokenBatch, Unmerged};
 pub use train::history::{History, Logs};

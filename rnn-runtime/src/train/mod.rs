@@ -327,6 +327,7 @@ where
         X: IntoInput<S::In>,
         Y: IntoTargets,
     {
+        crate::debug_build::warn_once();
         let (x, y) = (x.into_input()?, y.into_targets()?);
         self.check_data(&x, &y, "train_on_batch")?;
         let metrics = self.compiled("train_on_batch")?.metrics.clone();
@@ -347,6 +348,7 @@ where
         Y: IntoTargets,
         V: ValidationData<S::In>,
     {
+        crate::debug_build::warn_once();
         let metrics = self.compiled("fit")?.metrics.clone();
         let (x, y) = (x.into_input()?, y.into_targets()?);
         self.check_data(&x, &y, "fit")?;
