@@ -215,7 +215,10 @@ impl<'a> Walk<'a> {
                 }
                 _ => None,
             };
-            let first_source = self.first.map(LayerCall::source).unwrap_or_default();
+            let first_source = self
+                .first
+                .map(|f| messages::clean(f).source())
+                .unwrap_or_default();
             let message =
                 messages::first_layer_arg_misplaced(class, &written, &first_source, fixed);
             cx.error_spanned_by(given[0], message);
@@ -691,5 +694,20 @@ mod tests {
             e[1].contains("`LSTM(32, input_shape = (None, 8))`"),
             "{e:?}"
         );
+    }
+
+    #[test]
+    fn fixes_never_repeat_an_invalid_argument() {
+        let e =
+            errs(quote!(struct M = Input(_, 8) => Embedding(10, 4, mask_zeros = true) => LSTM(2);));
+        assert!(e.iter().all(|m| !m.contains("mask_zeros = true)")), "{e:?}");
+        let e = errs(
+            quote!(struct M = Input(_, 3) => Bidirectional(LSTM(4, go_backwards = true, unit = 2));),
+        );
+        assert!(
+            e.iter().any(|m| m.contains("`Bidirectional(LSTM(4))`")),
+            "{e:?}"
+        );
+        assert!(e.iter().all(|m| !m.contains("unit = 2)")), "{e:?}");
     }
 }

@@ -132,7 +132,7 @@ pub fn embedding_not_first(
             None => "the previous layer's output".to_string(),
             Some(shape) => format!("the output `{shape}` of the layer before"),
         },
-        call.source(),
+        clean(call).source(),
         if after_input {
             " and remove `Input`: token-id models get their shape from `Embedding`"
         } else {
@@ -182,7 +182,20 @@ pub fn valid_only(class: LayerClass, call: &LayerCall) -> LayerCall {
             .as_ref()
             .is_none_or(|k| class.arg(&k.to_string()).is_some())
     });
+    for arg in &mut call.args {
+        if let Value::Layer(inner) = &mut arg.value {
+            **inner = clean(inner);
+        }
+    }
     call
+}
+
+/// [`valid_only`] for a call of whatever class it names (as written, if none).
+pub fn clean(call: &LayerCall) -> LayerCall {
+    match LayerClass::from_keras_name(&call.name.to_string()) {
+        Some(class) => valid_only(class, call),
+        None => call.clone(),
+    }
 }
 
 // Keras 2's input-shape arguments on the first layer.
@@ -494,7 +507,7 @@ pub fn bidirectional_go_backwards(inner: &LayerCall) -> String {
     format!(
         "`Bidirectional` reads the sequence in both directions itself, so the layer it \
          wraps must read forwards\nhelp: remove `go_backwards = true`: `Bidirectional({})`",
-        inner.without("go_backwards").source()
+        clean(inner).without("go_backwards").source()
     )
 }
 

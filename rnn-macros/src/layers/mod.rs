@@ -167,7 +167,7 @@ fn input_shape_on_wrapper(outer: &LayerCall, inner: &Args, cx: &Ctxt) -> Option<
     if given.is_empty() {
         return Some(());
     }
-    let mut fixed = outer.clone();
+    let mut fixed = messages::clean(outer);
     for arg in &mut fixed.args {
         if let crate::ast::Value::Layer(l) = &mut arg.value {
             l.args
