@@ -8,6 +8,7 @@ use syn::{Expr, ExprLit, Lit, UnOp};
 
 use crate::ast::{Arg, LayerCall, Value, expr_source};
 use crate::ctxt::Ctxt;
+use crate::ir::Size;
 use crate::messages;
 
 /// A layer's arguments bound to its parameters.
@@ -35,7 +36,7 @@ pub struct Declared {
     /// A fixed batch size, from `batch_input_shape = (batch, ..)`.
     pub batch: Option<usize>,
     pub time: Time,
-    pub features: usize,
+    pub features: Size,
 }
 
 /// Binds `call`'s arguments to `class`'s parameters. Returns what could be bound, and
@@ -123,8 +124,21 @@ impl<'a> Args<'a> {
         }
     }
 
-    /// An optional positive integer: `Some(None)` when not given.
-    pub fn size(&self, name: &str, cx: &Ctxt) -> Option<Option<usize>> {
+    /// An optional size: a positive integer literal or a constant expression (`VOCAB`,
+    /// `VOCAB + 1`, `{ 2 * H }`); `Some(None)` when not given.
+    pub fn size(&self, name: &str, cx: &Ctxt) -> Option<Option<Size>> {
+        let Some(e) = self.get(name).and_then(|_| self.expr(name)) else {
+            return self.literal_size(name, cx).map(|n| n.map(Size::Lit));
+        };
+        if int_literal(e).is_none() && is_constant(e) {
+            return Some(Some(Size::constant(expr_source(e))));
+        }
+        self.literal_size(name, cx).map(|n| n.map(Size::Lit))
+    }
+
+    /// An optional positive integer literal, for sizes checked at run time (time steps):
+    /// `Some(None)` when not given.
+    pub fn literal_size(&self, name: &str, cx: &Ctxt) -> Option<Option<usize>> {
         let Some(arg) = self.get(name) else {
             return Some(None);
         };
@@ -134,6 +148,7 @@ impl<'a> Args<'a> {
             return None;
         };
         let message = match int_literal(e) {
+            None if is_constant(e) => messages::literal_required(self.class, name, &expr_source(e)),
             Some(0) => messages::size_zero(self.class, name),
             Some(n) if n <= u32::MAX as u128 => return Some(Some(n as usize)),
             Some(n) => messages::size_too_large(self.class, name, n),
@@ -143,8 +158,8 @@ impl<'a> Args<'a> {
         None
     }
 
-    /// A required positive integer.
-    pub fn required_size(&self, name: &str, example: &str, cx: &Ctxt) -> Option<usize> {
+    /// A required size.
+    pub fn required_size(&self, name: &str, example: &str, cx: &Ctxt) -> Option<Size> {
         match self.size(name, cx)? {
             Some(n) => Some(n),
             None => self.missing(name, example, cx),
@@ -216,7 +231,7 @@ impl<'a> Args<'a> {
     }
 
     /// `Input(timesteps, features)`, `Input(_, features)` or `Input(features)`.
-    pub fn input_shape(&self, cx: &Ctxt) -> Option<(Time, usize)> {
+    pub fn input_shape(&self, cx: &Ctxt) -> Option<(Time, Size)> {
         let features = self.required_size("features", "Input(_, 8)", cx);
         let time = match self.get("timesteps") {
             None if self.call.args.len() == 1 && self.call.args[0].key.is_none() => {
@@ -231,7 +246,7 @@ impl<'a> Args<'a> {
             Some(arg) => match &arg.value {
                 Value::Expr(Expr::Infer(_)) => Some(Time::Any),
                 Value::Expr(Expr::Path(p)) if p.path.is_ident("None") => Some(Time::Any),
-                _ => self.size("timesteps", cx)?.map(Time::Fixed),
+                _ => self.literal_size("timesteps", cx)?.map(Time::Fixed),
             },
         };
         Some((time?, features?))
@@ -291,7 +306,7 @@ impl<'a> Args<'a> {
                 None => Time::Absent,
                 Some(arg) => match &arg.value {
                     Value::Expr(e) if is_none(e) => Time::Any,
-                    _ => Time::Fixed(self.size("input_length", cx)??),
+                    _ => Time::Fixed(self.literal_size("input_length", cx)??),
                 },
             };
             Declared {
@@ -346,7 +361,12 @@ impl<'a> Args<'a> {
             Some(Time::Absent)
         };
         let last = elems[elems.len() - 1];
-        let features = self.tuple_size(arg, name, "the number of features", last, cx);
+        let features = if int_literal(last).is_none() && is_constant(last) {
+            Some(Size::constant(expr_source(last)))
+        } else {
+            self.tuple_size(arg, name, "the number of features", last, cx)
+                .map(Size::Lit)
+        };
         Some(Declared {
             batch: batch?,
             time: time?,
@@ -427,6 +447,25 @@ pub fn value_source(v: &Value) -> String {
     }
 }
 
+/// A constant expression that may stand for a size: a constant's path written as constants
+/// are (`VOCAB`, `config::VOCAB`; a lowercase name is a misplaced word such as an activation,
+/// not a constant), or arithmetic, a block or a call (`VOCAB + 1`, `{ 2 * H }`,
+/// `units(3)`) of which the compiler checks the type.
+fn is_constant(e: &Expr) -> bool {
+    match e {
+        Expr::Path(p) => {
+            p.qself.is_none()
+                && p.path.segments.last().is_some_and(|s| {
+                    let name = s.ident.to_string();
+                    name != "None" && !name.chars().any(char::is_lowercase)
+                })
+        }
+        Expr::Binary(_) | Expr::Block(_) | Expr::Call(_) | Expr::Paren(_) | Expr::Cast(_) => true,
+        Expr::Group(g) => is_constant(&g.expr),
+        _ => false,
+    }
+}
+
 /// Python's `None` or `_`: any size.
 fn is_none(e: &Expr) -> bool {
     match e {
@@ -486,7 +525,10 @@ mod tests {
         let cx = Ctxt::new();
         let (args, bound) = bind(&c, LayerClass::Lstm, &cx);
         assert_eq!(bound, Some(()));
-        assert_eq!(args.required_size("units", "LSTM(64)", &cx), Some(8));
+        assert_eq!(
+            args.required_size("units", "LSTM(64)", &cx),
+            Some(Size::Lit(8))
+        );
         assert_eq!(args.activation("activation", &cx), Some(Activation::Relu));
         assert_eq!(
             args.activation("recurrent_activation", &cx),
@@ -529,10 +571,10 @@ mod tests {
         let c = call("Input(_, 8)");
         let cx = Ctxt::new();
         let (args, _) = bind(&c, LayerClass::Input, &cx);
-        assert_eq!(args.input_shape(&cx), Some((Time::Any, 8)));
+        assert_eq!(args.input_shape(&cx), Some((Time::Any, Size::Lit(8))));
         let c = call("Input(8)");
         let (args, _) = bind(&c, LayerClass::Input, &cx);
-        assert_eq!(args.input_shape(&cx), Some((Time::Absent, 8)));
+        assert_eq!(args.input_shape(&cx), Some((Time::Absent, Size::Lit(8))));
         assert!(errors(cx).is_empty());
     }
 }

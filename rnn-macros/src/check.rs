@@ -28,11 +28,11 @@ pub struct Checked {
 /// Checks one model's layer chain against an optional declared parameter count.
 pub fn check(layers: &[LayerCall], declared: Option<&Expr>, span: Span) -> Checked {
     let cx = Ctxt::new();
-    let model = chain(layers, span, &cx);
-    if let Some(model) = &model
+    let mut model = chain(layers, span, &cx);
+    if let Some(model) = &mut model
         && let Some(expr) = declared
     {
-        check_declared(expr, model, &cx);
+        model.declared_params = check_declared(expr, model, &cx);
     }
     Checked {
         model,
@@ -93,7 +93,7 @@ fn chain(calls: &[LayerCall], span: Span, cx: &Ctxt) -> Option<Model> {
     }
     walk.complete?;
     let (input, input_time) = walk.input?;
-    let params = walk.layers.iter().map(|l| l.params).sum();
+    let params = walk.layers.iter().map(|l| l.params).sum::<Option<usize>>();
     Some(Model {
         name: rnn_spec::MODEL_NAME,
         input,
@@ -101,6 +101,7 @@ fn chain(calls: &[LayerCall], span: Span, cx: &Ctxt) -> Option<Model> {
         input_batch: walk.batch,
         layers: walk.layers,
         params,
+        declared_params: None,
     })
 }
 
@@ -313,29 +314,32 @@ fn has_first_layer_args(call: &LayerCall) -> bool {
     })
 }
 
-fn check_declared(expr: &Expr, model: &Model, cx: &Ctxt) {
+/// Compares `#[params = N]` with the count; returns `N` when the count depends on constants,
+/// for the compiler to compare.
+fn check_declared(expr: &Expr, model: &Model, cx: &Ctxt) -> Option<u128> {
     let Some(declared) = int_literal(expr) else {
         cx.error_spanned_by(expr, messages::params_not_an_integer(model.params));
-        return;
+        return None;
     };
-    if declared != model.params as u128 {
+    let Some(total) = model.params else {
+        return Some(declared);
+    };
+    if declared != total as u128 {
         let rows: Vec<(&str, LayerClass, usize)> = model
             .layers
             .iter()
-            .map(|l| (l.name.as_str(), l.class, l.params))
+            .map(|l| (l.name.as_str(), l.class, l.params.unwrap_or_default()))
             .collect();
-        cx.error_spanned_by(
-            expr,
-            messages::params_mismatch(model.params, declared, &rows),
-        );
+        cx.error_spanned_by(expr, messages::params_mismatch(total, declared, &rows));
     }
+    None
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::ast::Invocation;
-    use crate::ir::LayerKind;
+    use crate::ir::{LayerKind, Size};
     use quote::quote;
 
     fn run(tokens: proc_macro2::TokenStream) -> (Option<Model>, Vec<String>) {
@@ -366,9 +370,9 @@ mod tests {
         let m = ok(
             quote!(#[params = 529_441] struct Quiz = Embedding(5000, 100) => SimpleRNN(128) => Dense(1, sigmoid);),
         );
-        assert_eq!(m.params, 529_441);
+        assert_eq!(m.params, Some(529_441));
         assert_eq!(m.input, Input::Tokens);
-        let rows: Vec<(&str, &str, String, usize)> = m
+        let rows: Vec<(&str, &str, String, Option<usize>)> = m
             .layers
             .iter()
             .map(|l| {
@@ -387,10 +391,15 @@ mod tests {
                     "embedding",
                     "Embedding",
                     "(None, None, 100)".into(),
-                    500_000
+                    Some(500_000)
                 ),
-                ("simple_rnn", "SimpleRNN", "(None, 128)".into(), 29_312),
-                ("dense", "Dense", "(None, 1)".into(), 129),
+                (
+                    "simple_rnn",
+                    "SimpleRNN",
+                    "(None, 128)".into(),
+                    Some(29_312)
+                ),
+                ("dense", "Dense", "(None, 1)".into(), Some(129)),
             ]
         );
     }
@@ -414,8 +423,8 @@ mod tests {
         match &m.layers[1].kind {
             LayerKind::Bidirectional(bi) => {
                 assert_eq!(bi.inner_name, "lstm_1");
-                assert_eq!(bi.out, 8);
-                assert_eq!(bi.inner.input, 16);
+                assert_eq!(bi.out, Size::Lit(8));
+                assert_eq!(bi.inner.input, Size::Lit(16));
             }
             k => panic!("{k:?}"),
         }
@@ -445,7 +454,7 @@ mod tests {
     fn gru_reset_after_changes_the_count() {
         let a = ok(quote!(struct M = Input(30, 100) => GRU(128);));
         let b = ok(quote!(struct M = Input(30, 100) => GRU(128, reset_after = false);));
-        assert_eq!((a.params, b.params), (88_320, 87_936));
+        assert_eq!((a.params, b.params), (Some(88_320), Some(87_936)));
     }
 
     #[test]
@@ -453,9 +462,9 @@ mod tests {
         let m = ok(
             quote!(struct M = Input(4) => Dense(8, relu) => Dropout(0.5) => Dense(3, "softmax");),
         );
-        assert_eq!(m.input, Input::Features(4));
+        assert_eq!(m.input, Input::Features(Size::Lit(4)));
         assert_eq!(m.layers[2].output_shape(), "(None, 3)");
-        assert_eq!(m.params, 4 * 8 + 8 + 8 * 3 + 3);
+        assert_eq!(m.params, Some(4 * 8 + 8 + 8 * 3 + 3));
     }
 
     #[test]
@@ -629,28 +638,37 @@ mod tests {
         let m = ok(quote!(struct M = SimpleRNN(3, input_shape = (2, 10));));
         assert_eq!(
             (m.input, m.input_time, m.input_batch),
-            (Input::Sequence(10), Some(2), None)
+            (Input::Sequence(Size::Lit(10)), Some(2), None)
         );
-        assert_eq!(m.params, 42);
+        assert_eq!(m.params, Some(42));
         let m = ok(quote!(struct M = LSTM(32, input_shape = (None, 5));));
-        assert_eq!((m.input, m.input_time), (Input::Sequence(5), None));
+        assert_eq!(
+            (m.input, m.input_time),
+            (Input::Sequence(Size::Lit(5)), None)
+        );
         let m = ok(quote!(struct M = SimpleRNN(3, batch_input_shape = (8, 2, 10));));
         assert_eq!((m.input_time, m.input_batch), (Some(2), Some(8)));
         assert_eq!(m.layers[0].output_shape_batched(m.input_batch), "(8, 3)");
         let m = ok(quote!(struct M = SimpleRNN(3, input_length = 2, input_dim = 10);));
-        assert_eq!((m.input, m.input_time), (Input::Sequence(10), Some(2)));
+        assert_eq!(
+            (m.input, m.input_time),
+            (Input::Sequence(Size::Lit(10)), Some(2))
+        );
         let m = ok(quote!(struct M = GRU(3, input_dim = 10);));
-        assert_eq!((m.input, m.input_time), (Input::Sequence(10), None));
+        assert_eq!(
+            (m.input, m.input_time),
+            (Input::Sequence(Size::Lit(10)), None)
+        );
         let m = ok(
             quote!(struct M = Bidirectional(SimpleRNN(8, return_sequences = true), input_shape = (10, 5));),
         );
         assert_eq!(m.layers[0].output_shape(), "(None, 10, 16)");
-        assert_eq!(m.params, 224);
+        assert_eq!(m.params, Some(224));
         let m = ok(quote!(struct M = Dense(4, input_shape = (8,)) => Dense(1);));
-        assert_eq!(m.input, Input::Features(8));
-        assert_eq!(m.params, 36 + 5);
+        assert_eq!(m.input, Input::Features(Size::Lit(8)));
+        assert_eq!(m.params, Some(36 + 5));
         let m = ok(quote!(struct M = Dense(4, input_dim = 8);));
-        assert_eq!(m.input, Input::Features(8));
+        assert_eq!(m.input, Input::Features(Size::Lit(8)));
     }
 
     #[test]

@@ -16,8 +16,59 @@ pub struct Model {
     /// output shapes instead of `None`, as Keras does.
     pub input_batch: Option<usize>,
     pub layers: Vec<Layer>,
-    /// The sum of the layers' counts.
-    pub params: usize,
+    /// The sum of the layers' counts, when every size is a literal.
+    pub params: Option<usize>,
+    /// `#[params = N]`, when the count depends on constants and the compiler compares it.
+    pub declared_params: Option<u128>,
+}
+
+/// A size: an integer literal, or a constant expression (`VOCAB`, `VOCAB + 1`, `{ 2 * H }`)
+/// that only the compiler can evaluate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Size {
+    Lit(usize),
+    /// The expression's source text. It is leaked to keep the IR `Copy`: a macro expansion is
+    /// a short-lived process that makes a handful of these.
+    Const(&'static str),
+}
+
+impl Size {
+    /// A constant expression, as written.
+    pub fn constant(source: String) -> Size {
+        Size::Const(Box::leak(source.into_boxed_str()))
+    }
+
+    /// The value, for a literal.
+    pub fn known(self) -> Option<usize> {
+        match self {
+            Size::Lit(n) => Some(n),
+            Size::Const(_) => None,
+        }
+    }
+
+    /// `k` times this size.
+    pub fn times(self, k: usize) -> Size {
+        match self {
+            Size::Lit(n) => Size::Lit(k * n),
+            Size::Const(_) if k == 1 => self,
+            Size::Const(e) => Size::constant(format!("{k} * ({e})")),
+        }
+    }
+}
+
+impl std::fmt::Display for Size {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Size::Lit(n) => write!(f, "{n}"),
+            Size::Const(e) => f.write_str(e),
+        }
+    }
+}
+
+impl From<usize> for Size {
+    fn from(n: usize) -> Size {
+        Size::Lit(n)
+    }
 }
 
 /// What the model takes.
@@ -26,21 +77,18 @@ pub enum Input {
     /// Token ids, for a model that starts with `Embedding`.
     Tokens,
     /// Sequences of this many features.
-    Sequence(usize),
+    Sequence(Size),
     /// Vectors of this many features.
-    Features(usize),
+    Features(Size),
 }
 
 /// The shape of one batch of a layer's output, without the batch axis.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Shape {
     /// `(batch, time, features)`; `time` is `None` when any number of steps is accepted.
-    Sequence {
-        time: Option<usize>,
-        features: usize,
-    },
+    Sequence { time: Option<usize>, features: Size },
     /// `(batch, features)`.
-    Vector { features: usize },
+    Vector { features: Size },
 }
 
 /// One checked layer.
@@ -51,7 +99,8 @@ pub struct Layer {
     pub class: LayerClass,
     /// Every output, the main one first (more with `return_state` or `merge_mode = none`).
     pub outputs: Vec<Shape>,
-    pub params: usize,
+    /// Keras' count, when the layer's sizes are literals.
+    pub params: Option<usize>,
     pub kind: LayerKind,
 }
 
@@ -74,8 +123,8 @@ pub enum LayerKind {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Embedding {
-    pub vocab: usize,
-    pub dim: usize,
+    pub vocab: Size,
+    pub dim: Size,
     pub mask_zero: bool,
 }
 
@@ -83,8 +132,8 @@ pub struct Embedding {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Rnn {
     pub cell: RnnCell,
-    pub input: usize,
-    pub units: usize,
+    pub input: Size,
+    pub units: Size,
     pub activation: Activation,
     /// The gates' activation; SimpleRNN has no gates and keeps the default.
     pub recurrent_activation: Activation,
@@ -109,13 +158,13 @@ pub struct Bidirectional {
     pub inner_name: String,
     pub merge: MergeMode,
     /// Output features after merging.
-    pub out: usize,
+    pub out: Size,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Dense {
-    pub input: usize,
-    pub units: usize,
+    pub input: Size,
+    pub units: Size,
     pub activation: Activation,
     pub use_bias: bool,
 }
@@ -144,20 +193,24 @@ impl RnnCell {
 }
 
 impl Rnn {
-    /// Keras' count for one direction.
-    pub fn params(&self) -> usize {
-        self.cell.cell().params(
-            self.input,
-            self.units,
+    /// Keras' count for one direction, when both sizes are literals.
+    pub fn params(&self) -> Option<usize> {
+        Some(self.cell.cell().params(
+            self.input.known()?,
+            self.units.known()?,
             self.use_bias,
             self.cell.reset_after(),
-        )
+        ))
     }
 }
 
 impl Dense {
-    pub fn params(&self) -> usize {
-        rnn_spec::dense_params(self.input, self.units, self.use_bias)
+    pub fn params(&self) -> Option<usize> {
+        Some(rnn_spec::dense_params(
+            self.input.known()?,
+            self.units.known()?,
+            self.use_bias,
+        ))
     }
 }
 
@@ -170,6 +223,7 @@ impl Layer {
 
     /// The output shape with a fixed batch size in place of `None`, as Keras prints a model
     /// built with `batch_input_shape`.
+    #[cfg(test)]
     pub fn output_shape_batched(&self, batch: Option<usize>) -> String {
         crate::shapes::describe_all_batched(&self.outputs, batch)
     }

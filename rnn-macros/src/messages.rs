@@ -317,7 +317,7 @@ pub fn time_axis_ends_before(name: &str, there: LayerClass, class: LayerClass) -
 pub const INPUT_WITHOUT_TIME: &str = "the model's input has no time axis: declare it as \
                                       `Input(timesteps, ..)`, or `Input(_, ..)` for any number of steps";
 
-pub fn give_input_time(features: usize) -> String {
+pub fn give_input_time(features: crate::ir::Size) -> String {
     format!(
         "give the input a time axis: `Input(timesteps, {features})`, or \
          `Input(_, {features})` for any number of steps"
@@ -442,9 +442,20 @@ pub fn size_too_large(class: LayerClass, name: &str, n: u128) -> String {
 
 pub fn not_a_size(class: LayerClass, name: &str, found: &str) -> String {
     format!(
-        "`{name}` of `{}` must be a positive integer, found `{}`",
+        "`{name}` of `{}` must be a positive integer, found `{}`\nhelp: write an integer, or \
+         a constant: `const UNITS: usize = 64;` then `{name} = UNITS`",
         class.keras_name(),
         found
+    )
+}
+
+/// A constant where the number of time steps must be written out.
+pub fn literal_required(class: LayerClass, name: &str, found: &str) -> String {
+    format!(
+        "`{name}` of `{}` must be an integer literal, found `{found}`: the number of time \
+         steps is checked at run time, not by the compiler, so only feature sizes and units \
+         may be constants\nhelp: write the number, or `_` (`None`) for any number of steps",
+        class.keras_name()
     )
 }
 
@@ -525,10 +536,11 @@ pub fn time_distributed_not_dense(found: LayerClass) -> String {
 
 // `#[params = N]`.
 
-pub fn params_not_an_integer(total: usize) -> String {
+/// `total`: the count, unless it depends on constants.
+pub fn params_not_an_integer(total: Option<usize>) -> String {
     format!(
         "`#[params = ..]` takes an integer, e.g. `#[params = {}]`",
-        underscored(total)
+        underscored(total.unwrap_or(529_441))
     )
 }
 

@@ -112,7 +112,7 @@ where
     ///     input_time: None,
     ///     input_batch: None,
     ///     input_batch: None,
-    ///     layers: &[LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", params: 3 }],
+    ///     layers: &[LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", sizes: &[], params: 3 }],
     /// };
     /// let dense = Dense::<2, 1>::new("sequential/dense", Activation::Sigmoid, &mut seeded_rng(0));
     /// let model = Sequential::new(stack::<Features<2>, _>(dense), &SPEC);
@@ -141,7 +141,7 @@ where
     ///     input_time: None,
     ///     input_batch: None,
     ///     input_batch: None,
-    ///     layers: &[LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", params: 3 }],
+    ///     layers: &[LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", sizes: &[], params: 3 }],
     /// };
     /// let build = |seed| {
     ///     let dense = Dense::<2, 1>::new("sequential/dense", Activation::Sigmoid, &mut seeded_rng(seed));

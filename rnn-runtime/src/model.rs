@@ -21,7 +21,7 @@ use crate::train::Compiled;
 ///     name: "sequential",
 ///     input_time: None,
 ///     input_batch: None,
-///     layers: &[LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", params: 3 }],
+///     layers: &[LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", sizes: &[], params: 3 }],
 /// };
 /// let mut rng = seeded_rng(0);
 /// let mut model = Sequential::new(

@@ -23,12 +23,12 @@ pub fn bidirectional(feed: &Feed, args: &Args, cx: &Ctxt) -> Option<Checked> {
         name: String::new(),
         class: LayerClass::Bidirectional,
         outputs,
-        params: 2 * rnn.params(),
+        params: rnn.params().map(|n| 2 * n),
         kind: LayerKind::Bidirectional(ir::Bidirectional {
             inner: rnn,
             inner_name: String::new(),
             merge,
-            out: merge.features(rnn.units),
+            out: rnn.units.times(merge.features(1)),
         }),
     };
     Some(Checked {

@@ -2,7 +2,7 @@
 
 use crate::bind::{Args, Time};
 use crate::ctxt::Ctxt;
-use crate::ir::{Input, Shape};
+use crate::ir::{Input, Shape, Size};
 
 /// The model's input, its fixed number of steps if any, and the shape the first layer gets.
 pub fn input(args: &Args, cx: &Ctxt) -> Option<(Input, Option<usize>, Shape)> {
@@ -12,7 +12,7 @@ pub fn input(args: &Args, cx: &Ctxt) -> Option<(Input, Option<usize>, Shape)> {
 
 /// The input, its fixed steps and the first layer's shape, for a time axis and features
 /// declared by `Input` or by Keras 2's arguments on the first layer.
-pub fn declared(time: Time, features: usize) -> (Input, Option<usize>, Shape) {
+pub fn declared(time: Time, features: Size) -> (Input, Option<usize>, Shape) {
     match time {
         Time::Absent => (Input::Features(features), None, Shape::Vector { features }),
         Time::Any => (

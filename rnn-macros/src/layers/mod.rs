@@ -18,7 +18,7 @@ use rnn_spec::LayerClass;
 use crate::ast::LayerCall;
 use crate::bind::Args;
 use crate::ctxt::Ctxt;
-use crate::ir::{Layer, Shape};
+use crate::ir::{Layer, Shape, Size};
 use crate::messages;
 use crate::shapes::{self, Flow};
 
@@ -87,7 +87,7 @@ impl Feed<'_> {
     }
 
     /// The `(time, features)` of the sequence fed in, or an error that says how to get one.
-    fn sequence(&self, cx: &Ctxt) -> Option<(Option<usize>, usize)> {
+    fn sequence(&self, cx: &Ctxt) -> Option<(Option<usize>, Size)> {
         let features = match self.shape()? {
             Shape::Sequence { time, features } => return Some((time, features)),
             Shape::Vector { features } => features,
