@@ -21,7 +21,14 @@ extern crate self as rnn;
 
 pub use rnn_macros::model;
 /// The `rand` the runtime uses (re-exported by `rnn_runtime`), for samplers of your own that
-/// take or share its generator: `rnn::rand::Rng`.
+/// take or share its generator, whatever `rand` your crate depends on:
+///
+/// ```
+/// use rnn::rand::RngExt;
+/// let mut rng = rnn::seeded_rng(7);
+/// let temperature: f32 = rng.random_range(0.5..1.5);
+/// assert!((0.5..1.5).contains(&temperature));
+/// ```
 #[doc(no_inline)]
 pub use rnn_runtime::rand;
 pub use rnn_runtime::*;

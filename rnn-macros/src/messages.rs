@@ -265,13 +265,27 @@ pub fn bad_input_shape(class: LayerClass, name: &str, found: &str) -> String {
 }
 
 pub fn bad_shape_entry(class: LayerClass, name: &str, what: &str, found: &str) -> String {
-    let none = if what == "the number of features" {
-        ""
-    } else {
-        " or `None`"
+    // Time steps and batch sizes are checked at run time; features are sizes of the types.
+    let (allowed, example) = match (what, name) {
+        ("the number of features", "batch_input_shape") => (
+            "a positive integer or a constant",
+            "batch_input_shape = (32, None, FEATURES)",
+        ),
+        ("the number of features", _) => (
+            "a positive integer or a constant",
+            "input_shape = (None, FEATURES)",
+        ),
+        (_, "batch_input_shape") => (
+            "a positive integer literal or `None`",
+            "batch_input_shape = (32, None, 8)",
+        ),
+        _ => (
+            "a positive integer literal or `None`",
+            "input_shape = (None, 8)",
+        ),
     };
     format!(
-        "{what} in `{name}` of `{}` must be a positive integer literal{none}, found `{found}`",
+        "{what} in `{name}` of `{}` must be {allowed}, found `{found}`\nhelp: e.g. `{example}`",
         class.keras_name()
     )
 }
