@@ -111,7 +111,6 @@ where
     ///     name: "sequential",
     ///     input_time: None,
     ///     input_batch: None,
-    ///     input_batch: None,
     ///     layers: &[LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", sizes: &[], params: 3 }],
     /// };
     /// let dense = Dense::<2, 1>::new("sequential/dense", Activation::Sigmoid, &mut seeded_rng(0));
@@ -139,7 +138,6 @@ where
     /// static SPEC: ModelSpec = ModelSpec {
     ///     name: "sequential",
     ///     input_time: None,
-    ///     input_batch: None,
     ///     input_batch: None,
     ///     layers: &[LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", sizes: &[], params: 3 }],
     /// };
