@@ -11,7 +11,7 @@ use syn::Expr;
 use crate::ast::{LayerCall, Value};
 use crate::bind::{Args, bind, int_literal};
 use crate::ctxt::Ctxt;
-use crate::ir::{Input, Layer, Model, Shape};
+use crate::ir::{DeclaredParams, Input, Layer, Model, Shape};
 use crate::layers::{self, Feed, Prev};
 use crate::messages;
 use crate::naming::Names;
@@ -316,13 +316,16 @@ fn has_first_layer_args(call: &LayerCall) -> bool {
 
 /// Compares `#[params = N]` with the count; returns `N` when the count depends on constants,
 /// for the compiler to compare.
-fn check_declared(expr: &Expr, model: &Model, cx: &Ctxt) -> Option<u128> {
+fn check_declared(expr: &Expr, model: &Model, cx: &Ctxt) -> Option<DeclaredParams> {
     let Some(declared) = int_literal(expr) else {
         cx.error_spanned_by(expr, messages::params_not_an_integer(model.params));
         return None;
     };
     let Some(total) = model.params else {
-        return Some(declared);
+        return Some(DeclaredParams {
+            count: declared,
+            span: syn::spanned::Spanned::span(expr),
+        });
     };
     if declared != total as u128 {
         let rows: Vec<(&str, LayerClass, usize)> = model

@@ -4,7 +4,7 @@
 
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::ToTokens;
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 use rnn_spec::Activation;
 use syn::{Attribute, Visibility};
 
@@ -227,22 +227,27 @@ fn parts(model: &Model, ident: &Ident) -> Parts {
             .replace('}', "}}");
         checks.push(quote!(::core::assert!(#value > 0, #message);));
     }
-    if let Some(declared) = model.declared_params {
+    let declared = model.declared_params.map(|d| {
+        let (declared, span) = (d.count, d.span);
         let n = Literal::u128_unsuffixed(declared);
         let message = format!(
             "rnn: `#[params = {declared}]` differs from the parameter count of `{ident}` \
              (`{ident}::PARAMS`, per layer in `{ident}::SPEC` and `summary()`); its sizes \
              depend on constants, so the count is computed by the compiler"
         );
-        checks.push(quote!(::core::assert!(
-            <#stack_ty as ::rnn::Weights>::PARAMS as u128 == #n,
-            #message
-        );));
-    }
+        // Spanned at `N`, so that the compiler's error points there.
+        quote_spanned! {span=>
+            const _: () = ::core::assert!(
+                <#stack_ty as ::rnn::Weights>::PARAMS as u128 == #n,
+                #message
+            );
+        }
+    });
     let asserts = quote! {
         const _: () = {
             #(#checks)*
         };
+        #declared
     };
     let rows = model.layers.iter().zip(&types).map(|(l, ty)| {
         let (name, class) = (&l.name, l.class.keras_name());
@@ -518,7 +523,10 @@ mod tests {
             kind: LayerKind::Recurrent(rnn),
         };
         let mut m = model(vec![layer]);
-        m.declared_params = Some(100);
+        m.declared_params = Some(crate::ir::DeclaredParams {
+            count: 100,
+            span: Span::call_site(),
+        });
         let out = code(&m);
         assert!(out.contains(":: rnn :: Gru < 4 , { 2 * H } ,"), "{out}");
         assert!(

@@ -18,8 +18,24 @@ pub struct Model {
     pub layers: Vec<Layer>,
     /// The sum of the layers' counts, when every size is a literal.
     pub params: Option<usize>,
-    /// `#[params = N]`, when the count depends on constants and the compiler compares it.
-    pub declared_params: Option<u128>,
+    /// `#[params = N]` and where it is written, when the count depends on constants and the
+    /// compiler compares it (its error then points at `N`).
+    pub declared_params: Option<DeclaredParams>,
+}
+
+/// `#[params = N]`, to be compared by the compiler.
+#[derive(Clone, Copy, Debug)]
+pub struct DeclaredParams {
+    pub count: u128,
+    /// Where `N` is written.
+    pub span: proc_macro2::Span,
+}
+
+/// Two declarations are the same count; where they are written does not matter.
+impl PartialEq for DeclaredParams {
+    fn eq(&self, other: &Self) -> bool {
+        self.count == other.count
+    }
 }
 
 /// A size: an integer literal, or a constant expression (`VOCAB`, `VOCAB + 1`, `{ 2 * H }`)
