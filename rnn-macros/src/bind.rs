@@ -4,6 +4,7 @@
 
 use quote::ToTokens;
 use rnn_spec::{Activation, ArgDefault, LayerClass, MergeMode};
+use syn::spanned::Spanned;
 use syn::{Expr, ExprLit, Lit, UnOp};
 
 use crate::ast::{Arg, LayerCall, Value, expr_source};
@@ -131,7 +132,7 @@ impl<'a> Args<'a> {
             return self.literal_size(name, cx).map(|n| n.map(Size::Lit));
         };
         if int_literal(e).is_none() && is_constant(e) {
-            return Some(Some(Size::constant(expr_source(e))));
+            return Some(Some(Size::constant(expr_source(e), e.span())));
         }
         self.literal_size(name, cx).map(|n| n.map(Size::Lit))
     }
@@ -362,7 +363,7 @@ impl<'a> Args<'a> {
         };
         let last = elems[elems.len() - 1];
         let features = if int_literal(last).is_none() && is_constant(last) {
-            Some(Size::constant(expr_source(last)))
+            Some(Size::constant(expr_source(last), last.span()))
         } else {
             self.tuple_size(arg, name, "the number of features", last, cx)
                 .map(Size::Lit)

@@ -20,7 +20,7 @@ fn lit(n: usize) -> Literal {
 fn size(s: Size) -> TokenStream {
     match s {
         Size::Lit(n) => lit(n).into_token_stream(),
-        Size::Const(e) => match syn::parse_str::<syn::Expr>(e) {
+        Size::Const(e, _) => match syn::parse_str::<syn::Expr>(e) {
             Ok(e) => quote!({ #e }),
             // The text was parsed from the user's own expression.
             Err(err) => err.to_compile_error(),
@@ -29,12 +29,12 @@ fn size(s: Size) -> TokenStream {
 }
 
 /// Every constant size of the model, with the argument and layer it sizes.
-fn constant_sizes(model: &Model) -> Vec<(&'static str, String)> {
+fn constant_sizes(model: &Model) -> Vec<(Size, String)> {
     let mut out = Vec::new();
     // `layer`: the layer as messages name it, `gru` (GRU).
     let mut add = |s: Size, arg: &str, layer: String| {
-        if let Size::Const(e) = s {
-            out.push((e, format!("`{arg}` of {layer}")));
+        if let Size::Const(..) = s {
+            out.push((s, format!("`{arg}` of {layer}")));
         }
     };
     if let Input::Sequence(f) | Input::Features(f) = model.input {
@@ -219,13 +219,20 @@ fn parts(model: &Model, ident: &Ident) -> Parts {
             quote!(::core::assert!(<#stack_ty as ::rnn::Weights>::PARAMS == #total, #message);),
         );
     }
-    for (e, what) in constant_sizes(model) {
-        let value = size(Size::Const(e));
+    let mut positive = Vec::new();
+    for (s, what) in constant_sizes(model) {
+        let (value, span) = match s {
+            Size::Const(_, at) => (size(s), at.0),
+            Size::Lit(_) => continue,
+        };
         // `assert!` reads its message as a format string.
-        let message = format!("rnn: {what} is `{e}`, which must be at least 1")
+        let message = format!("rnn: {what} is `{s}`, which must be at least 1")
             .replace('{', "{{")
             .replace('}', "}}");
-        checks.push(quote!(::core::assert!(#value > 0, #message);));
+        // Spanned at the constant, so that the compiler's error points there.
+        positive.push(quote_spanned! {span=>
+            const _: () = ::core::assert!(#value > 0, #message);
+        });
     }
     let declared = model.declared_params.map(|d| {
         let (declared, span) = (d.count, d.span);
@@ -247,6 +254,7 @@ fn parts(model: &Model, ident: &Ident) -> Parts {
         const _: () = {
             #(#checks)*
         };
+        #(#positive)*
         #declared
     };
     let rows = model.layers.iter().zip(&types).map(|(l, ty)| {
@@ -256,7 +264,7 @@ fn parts(model: &Model, ident: &Ident) -> Parts {
         let mut sizes = Vec::new();
         let shape = shapes::describe_all_with(&l.outputs, model.input_batch, &mut |s| match s {
             Size::Lit(n) => n.to_string(),
-            Size::Const(_) => {
+            Size::Const(..) => {
                 sizes.push(size(s));
                 format!("{{{}}}", sizes.len() - 1)
             }
@@ -512,7 +520,7 @@ mod tests {
     #[test]
     fn constant_sizes_are_left_to_the_compiler() {
         let mut rnn = gru(false);
-        rnn.units = Size::constant("2 * H".into());
+        rnn.units = Size::constant("2 * H".into(), Span::call_site());
         let layer = Layer {
             name: "gru".into(),
             class: LayerClass::Gru,

@@ -43,22 +43,35 @@ impl PartialEq for DeclaredParams {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Size {
     Lit(usize),
-    /// The expression's source text. It is leaked to keep the IR `Copy`: a macro expansion is
-    /// a short-lived process that makes a handful of these.
-    Const(&'static str),
+    /// The expression's source text, and where it is written. The text is leaked to keep
+    /// the IR `Copy`: a macro expansion is a short-lived process that makes a handful.
+    Const(&'static str, At),
 }
 
+/// Where a constant size is written, so that the compiler's errors about it point there.
+/// Comparisons ignore it.
+#[derive(Clone, Copy, Debug)]
+pub struct At(pub proc_macro2::Span);
+
+impl PartialEq for At {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for At {}
+
 impl Size {
-    /// A constant expression, as written.
-    pub fn constant(source: String) -> Size {
-        Size::Const(Box::leak(source.into_boxed_str()))
+    /// A constant expression, as written at `span`.
+    pub fn constant(source: String, span: proc_macro2::Span) -> Size {
+        Size::Const(Box::leak(source.into_boxed_str()), At(span))
     }
 
     /// The value, for a literal.
     pub fn known(self) -> Option<usize> {
         match self {
             Size::Lit(n) => Some(n),
-            Size::Const(_) => None,
+            Size::Const(..) => None,
         }
     }
 
@@ -66,8 +79,8 @@ impl Size {
     pub fn times(self, k: usize) -> Size {
         match self {
             Size::Lit(n) => Size::Lit(k * n),
-            Size::Const(_) if k == 1 => self,
-            Size::Const(e) => Size::constant(format!("{k} * ({e})")),
+            Size::Const(..) if k == 1 => self,
+            Size::Const(e, at) => Size::constant(format!("{k} * ({e})"), at.0),
         }
     }
 }
@@ -76,7 +89,7 @@ impl std::fmt::Display for Size {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Size::Lit(n) => write!(f, "{n}"),
-            Size::Const(e) => f.write_str(e),
+            Size::Const(e, _) => f.write_str(e),
         }
     }
 }
