@@ -20,12 +20,31 @@ fn lit(n: usize) -> Literal {
 fn size(s: Size) -> TokenStream {
     match s {
         Size::Lit(n) => lit(n).into_token_stream(),
-        Size::Const(e, _) => match syn::parse_str::<syn::Expr>(e) {
-            Ok(e) => quote!({ #e }),
+        Size::Const(e, at) => match syn::parse_str::<syn::Expr>(e) {
+            // At the constant's place, so that the compiler's errors about it (a constant
+            // that is no `usize`, say) point there.
+            Ok(e) => respan(quote!({ #e }), at.0),
             // The text was parsed from the user's own expression.
             Err(err) => err.to_compile_error(),
         },
     }
+}
+
+/// Every token of `tokens` at `span`.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tree| {
+            if let proc_macro2::TokenTree::Group(g) = &tree {
+                let mut group = proc_macro2::Group::new(g.delimiter(), respan(g.stream(), span));
+                group.set_span(span);
+                tree = group.into();
+            } else {
+                tree.set_span(span);
+            }
+            tree
+        })
+        .collect()
 }
 
 /// Every constant size of the model, with the argument and layer it sizes.

@@ -4,6 +4,7 @@ const VOCAB: usize = 10_000;
 const H: usize = 8;
 const EMPTY: usize = 0;
 const T: usize = 20;
+const SMALL: u32 = 3;
 
 model! {
     // The count depends on constants, so the compiler compares it.
@@ -18,6 +19,11 @@ model! {
 model! {
     // Time steps are checked at run time: they must be written out.
     struct Steps = Input(T, 4) => LSTM(H);
+}
+
+model! {
+    // A size is a `usize`.
+    struct Typed = Input(_, 4) => Dense(SMALL);
 }
 
 fn main() {}
