@@ -55,7 +55,7 @@ fn main() -> Result<(), Error> {
         "trained {} epochs; best val_loss {:.5}",
         history.epochs(),
         history
-            .get("val_loss")
+            .get("val_loss")?
             .into_iter()
             .fold(f32::INFINITY, f32::min)
     );

@@ -20,7 +20,23 @@
 extern crate self as rnn;
 
 pub use rnn_macros::model;
+/// The `rand` the runtime uses (re-exported by `rnn_runtime`), for samplers of your own that
+/// take or share its generator, whatever `rand` your crate depends on:
+///
+/// ```
+/// use rnn::rand::RngExt;
+/// let mut rng = rnn::seeded_rng(7);
+/// let temperature: f32 = rng.random_range(0.5..1.5);
+/// assert!((0.5..1.5).contains(&temperature));
+/// ```
+#[doc(no_inline)]
+pub use rnn_runtime::rand;
 pub use rnn_runtime::*;
+
+/// The README: setup, the macro and its layer table, training, checkpoints and benchmarks.
+/// Every Rust example in it is compiled and run as a test.
+#[doc = include_str!("../README.md")]
+pub mod guide {}
 
 #[doc(hidden)]
 pub mod __private {

@@ -82,7 +82,7 @@ fn empty_batch_and_empty_sequences() {
     let mut m = Sentiment::new(0);
     let text = err_text(m.predict(Vec::<Vec<u32>>::new()));
     assert!(text.contains("the batch has no rows"), "{text}");
-    let text = err_text(m.predict(vec![vec![], vec![]]));
+    let text = err_text(m.predict(vec![Vec::<u32>::new(), vec![]]));
     assert!(text.contains("no time steps"), "{text}");
     let mut f = Free::new(0);
     assert!(err_text(f.predict(Vec::<Vec<Vec<f32>>>::new())).contains("no rows"));
@@ -215,4 +215,28 @@ fn recurrent_gradients_of_the_wrong_batch_or_length() {
         err_text(gru.backward(&x, Features::zeros(2), &[&[0.0; 8]])),
         "gru: got 1 state gradient(s), but the layer returns 0 state(s)"
     );
+}
+
+#[test]
+fn token_ids_of_other_integer_types_are_range_checked() {
+    let mut m = Sentiment::new(0);
+    let want = m.predict(vec![vec![1u32, 2, 3]]).unwrap();
+    for got in [
+        m.predict(vec![vec![1i32, 2, 3]]).unwrap(),
+        m.predict(vec![vec![1i64, 2, 3]]).unwrap(),
+        m.predict(vec![vec![1usize, 2, 3]]).unwrap(),
+    ] {
+        assert_eq!(got.main().data, want.main().data);
+    }
+    let e = err_text(m.predict(vec![vec![1i64, 2], vec![3, -7]]));
+    assert!(e.contains("token id -7 at [batch 1, step 1]"), "{e}");
+    assert!(e.contains("from 0 to 4294967295"), "{e}");
+    let e = err_text(m.predict(vec![vec![u32::MAX as i64 + 1]]));
+    assert!(
+        e.contains("token id 4294967296 at [batch 0, step 0]"),
+        "{e}"
+    );
+    // In range for u32 but not for the vocabulary: the embedding's own error.
+    let e = m.predict(vec![vec![100usize]]).unwrap_err();
+    assert!(matches!(e, Error::TokenOutOfRange { id: 100, .. }), "{e}");
 }

@@ -116,8 +116,7 @@ fn fit_like_keras<S>(
     let want = case["history"].as_object().expect("history");
     assert_eq!(history.epochs(), epochs);
     for (key, values) in want {
-        let got = history.get(key);
-        assert!(!got.is_empty(), "no `{key}` in the history");
+        let got = history.get(key).unwrap();
         for (epoch, (g, w)) in got.iter().zip(values.as_array().unwrap()).enumerate() {
             close(
                 &format!("{key} epoch {}", epoch + 1),

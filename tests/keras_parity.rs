@@ -104,7 +104,7 @@ where
                 .replace("null", "None")
                 .replace(',', ", ");
             let shape = shape.replace('[', "(").replace(']', ")");
-            let ours_shape = ours.output_shape.replace('[', "(").replace(']', ")");
+            let ours_shape = ours.shape().replace('[', "(").replace(']', ")");
             assert_eq!(ours_shape, shape, "{case}: output shape of {}", ours.name);
         }
         assert_eq!(

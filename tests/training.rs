@@ -134,7 +134,7 @@ fn gru_learns_parity() {
     assert!(
         last_correct >= 254,
         "{last_correct}/256 parities right, accuracy per epoch {:?}",
-        history.get("binary_accuracy")
+        history.get("binary_accuracy").unwrap()
     );
 }
 
@@ -181,7 +181,7 @@ fn masked_simple_rnn_learns_prepadded_sentiment() {
                 .validation_data(&vx, &vy),
         )
         .unwrap();
-    let acc = *history.get("val_binary_accuracy").last().unwrap();
+    let acc = *history.get("val_binary_accuracy").unwrap().last().unwrap();
     assert!(acc > 0.93, "validation accuracy {acc}");
     // Masked padding changes nothing: more zeros in front give the same prediction.
     let short = model.predict(vec![vec![0u32, 0, 3, 12, 4]]).unwrap();
@@ -215,7 +215,11 @@ fn per_step_targets_train_a_tagger() {
             Fit::new().batch_size(32).epochs(10).seed(2).verbose(0),
         )
         .unwrap();
-    let acc = *history.get("sparse_categorical_accuracy").last().unwrap();
+    let acc = *history
+        .get("sparse_categorical_accuracy")
+        .unwrap()
+        .last()
+        .unwrap();
     assert!(acc > 0.98, "accuracy {acc}");
 }
 

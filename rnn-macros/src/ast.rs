@@ -138,8 +138,8 @@ impl Arg {
 }
 
 /// An expression as written, without the spaces `TokenStream::to_string` puts between
-/// tokens (`-0.5`, not `- 0.5`).
+/// tokens (`-0.5`, not `- 0.5`; `(10, 5)`, not `(10 , 5)`).
 pub fn expr_source(e: &Expr) -> String {
     let s = e.to_token_stream().to_string();
-    s.replace("- ", "-").replace(" . ", ".")
+    s.replace("- ", "-").replace(" . ", ".").replace(" ,", ",")
 }

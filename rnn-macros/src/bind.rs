@@ -4,10 +4,12 @@
 
 use quote::ToTokens;
 use rnn_spec::{Activation, ArgDefault, LayerClass, MergeMode};
+use syn::spanned::Spanned;
 use syn::{Expr, ExprLit, Lit, UnOp};
 
 use crate::ast::{Arg, LayerCall, Value, expr_source};
 use crate::ctxt::Ctxt;
+use crate::ir::Size;
 use crate::messages;
 
 /// A layer's arguments bound to its parameters.
@@ -26,6 +28,16 @@ pub enum Time {
     /// `Input(_, features)`: any number of steps.
     Any,
     Fixed(usize),
+}
+
+/// The input a first layer declares with Keras 2's arguments (`input_shape`,
+/// `batch_input_shape`, `input_dim`, `input_length`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Declared {
+    /// A fixed batch size, from `batch_input_shape = (batch, ..)`.
+    pub batch: Option<usize>,
+    pub time: Time,
+    pub features: Size,
 }
 
 /// Binds `call`'s arguments to `class`'s parameters. Returns what could be bound, and
@@ -113,8 +125,21 @@ impl<'a> Args<'a> {
         }
     }
 
-    /// An optional positive integer: `Some(None)` when not given.
-    pub fn size(&self, name: &str, cx: &Ctxt) -> Option<Option<usize>> {
+    /// An optional size: a positive integer literal or a constant expression (`VOCAB`,
+    /// `VOCAB + 1`, `{ 2 * H }`); `Some(None)` when not given.
+    pub fn size(&self, name: &str, cx: &Ctxt) -> Option<Option<Size>> {
+        let Some(e) = self.get(name).and_then(|_| self.expr(name)) else {
+            return self.literal_size(name, cx).map(|n| n.map(Size::Lit));
+        };
+        if int_literal(e).is_none() && is_constant(e) {
+            return Some(Some(Size::constant(expr_source(e), e.span())));
+        }
+        self.literal_size(name, cx).map(|n| n.map(Size::Lit))
+    }
+
+    /// An optional positive integer literal, for sizes checked at run time (time steps):
+    /// `Some(None)` when not given.
+    pub fn literal_size(&self, name: &str, cx: &Ctxt) -> Option<Option<usize>> {
         let Some(arg) = self.get(name) else {
             return Some(None);
         };
@@ -124,6 +149,7 @@ impl<'a> Args<'a> {
             return None;
         };
         let message = match int_literal(e) {
+            None if is_constant(e) => messages::literal_required(self.class, name, &expr_source(e)),
             Some(0) => messages::size_zero(self.class, name),
             Some(n) if n <= u32::MAX as u128 => return Some(Some(n as usize)),
             Some(n) => messages::size_too_large(self.class, name, n),
@@ -133,8 +159,8 @@ impl<'a> Args<'a> {
         None
     }
 
-    /// A required positive integer.
-    pub fn required_size(&self, name: &str, example: &str, cx: &Ctxt) -> Option<usize> {
+    /// A required size.
+    pub fn required_size(&self, name: &str, example: &str, cx: &Ctxt) -> Option<Size> {
         match self.size(name, cx)? {
             Some(n) => Some(n),
             None => self.missing(name, example, cx),
@@ -206,7 +232,7 @@ impl<'a> Args<'a> {
     }
 
     /// `Input(timesteps, features)`, `Input(_, features)` or `Input(features)`.
-    pub fn input_shape(&self, cx: &Ctxt) -> Option<(Time, usize)> {
+    pub fn input_shape(&self, cx: &Ctxt) -> Option<(Time, Size)> {
         let features = self.required_size("features", "Input(_, 8)", cx);
         let time = match self.get("timesteps") {
             None if self.call.args.len() == 1 && self.call.args[0].key.is_none() => {
@@ -221,10 +247,144 @@ impl<'a> Args<'a> {
             Some(arg) => match &arg.value {
                 Value::Expr(Expr::Infer(_)) => Some(Time::Any),
                 Value::Expr(Expr::Path(p)) if p.path.is_ident("None") => Some(Time::Any),
-                _ => self.size("timesteps", cx)?.map(Time::Fixed),
+                _ => self.literal_size("timesteps", cx)?.map(Time::Fixed),
             },
         };
         Some((time?, features?))
+    }
+
+    /// The first-layer input-shape arguments given to this call, in the order written.
+    pub fn first_layer_args(&self) -> Vec<&'a Arg> {
+        self.call
+            .args
+            .iter()
+            .filter(|a| {
+                a.key
+                    .as_ref()
+                    .is_some_and(|k| self.class.is_first_layer_arg(&k.to_string()))
+            })
+            .collect()
+    }
+
+    /// The model's input as Keras 2 declares it on a first layer: `Some(None)` when none of
+    /// `input_shape`, `batch_input_shape`, `input_dim`, `input_length` is given.
+    /// `needs_time`: the layer reads sequences, so `input_dim` alone means any number of steps
+    /// (as Keras 2's recurrent layers read it) rather than vectors.
+    pub fn declared_input(&self, needs_time: bool, cx: &Ctxt) -> Option<Option<Declared>> {
+        let given = self.first_layer_args();
+        let Some(first) = given.first() else {
+            return Some(None);
+        };
+        let key = |a: &Arg| a.key.as_ref().map(|k| k.to_string()).unwrap_or_default();
+        let keys: Vec<String> = given.iter().map(|a| key(a)).collect();
+        let has = |k: &str| keys.iter().any(|g| g == k);
+        let shaped = has("input_shape") || has("batch_input_shape");
+        if (has("input_shape") && has("batch_input_shape"))
+            || (shaped && (has("input_dim") || has("input_length")))
+        {
+            let written: Vec<String> = given.iter().map(|a| a.source()).collect();
+            cx.error_spanned_by(
+                self.call,
+                messages::input_shape_given_twice(self.class, &written),
+            );
+            return None;
+        }
+        let declared = if has("input_shape") || has("batch_input_shape") {
+            let arg = *first;
+            let batched = key(arg) == "batch_input_shape";
+            self.shape_tuple(arg, batched, cx)?
+        } else if !has("input_dim") {
+            cx.error_spanned_by(*first, messages::input_length_without_dim(self.class));
+            return None;
+        } else {
+            let features = self.required_size("input_dim", "input_dim = 8", cx)?;
+            let length = self
+                .class
+                .arg("input_length")
+                .and_then(|_| self.get("input_length"));
+            let time = match length {
+                None if needs_time => Time::Any,
+                None => Time::Absent,
+                Some(arg) => match &arg.value {
+                    Value::Expr(e) if is_none(e) => Time::Any,
+                    _ => Time::Fixed(self.literal_size("input_length", cx)??),
+                },
+            };
+            Declared {
+                batch: None,
+                time,
+                features,
+            }
+        };
+        Some(Some(declared))
+    }
+
+    /// `input_shape = (timesteps, features)` or `(features,)`; with `batched`,
+    /// `batch_input_shape = (batch, timesteps, features)` or `(batch, features)`.
+    fn shape_tuple(&self, arg: &Arg, batched: bool, cx: &Ctxt) -> Option<Declared> {
+        let name = if batched {
+            "batch_input_shape"
+        } else {
+            "input_shape"
+        };
+        let elems: Option<Vec<&Expr>> = match &arg.value {
+            Value::Expr(Expr::Tuple(t)) => Some(t.elems.iter().collect()),
+            Value::Expr(Expr::Array(a)) => Some(a.elems.iter().collect()),
+            _ => None,
+        };
+        let skip = usize::from(batched);
+        let elems = match elems {
+            Some(e) if e.len() == skip + 1 || e.len() == skip + 2 => e,
+            _ => {
+                let found = value_source(&arg.value);
+                cx.error_spanned_by(arg, messages::bad_input_shape(self.class, name, &found));
+                return None;
+            }
+        };
+        let batch = if batched {
+            match elems[0] {
+                e if is_none(e) => Some(None),
+                e => self
+                    .tuple_size(arg, name, "the batch size", e, cx)
+                    .map(Some),
+            }
+        } else {
+            Some(None)
+        };
+        let time = if elems.len() == skip + 2 {
+            match elems[skip] {
+                e if is_none(e) => Some(Time::Any),
+                e => self
+                    .tuple_size(arg, name, "the number of time steps", e, cx)
+                    .map(Time::Fixed),
+            }
+        } else {
+            Some(Time::Absent)
+        };
+        let last = elems[elems.len() - 1];
+        let features = if int_literal(last).is_none() && is_constant(last) {
+            Some(Size::constant(expr_source(last), last.span()))
+        } else {
+            self.tuple_size(arg, name, "the number of features", last, cx)
+                .map(Size::Lit)
+        };
+        Some(Declared {
+            batch: batch?,
+            time: time?,
+            features: features?,
+        })
+    }
+
+    /// One positive integer of an input-shape tuple.
+    fn tuple_size(&self, arg: &Arg, name: &str, what: &str, e: &Expr, cx: &Ctxt) -> Option<usize> {
+        match int_literal(e) {
+            Some(n) if n > 0 && n <= u32::MAX as u128 => Some(n as usize),
+            _ => {
+                let message = messages::bad_shape_entry(self.class, name, what, &expr_source(e));
+                cx.error_spanned_by(arg, message);
+                None
+            }
+        }
     }
 
     /// `Dropout(rate)`: a number in `[0, 1)`.
@@ -288,6 +448,35 @@ pub fn value_source(v: &Value) -> String {
     }
 }
 
+/// A constant expression that may stand for a size: a constant's path written as constants
+/// are (`VOCAB`, `config::VOCAB`; a lowercase name is a misplaced word such as an activation,
+/// not a constant), or arithmetic, a block or a call (`VOCAB + 1`, `{ 2 * H }`,
+/// `units(3)`) of which the compiler checks the type.
+fn is_constant(e: &Expr) -> bool {
+    match e {
+        Expr::Path(p) => {
+            p.qself.is_none()
+                && p.path.segments.last().is_some_and(|s| {
+                    let name = s.ident.to_string();
+                    name != "None" && !name.chars().any(char::is_lowercase)
+                })
+        }
+        Expr::Binary(_) | Expr::Block(_) | Expr::Call(_) | Expr::Paren(_) | Expr::Cast(_) => true,
+        Expr::Group(g) => is_constant(&g.expr),
+        _ => false,
+    }
+}
+
+/// Python's `None` or `_`: any size.
+fn is_none(e: &Expr) -> bool {
+    match e {
+        Expr::Infer(_) => true,
+        Expr::Path(p) => p.path.is_ident("None"),
+        Expr::Group(g) => is_none(&g.expr),
+        _ => false,
+    }
+}
+
 /// A non-negative integer literal.
 pub fn int_literal(e: &Expr) -> Option<u128> {
     match e {
@@ -337,7 +526,10 @@ mod tests {
         let cx = Ctxt::new();
         let (args, bound) = bind(&c, LayerClass::Lstm, &cx);
         assert_eq!(bound, Some(()));
-        assert_eq!(args.required_size("units", "LSTM(64)", &cx), Some(8));
+        assert_eq!(
+            args.required_size("units", "LSTM(64)", &cx),
+            Some(Size::Lit(8))
+        );
         assert_eq!(args.activation("activation", &cx), Some(Activation::Relu));
         assert_eq!(
             args.activation("recurrent_activation", &cx),
@@ -380,10 +572,10 @@ mod tests {
         let c = call("Input(_, 8)");
         let cx = Ctxt::new();
         let (args, _) = bind(&c, LayerClass::Input, &cx);
-        assert_eq!(args.input_shape(&cx), Some((Time::Any, 8)));
+        assert_eq!(args.input_shape(&cx), Some((Time::Any, Size::Lit(8))));
         let c = call("Input(8)");
         let (args, _) = bind(&c, LayerClass::Input, &cx);
-        assert_eq!(args.input_shape(&cx), Some((Time::Absent, 8)));
+        assert_eq!(args.input_shape(&cx), Some((Time::Absent, Size::Lit(8))));
         assert!(errors(cx).is_empty());
     }
 }

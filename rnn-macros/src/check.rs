@@ -8,10 +8,10 @@ use proc_macro2::Span;
 use rnn_spec::LayerClass;
 use syn::Expr;
 
-use crate::ast::LayerCall;
+use crate::ast::{LayerCall, Value};
 use crate::bind::{Args, bind, int_literal};
 use crate::ctxt::Ctxt;
-use crate::ir::{Input, Layer, Model, Shape};
+use crate::ir::{DeclaredParams, Input, Layer, Model, Shape};
 use crate::layers::{self, Feed, Prev};
 use crate::messages;
 use crate::naming::Names;
@@ -28,11 +28,11 @@ pub struct Checked {
 /// Checks one model's layer chain against an optional declared parameter count.
 pub fn check(layers: &[LayerCall], declared: Option<&Expr>, span: Span) -> Checked {
     let cx = Ctxt::new();
-    let model = chain(layers, span, &cx);
-    if let Some(model) = &model
+    let mut model = chain(layers, span, &cx);
+    if let Some(model) = &mut model
         && let Some(expr) = declared
     {
-        check_declared(expr, model, &cx);
+        model.declared_params = check_declared(expr, model, &cx);
     }
     Checked {
         model,
@@ -51,6 +51,14 @@ struct Walk<'a> {
     /// The layer whose output lost the time axis, if one did.
     dropped_time: Option<Prev<'a>>,
     seen_input: bool,
+    /// A fixed batch size, from `batch_input_shape` on the first layer.
+    batch: Option<usize>,
+    /// The model's first layer, to show where Keras 2's input-shape arguments go.
+    first: Option<&'a LayerCall>,
+    /// A later layer (or the layer the first one wraps) has Keras 2's input-shape arguments:
+    /// its error, which shows where they go, is the one to report, not the first layer's
+    /// missing input.
+    declared_later: bool,
     /// `None` once any layer failed.
     complete: Option<()>,
 }
@@ -68,6 +76,15 @@ fn chain(calls: &[LayerCall], span: Span, cx: &Ctxt) -> Option<Model> {
         prev: None,
         dropped_time: None,
         seen_input: false,
+        batch: None,
+        first: calls.first(),
+        declared_later: calls.iter().skip(1).any(has_first_layer_args)
+            || calls.first().is_some_and(|c| {
+                c.args.iter().any(|a| match &a.value {
+                    Value::Layer(l) => has_first_layer_args(l),
+                    Value::Expr(_) => false,
+                })
+            }),
         complete: Some(()),
     };
     for (i, call) in calls.iter().enumerate() {
@@ -76,13 +93,15 @@ fn chain(calls: &[LayerCall], span: Span, cx: &Ctxt) -> Option<Model> {
     }
     walk.complete?;
     let (input, input_time) = walk.input?;
-    let params = walk.layers.iter().map(|l| l.params).sum();
+    let params = walk.layers.iter().map(|l| l.params).sum::<Option<usize>>();
     Some(Model {
         name: rnn_spec::MODEL_NAME,
         input,
         input_time,
+        input_batch: walk.batch,
         layers: walk.layers,
         params,
+        declared_params: None,
     })
 }
 
@@ -105,6 +124,7 @@ impl<'a> Walk<'a> {
         if class == LayerClass::Input {
             return self.input(i, call, count, &args, bound, cx);
         }
+        let mut placed = Some(());
         let checked = if class == LayerClass::Embedding {
             if i > 0 {
                 let received = match self.flow {
@@ -119,10 +139,7 @@ impl<'a> Walk<'a> {
                 checked
             })
         } else {
-            if i == 0 {
-                cx.error_spanned_by(call, messages::first_without_input(class, call));
-                self.flow = Flow::Unknown;
-            }
+            placed = self.first_layer_input(i, call, class, &args, cx);
             let feed = Feed {
                 call,
                 class,
@@ -160,7 +177,75 @@ impl<'a> Walk<'a> {
         self.prev = Some(prev);
         self.flow = Flow::Known(next);
         self.layers.push(layer);
-        unique
+        unique.and(placed)
+    }
+
+    /// Keras 2's input-shape arguments: on the first layer they declare the model's input
+    /// (an error if there is none there); on a later layer they are an error that shows the
+    /// first layer with them. `None` if they are misplaced.
+    fn first_layer_input(
+        &mut self,
+        i: usize,
+        call: &LayerCall,
+        class: LayerClass,
+        args: &Args,
+        cx: &Ctxt,
+    ) -> Option<()> {
+        if i > 0 {
+            let given = args.first_layer_args();
+            if given.is_empty() {
+                return Some(());
+            }
+            let written: Vec<String> = given.iter().map(|a| a.source()).collect();
+            let first = self
+                .first
+                .map(|f| (f, LayerClass::from_keras_name(&f.name.to_string())));
+            let fixed = match first {
+                Some((f, Some(first_class)))
+                    if first_class != LayerClass::Input
+                        && layers::takes_all(first_class, &given)
+                        && !layers::declares_input(first_class, f) =>
+                {
+                    let mut fixed = messages::valid_only(first_class, f);
+                    for arg in &given {
+                        let key = arg.key.as_ref().map(|k| k.to_string()).unwrap_or_default();
+                        let value = crate::bind::value_source(&arg.value);
+                        fixed = syn::parse_str(&fixed.source_with(&key, &value)).unwrap_or(fixed);
+                    }
+                    Some(fixed.source())
+                }
+                _ => None,
+            };
+            let first_source = self
+                .first
+                .map(|f| messages::clean(f).source())
+                .unwrap_or_default();
+            let message =
+                messages::first_layer_arg_misplaced(class, &written, &first_source, fixed);
+            cx.error_spanned_by(given[0], message);
+            return None;
+        }
+        let declared = if class.arg("input_shape").is_some() {
+            args.declared_input(layers::reads_sequences(class), cx)
+        } else {
+            Some(None)
+        };
+        match declared {
+            Some(Some(d)) => {
+                let (input, time, shape) = layers::declared(d.time, d.features);
+                self.input = Some((input, time));
+                self.batch = d.batch;
+                self.flow = Flow::Known(shape);
+            }
+            Some(None) => {
+                if !self.declared_later {
+                    cx.error_spanned_by(call, messages::first_without_input(class, call));
+                }
+                self.flow = Flow::Unknown;
+            }
+            None => self.flow = Flow::Unknown,
+        }
+        Some(())
     }
 
     /// `Input`, which declares the shape the first layer receives and is not a layer itself.
@@ -218,29 +303,46 @@ impl<'a> Walk<'a> {
     }
 }
 
-fn check_declared(expr: &Expr, model: &Model, cx: &Ctxt) {
+/// Whether a call gives one of Keras 2's input-shape arguments its class takes.
+fn has_first_layer_args(call: &LayerCall) -> bool {
+    LayerClass::from_keras_name(&call.name.to_string()).is_some_and(|class| {
+        call.args.iter().any(|a| {
+            a.key
+                .as_ref()
+                .is_some_and(|k| class.is_first_layer_arg(&k.to_string()))
+        })
+    })
+}
+
+/// Compares `#[params = N]` with the count; returns `N` when the count depends on constants,
+/// for the compiler to compare.
+fn check_declared(expr: &Expr, model: &Model, cx: &Ctxt) -> Option<DeclaredParams> {
     let Some(declared) = int_literal(expr) else {
         cx.error_spanned_by(expr, messages::params_not_an_integer(model.params));
-        return;
+        return None;
     };
-    if declared != model.params as u128 {
+    let Some(total) = model.params else {
+        return Some(DeclaredParams {
+            count: declared,
+            span: syn::spanned::Spanned::span(expr),
+        });
+    };
+    if declared != total as u128 {
         let rows: Vec<(&str, LayerClass, usize)> = model
             .layers
             .iter()
-            .map(|l| (l.name.as_str(), l.class, l.params))
+            .map(|l| (l.name.as_str(), l.class, l.params.unwrap_or_default()))
             .collect();
-        cx.error_spanned_by(
-            expr,
-            messages::params_mismatch(model.params, declared, &rows),
-        );
+        cx.error_spanned_by(expr, messages::params_mismatch(total, declared, &rows));
     }
+    None
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::ast::Invocation;
-    use crate::ir::LayerKind;
+    use crate::ir::{LayerKind, Size};
     use quote::quote;
 
     fn run(tokens: proc_macro2::TokenStream) -> (Option<Model>, Vec<String>) {
@@ -271,9 +373,9 @@ mod tests {
         let m = ok(
             quote!(#[params = 529_441] struct Quiz = Embedding(5000, 100) => SimpleRNN(128) => Dense(1, sigmoid);),
         );
-        assert_eq!(m.params, 529_441);
+        assert_eq!(m.params, Some(529_441));
         assert_eq!(m.input, Input::Tokens);
-        let rows: Vec<(&str, &str, String, usize)> = m
+        let rows: Vec<(&str, &str, String, Option<usize>)> = m
             .layers
             .iter()
             .map(|l| {
@@ -292,10 +394,15 @@ mod tests {
                     "embedding",
                     "Embedding",
                     "(None, None, 100)".into(),
-                    500_000
+                    Some(500_000)
                 ),
-                ("simple_rnn", "SimpleRNN", "(None, 128)".into(), 29_312),
-                ("dense", "Dense", "(None, 1)".into(), 129),
+                (
+                    "simple_rnn",
+                    "SimpleRNN",
+                    "(None, 128)".into(),
+                    Some(29_312)
+                ),
+                ("dense", "Dense", "(None, 1)".into(), Some(129)),
             ]
         );
     }
@@ -319,8 +426,8 @@ mod tests {
         match &m.layers[1].kind {
             LayerKind::Bidirectional(bi) => {
                 assert_eq!(bi.inner_name, "lstm_1");
-                assert_eq!(bi.out, 8);
-                assert_eq!(bi.inner.input, 16);
+                assert_eq!(bi.out, Size::Lit(8));
+                assert_eq!(bi.inner.input, Size::Lit(16));
             }
             k => panic!("{k:?}"),
         }
@@ -350,7 +457,7 @@ mod tests {
     fn gru_reset_after_changes_the_count() {
         let a = ok(quote!(struct M = Input(30, 100) => GRU(128);));
         let b = ok(quote!(struct M = Input(30, 100) => GRU(128, reset_after = false);));
-        assert_eq!((a.params, b.params), (88_320, 87_936));
+        assert_eq!((a.params, b.params), (Some(88_320), Some(87_936)));
     }
 
     #[test]
@@ -358,9 +465,9 @@ mod tests {
         let m = ok(
             quote!(struct M = Input(4) => Dense(8, relu) => Dropout(0.5) => Dense(3, "softmax");),
         );
-        assert_eq!(m.input, Input::Features(4));
+        assert_eq!(m.input, Input::Features(Size::Lit(4)));
         assert_eq!(m.layers[2].output_shape(), "(None, 3)");
-        assert_eq!(m.params, 4 * 8 + 8 + 8 * 3 + 3);
+        assert_eq!(m.params, Some(4 * 8 + 8 + 8 * 3 + 3));
     }
 
     #[test]
@@ -527,5 +634,101 @@ mod tests {
         );
         assert!(e[0].contains("simple_rnn (SimpleRNN): 29,312"), "{}", e[0]);
         assert!(e[0].contains("#[params = 529_441]"), "{}", e[0]);
+    }
+
+    #[test]
+    fn keras2_first_layer_forms_declare_the_input() {
+        let m = ok(quote!(struct M = SimpleRNN(3, input_shape = (2, 10));));
+        assert_eq!(
+            (m.input, m.input_time, m.input_batch),
+            (Input::Sequence(Size::Lit(10)), Some(2), None)
+        );
+        assert_eq!(m.params, Some(42));
+        let m = ok(quote!(struct M = LSTM(32, input_shape = (None, 5));));
+        assert_eq!(
+            (m.input, m.input_time),
+            (Input::Sequence(Size::Lit(5)), None)
+        );
+        let m = ok(quote!(struct M = SimpleRNN(3, batch_input_shape = (8, 2, 10));));
+        assert_eq!((m.input_time, m.input_batch), (Some(2), Some(8)));
+        assert_eq!(m.layers[0].output_shape_batched(m.input_batch), "(8, 3)");
+        let m = ok(quote!(struct M = SimpleRNN(3, input_length = 2, input_dim = 10);));
+        assert_eq!(
+            (m.input, m.input_time),
+            (Input::Sequence(Size::Lit(10)), Some(2))
+        );
+        let m = ok(quote!(struct M = GRU(3, input_dim = 10);));
+        assert_eq!(
+            (m.input, m.input_time),
+            (Input::Sequence(Size::Lit(10)), None)
+        );
+        let m = ok(
+            quote!(struct M = Bidirectional(SimpleRNN(8, return_sequences = true), input_shape = (10, 5));),
+        );
+        assert_eq!(m.layers[0].output_shape(), "(None, 10, 16)");
+        assert_eq!(m.params, Some(224));
+        let m = ok(quote!(struct M = Dense(4, input_shape = (8,)) => Dense(1);));
+        assert_eq!(m.input, Input::Features(Size::Lit(8)));
+        assert_eq!(m.params, Some(36 + 5));
+        let m = ok(quote!(struct M = Dense(4, input_dim = 8);));
+        assert_eq!(m.input, Input::Features(Size::Lit(8)));
+    }
+
+    #[test]
+    fn keras2_forms_on_a_later_layer_move_to_the_first() {
+        let e = errs(
+            quote!(struct M = LSTM(32, return_sequences = true) => LSTM(8, input_shape = (10, 5));),
+        );
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].contains("only the first layer takes it"), "{e:?}");
+        assert!(
+            e[0].contains("`LSTM(32, return_sequences = true, input_shape = (10, 5))`"),
+            "{e:?}"
+        );
+        let e = errs(quote!(struct M = Input(_, 5) => LSTM(8, input_dim = 5);));
+        assert!(e[0].contains("already declared by `Input(_, 5)`"), "{e:?}");
+        let e = errs(quote!(struct M = Bidirectional(LSTM(8, input_shape = (10, 5)));));
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(
+            e[0].contains("`Bidirectional(LSTM(8), input_shape = (10, 5))`"),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn keras2_form_errors() {
+        let e = errs(quote!(struct M = LSTM(8, input_shape = 5);));
+        assert!(e[0].contains("must be a tuple"), "{e:?}");
+        let e = errs(quote!(struct M = LSTM(8, input_shape = (10, 5), input_dim = 5);));
+        assert!(e[0].contains("more than once"), "{e:?}");
+        let e = errs(quote!(struct M = LSTM(8, input_length = 5);));
+        assert!(e[0].contains("add `input_dim = features`"), "{e:?}");
+        let e = errs(quote!(struct M = LSTM(8, input_shape = (10, 0));));
+        assert!(e[0].contains("the number of features"), "{e:?}");
+        let e = errs(quote!(struct M = Dense(4, input_length = 3);));
+        assert!(e[0].contains("has no argument `input_length`"), "{e:?}");
+        // The help never repeats an invalid argument.
+        let e = errs(quote!(struct M = LSTM(32, input_shap = (10, 5));));
+        assert!(e.iter().all(|m| !m.contains("input_shap =")), "{e:?}");
+        assert!(e[1].contains("`Input(_, 8) => LSTM(32)`"), "{e:?}");
+        assert!(
+            e[1].contains("`LSTM(32, input_shape = (None, 8))`"),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn fixes_never_repeat_an_invalid_argument() {
+        let e =
+            errs(quote!(struct M = Input(_, 8) => Embedding(10, 4, mask_zeros = true) => LSTM(2);));
+        assert!(e.iter().all(|m| !m.contains("mask_zeros = true)")), "{e:?}");
+        let e = errs(
+            quote!(struct M = Input(_, 3) => Bidirectional(LSTM(4, go_backwards = true, unit = 2));),
+        );
+        assert!(
+            e.iter().any(|m| m.contains("`Bidirectional(LSTM(4))`")),
+            "{e:?}"
+        );
+        assert!(e.iter().all(|m| !m.contains("unit = 2)")), "{e:?}");
     }
 }

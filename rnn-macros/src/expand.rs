@@ -3,14 +3,77 @@
 //! connection again and a compile-time assertion ties the macro's parameter count to theirs.
 
 use proc_macro2::{Ident, Literal, Span, TokenStream};
-use quote::{ToTokens, format_ident, quote};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
 use rnn_spec::Activation;
 use syn::{Attribute, Visibility};
 
-use crate::ir::{Dense, Input, Layer, LayerKind, Model, Rnn, RnnCell};
+use crate::ir::{Dense, Input, Layer, LayerKind, Model, Rnn, RnnCell, Size};
+use crate::shapes;
 
 fn lit(n: usize) -> Literal {
     Literal::usize_unsuffixed(n)
+}
+
+/// A size as a const generic argument: a literal, or the user's constant expression in a
+/// block (`{ VOCAB + 1 }`), which the compiler evaluates.
+fn size(s: Size) -> TokenStream {
+    match s {
+        Size::Lit(n) => lit(n).into_token_stream(),
+        Size::Const(e, at) => match syn::parse_str::<syn::Expr>(e) {
+            // At the constant's place, so that the compiler's errors about it (a constant
+            // that is no `usize`, say) point there.
+            Ok(e) => respan(quote!({ #e }), at.0),
+            // The text was parsed from the user's own expression.
+            Err(err) => err.to_compile_error(),
+        },
+    }
+}
+
+/// Every token of `tokens` at `span`.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tree| {
+            if let proc_macro2::TokenTree::Group(g) = &tree {
+                let mut group = proc_macro2::Group::new(g.delimiter(), respan(g.stream(), span));
+                group.set_span(span);
+                tree = group.into();
+            } else {
+                tree.set_span(span);
+            }
+            tree
+        })
+        .collect()
+}
+
+/// Every constant size of the model, with the argument and layer it sizes.
+fn constant_sizes(model: &Model) -> Vec<(Size, String)> {
+    let mut out = Vec::new();
+    // `layer`: the layer as messages name it, `gru` (GRU).
+    let mut add = |s: Size, arg: &str, layer: String| {
+        if let Size::Const(..) = s {
+            out.push((s, format!("`{arg}` of {layer}")));
+        }
+    };
+    if let Input::Sequence(f) | Input::Features(f) = model.input {
+        add(f, "features", "the input".into());
+    }
+    for l in &model.layers {
+        let named = format!("layer `{}` ({})", l.name, l.class.keras_name());
+        match &l.kind {
+            LayerKind::Embedding(e) => {
+                add(e.vocab, "input_dim", named.clone());
+                add(e.dim, "output_dim", named);
+            }
+            LayerKind::Recurrent(r) => add(r.units, "units", named),
+            LayerKind::Bidirectional(b) => add(b.inner.units, "units", named),
+            LayerKind::Dense(d) | LayerKind::TimeDistributed { dense: d, .. } => {
+                add(d.units, "units", named)
+            }
+            LayerKind::Dropout { .. } | LayerKind::Pooling => {}
+        }
+    }
+    out
 }
 
 fn activation(activation: Activation) -> TokenStream {
@@ -19,7 +82,7 @@ fn activation(activation: Activation) -> TokenStream {
 }
 
 fn rnn_type(rnn: &Rnn) -> TokenStream {
-    let (i, h, bias) = (lit(rnn.input), lit(rnn.units), rnn.use_bias);
+    let (i, h, bias) = (size(rnn.input), size(rnn.units), rnn.use_bias);
     let mode = if rnn.return_sequences {
         quote!(::rnn::Sequences)
     } else {
@@ -50,7 +113,7 @@ fn rnn_config(rnn: &Rnn) -> TokenStream {
 }
 
 fn dense_type(d: &Dense) -> TokenStream {
-    let (i, u, bias) = (lit(d.input), lit(d.units), d.use_bias);
+    let (i, u, bias) = (size(d.input), size(d.units), d.use_bias);
     quote!(::rnn::Dense<#i, #u, #bias>)
 }
 
@@ -60,7 +123,7 @@ fn layer_code(model: &Model, layer: &Layer) -> (TokenStream, TokenStream) {
     match &layer.kind {
         LayerKind::Embedding(e) => {
             let ty = {
-                let (v, d) = (lit(e.vocab), lit(e.dim));
+                let (v, d) = (size(e.vocab), size(e.dim));
                 quote!(::rnn::Embedding<#v, #d>)
             };
             let mask_zero = e.mask_zero;
@@ -75,7 +138,7 @@ fn layer_code(model: &Model, layer: &Layer) -> (TokenStream, TokenStream) {
         LayerKind::Bidirectional(bi) => {
             let inner_ty = rnn_type(&bi.inner);
             let merge = format_ident!("{}", bi.merge.type_name());
-            let out = lit(bi.out);
+            let out = size(bi.out);
             let inner_name = &bi.inner_name;
             let ty = quote!(::rnn::Bidirectional<#inner_ty, #out, ::rnn::#merge>);
             let cfg = rnn_config(&bi.inner);
@@ -119,11 +182,11 @@ fn input_type(input: Input) -> TokenStream {
     match input {
         Input::Tokens => quote!(::rnn::TokenBatch),
         Input::Sequence(d) => {
-            let d = lit(d);
+            let d = size(d);
             quote!(::rnn::Sequence<#d>)
         }
         Input::Features(d) => {
-            let d = lit(d);
+            let d = size(d);
             quote!(::rnn::Features<#d>)
         }
     }
@@ -142,6 +205,7 @@ fn parts(model: &Model, ident: &Ident) -> Parts {
     let mut stack_ty = TokenStream::new();
     let mut build = TokenStream::new();
     let mut checks = Vec::new();
+    let mut types = Vec::new();
     for (i, layer) in model.layers.iter().enumerate() {
         let (ty, new) = layer_code(model, layer);
         if i == 0 {
@@ -151,28 +215,89 @@ fn parts(model: &Model, ident: &Ident) -> Parts {
             stack_ty = quote!(::rnn::Chain<#stack_ty, #ty>);
             build = quote!(::rnn::Stack::then(#build, #new));
         }
-        let count = lit(layer.params);
-        let message = format!(
-            "rnn: the runtime's parameter count of layer `{}` differs from the macro's ({})",
-            layer.name, layer.params
-        );
-        checks.push(quote!(::core::assert!(<#ty as ::rnn::Weights>::PARAMS == #count, #message);));
+        // With constant sizes the count is the runtime type's, which computes Keras'
+        // formula from the same sizes.
+        if let Some(params) = layer.params {
+            let count = lit(params);
+            let message = format!(
+                "rnn: the runtime's parameter count of layer `{}` differs from the macro's ({})",
+                layer.name, params
+            );
+            checks.push(
+                quote!(::core::assert!(<#ty as ::rnn::Weights>::PARAMS == #count, #message);),
+            );
+        }
+        types.push(ty);
     }
-    let total = lit(model.params);
-    let message = format!(
-        "rnn: the runtime's parameter count of `{ident}` differs from {}",
-        model.params
-    );
+    if let Some(params) = model.params {
+        let total = lit(params);
+        let message =
+            format!("rnn: the runtime's parameter count of `{ident}` differs from {params}");
+        checks.push(
+            quote!(::core::assert!(<#stack_ty as ::rnn::Weights>::PARAMS == #total, #message);),
+        );
+    }
+    let mut positive = Vec::new();
+    for (s, what) in constant_sizes(model) {
+        let (value, span) = match s {
+            Size::Const(_, at) => (size(s), at.0),
+            Size::Lit(_) => continue,
+        };
+        // `assert!` reads its message as a format string.
+        let message = format!("rnn: {what} is `{s}`, which must be at least 1")
+            .replace('{', "{{")
+            .replace('}', "}}");
+        // Spanned at the constant, so that the compiler's error points there.
+        positive.push(quote_spanned! {span=>
+            const _: () = ::core::assert!(#value > 0, #message);
+        });
+    }
+    let declared = model.declared_params.map(|d| {
+        let (declared, span) = (d.count, d.span);
+        let n = Literal::u128_unsuffixed(declared);
+        let message = format!(
+            "rnn: `#[params = {declared}]` differs from the parameter count of `{ident}` \
+             (`{ident}::PARAMS`, per layer in `{ident}::SPEC` and `summary()`); its sizes \
+             depend on constants, so the count is computed by the compiler"
+        );
+        // Spanned at `N`, so that the compiler's error points there.
+        quote_spanned! {span=>
+            const _: () = ::core::assert!(
+                <#stack_ty as ::rnn::Weights>::PARAMS as u128 == #n,
+                #message
+            );
+        }
+    });
     let asserts = quote! {
         const _: () = {
             #(#checks)*
-            ::core::assert!(<#stack_ty as ::rnn::Weights>::PARAMS == #total, #message);
         };
+        #(#positive)*
+        #declared
     };
-    let rows = model.layers.iter().map(|l| {
+    let rows = model.layers.iter().zip(&types).map(|(l, ty)| {
         let (name, class) = (&l.name, l.class.keras_name());
-        let (shape, params) = (l.output_shape(), lit(l.params));
-        quote!(::rnn::LayerSpec { name: #name, class: #class, output_shape: #shape, params: #params })
+        // Constant sizes print from `sizes`, which the compiler evaluates: `{0}` stands for
+        // the first.
+        let mut sizes = Vec::new();
+        let shape = shapes::describe_all_with(&l.outputs, model.input_batch, &mut |s| match s {
+            Size::Lit(n) => n.to_string(),
+            Size::Const(..) => {
+                sizes.push(size(s));
+                format!("{{{}}}", sizes.len() - 1)
+            }
+        });
+        let params = match l.params {
+            Some(n) => lit(n).into_token_stream(),
+            None => quote!(<#ty as ::rnn::Weights>::PARAMS),
+        };
+        quote!(::rnn::LayerSpec {
+            name: #name,
+            class: #class,
+            output_shape: #shape,
+            sizes: &[#(#sizes),*],
+            params: #params,
+        })
     });
     let time = match model.input_time {
         Some(t) => {
@@ -181,9 +306,21 @@ fn parts(model: &Model, ident: &Ident) -> Parts {
         }
         None => quote!(::core::option::Option::None),
     };
+    let batch = match model.input_batch {
+        Some(b) => {
+            let b = lit(b);
+            quote!(::core::option::Option::Some(#b))
+        }
+        None => quote!(::core::option::Option::None),
+    };
     let name = model.name;
     let spec = quote! {
-        ::rnn::ModelSpec { name: #name, input_time: #time, layers: &[#(#rows),*] }
+        ::rnn::ModelSpec {
+            name: #name,
+            input_time: #time,
+            input_batch: #batch,
+            layers: &[#(#rows),*],
+        }
     };
     Parts {
         stack_ty,
@@ -285,8 +422,14 @@ pub fn model_item(
     } = parts(model, ident);
     let fill = Filling {
         inner_ty: quote!(::rnn::Sequential<#stack_ty>),
-        params: lit(model.params).into_token_stream(),
-        params_doc: format!("The number of trainable parameters: {}.", model.params),
+        params: match model.params {
+            Some(n) => lit(n).into_token_stream(),
+            None => quote!(<#stack_ty as ::rnn::Weights>::PARAMS),
+        },
+        params_doc: match model.params {
+            Some(n) => format!("The number of trainable parameters: {n}."),
+            None => "The number of trainable parameters (its sizes depend on constants).".into(),
+        },
         spec,
         build: quote! {
             let mut rng = ::rnn::seeded_rng(seed);
@@ -319,8 +462,8 @@ mod tests {
     fn gru(return_sequences: bool) -> Rnn {
         Rnn {
             cell: RnnCell::Gru { reset_after: false },
-            input: 4,
-            units: 3,
+            input: Size::Lit(4),
+            units: Size::Lit(3),
             activation: Activation::Relu,
             recurrent_activation: Activation::HardSigmoid,
             use_bias: true,
@@ -336,8 +479,10 @@ mod tests {
             name: "sequential",
             input: Input::Tokens,
             input_time: Some(7),
+            input_batch: None,
             layers,
             params,
+            declared_params: None,
         }
     }
 
@@ -355,12 +500,12 @@ mod tests {
                 class: LayerClass::Embedding,
                 outputs: vec![Shape::Sequence {
                     time: Some(7),
-                    features: 4,
+                    features: Size::Lit(4),
                 }],
-                params: 40,
+                params: Some(40),
                 kind: LayerKind::Embedding(Embedding {
-                    vocab: 10,
-                    dim: 4,
+                    vocab: Size::Lit(10),
+                    dim: Size::Lit(4),
                     mask_zero: true,
                 }),
             },
@@ -369,14 +514,14 @@ mod tests {
                 class: LayerClass::Bidirectional,
                 outputs: vec![Shape::Sequence {
                     time: Some(7),
-                    features: 3,
+                    features: Size::Lit(3),
                 }],
-                params: 2 * rnn.params(),
+                params: rnn.params().map(|n| 2 * n),
                 kind: LayerKind::Bidirectional(Bidirectional {
                     inner: rnn,
                     inner_name: "gru".into(),
                     merge: MergeMode::Sum,
-                    out: 3,
+                    out: Size::Lit(3),
                 }),
             },
         ];
@@ -415,18 +560,52 @@ mod tests {
         let layer = Layer {
             name: "encoder".into(),
             class: LayerClass::Gru,
-            outputs: vec![Shape::Vector { features: 3 }],
+            outputs: vec![Shape::Vector {
+                features: Size::Lit(3),
+            }],
             params: rnn.params(),
             kind: LayerKind::Recurrent(rnn),
         };
         let out = code(&model(vec![layer]));
         let row = format!(
-            "name : \"encoder\" , class : \"GRU\" , output_shape : \"(None, 3)\" , params : {}",
-            rnn.params()
+            "name : \"encoder\" , class : \"GRU\" , output_shape : \"(None, 3)\" , sizes : & [] , params : {}",
+            rnn.params().unwrap()
         );
         assert!(out.contains(&row), "{out}");
         assert!(out.contains(":: rnn :: Last"), "{out}");
         // 3 * 3 * (4 + 3) + 3 * 3: GRU without `reset_after` has one bias row.
         assert!(out.contains("pub const PARAMS : usize = 72"), "{out}");
+    }
+
+    #[test]
+    fn constant_sizes_are_left_to_the_compiler() {
+        let mut rnn = gru(false);
+        rnn.units = Size::constant("2 * H".into(), Span::call_site());
+        let layer = Layer {
+            name: "gru".into(),
+            class: LayerClass::Gru,
+            outputs: vec![Shape::Vector {
+                features: rnn.units,
+            }],
+            params: rnn.params(),
+            kind: LayerKind::Recurrent(rnn),
+        };
+        let mut m = model(vec![layer]);
+        m.declared_params = Some(crate::ir::DeclaredParams {
+            count: 100,
+            span: Span::call_site(),
+        });
+        let out = code(&m);
+        assert!(out.contains(":: rnn :: Gru < 4 , { 2 * H } ,"), "{out}");
+        assert!(
+            out.contains("output_shape : \"(None, {0})\" , sizes : & [{ 2 * H }]"),
+            "{out}"
+        );
+        assert!(out.contains("params : < :: rnn :: Gru <"), "{out}");
+        assert!(
+            out.contains("`units` of layer `gru` (GRU) is `2 * H`, which must be at least 1"),
+            "{out}"
+        );
+        assert!(out.contains("PARAMS as u128 == 100"), "{out}");
     }
 }

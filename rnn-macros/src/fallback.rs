@@ -18,7 +18,7 @@ pub fn placeholder_item(attrs: &[Attribute], vis: &Visibility, ident: &Ident) ->
         params: quote!(0),
         params_doc: "Unknown: the model has errors.".to_string(),
         spec: quote! {
-            ::rnn::ModelSpec { name: #MODEL_NAME, input_time: ::core::option::Option::None, layers: &[] }
+            ::rnn::ModelSpec { name: #MODEL_NAME, input_time: ::core::option::Option::None, input_batch: ::core::option::Option::None, layers: &[] }
         },
         build: quote! {
             let _ = seed;

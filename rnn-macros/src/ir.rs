@@ -12,9 +12,92 @@ pub struct Model {
     pub input: Input,
     /// Fixed time steps (from `Input(timesteps, ..)` or `input_length`).
     pub input_time: Option<usize>,
+    /// A fixed batch size (from `batch_input_shape`), checked at run time and printed in the
+    /// output shapes instead of `None`, as Keras does.
+    pub input_batch: Option<usize>,
     pub layers: Vec<Layer>,
-    /// The sum of the layers' counts.
-    pub params: usize,
+    /// The sum of the layers' counts, when every size is a literal.
+    pub params: Option<usize>,
+    /// `#[params = N]` and where it is written, when the count depends on constants and the
+    /// compiler compares it (its error then points at `N`).
+    pub declared_params: Option<DeclaredParams>,
+}
+
+/// `#[params = N]`, to be compared by the compiler.
+#[derive(Clone, Copy, Debug)]
+pub struct DeclaredParams {
+    pub count: u128,
+    /// Where `N` is written.
+    pub span: proc_macro2::Span,
+}
+
+/// Two declarations are the same count; where they are written does not matter.
+impl PartialEq for DeclaredParams {
+    fn eq(&self, other: &Self) -> bool {
+        self.count == other.count
+    }
+}
+
+/// A size: an integer literal, or a constant expression (`VOCAB`, `VOCAB + 1`, `{ 2 * H }`)
+/// that only the compiler can evaluate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Size {
+    Lit(usize),
+    /// The expression's source text, and where it is written. The text is leaked to keep
+    /// the IR `Copy`: a macro expansion is a short-lived process that makes a handful.
+    Const(&'static str, At),
+}
+
+/// Where a constant size is written, so that the compiler's errors about it point there.
+/// Comparisons ignore it.
+#[derive(Clone, Copy, Debug)]
+pub struct At(pub proc_macro2::Span);
+
+impl PartialEq for At {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for At {}
+
+impl Size {
+    /// A constant expression, as written at `span`.
+    pub fn constant(source: String, span: proc_macro2::Span) -> Size {
+        Size::Const(Box::leak(source.into_boxed_str()), At(span))
+    }
+
+    /// The value, for a literal.
+    pub fn known(self) -> Option<usize> {
+        match self {
+            Size::Lit(n) => Some(n),
+            Size::Const(..) => None,
+        }
+    }
+
+    /// `k` times this size.
+    pub fn times(self, k: usize) -> Size {
+        match self {
+            Size::Lit(n) => Size::Lit(k * n),
+            Size::Const(..) if k == 1 => self,
+            Size::Const(e, at) => Size::constant(format!("{k} * ({e})"), at.0),
+        }
+    }
+}
+
+impl std::fmt::Display for Size {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Size::Lit(n) => write!(f, "{n}"),
+            Size::Const(e, _) => f.write_str(e),
+        }
+    }
+}
+
+impl From<usize> for Size {
+    fn from(n: usize) -> Size {
+        Size::Lit(n)
+    }
 }
 
 /// What the model takes.
@@ -23,21 +106,18 @@ pub enum Input {
     /// Token ids, for a model that starts with `Embedding`.
     Tokens,
     /// Sequences of this many features.
-    Sequence(usize),
+    Sequence(Size),
     /// Vectors of this many features.
-    Features(usize),
+    Features(Size),
 }
 
 /// The shape of one batch of a layer's output, without the batch axis.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Shape {
     /// `(batch, time, features)`; `time` is `None` when any number of steps is accepted.
-    Sequence {
-        time: Option<usize>,
-        features: usize,
-    },
+    Sequence { time: Option<usize>, features: Size },
     /// `(batch, features)`.
-    Vector { features: usize },
+    Vector { features: Size },
 }
 
 /// One checked layer.
@@ -48,7 +128,8 @@ pub struct Layer {
     pub class: LayerClass,
     /// Every output, the main one first (more with `return_state` or `merge_mode = none`).
     pub outputs: Vec<Shape>,
-    pub params: usize,
+    /// Keras' count, when the layer's sizes are literals.
+    pub params: Option<usize>,
     pub kind: LayerKind,
 }
 
@@ -71,8 +152,8 @@ pub enum LayerKind {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Embedding {
-    pub vocab: usize,
-    pub dim: usize,
+    pub vocab: Size,
+    pub dim: Size,
     pub mask_zero: bool,
 }
 
@@ -80,8 +161,8 @@ pub struct Embedding {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Rnn {
     pub cell: RnnCell,
-    pub input: usize,
-    pub units: usize,
+    pub input: Size,
+    pub units: Size,
     pub activation: Activation,
     /// The gates' activation; SimpleRNN has no gates and keeps the default.
     pub recurrent_activation: Activation,
@@ -106,13 +187,13 @@ pub struct Bidirectional {
     pub inner_name: String,
     pub merge: MergeMode,
     /// Output features after merging.
-    pub out: usize,
+    pub out: Size,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Dense {
-    pub input: usize,
-    pub units: usize,
+    pub input: Size,
+    pub units: Size,
     pub activation: Activation,
     pub use_bias: bool,
 }
@@ -141,26 +222,38 @@ impl RnnCell {
 }
 
 impl Rnn {
-    /// Keras' count for one direction.
-    pub fn params(&self) -> usize {
-        self.cell.cell().params(
-            self.input,
-            self.units,
+    /// Keras' count for one direction, when both sizes are literals.
+    pub fn params(&self) -> Option<usize> {
+        Some(self.cell.cell().params(
+            self.input.known()?,
+            self.units.known()?,
             self.use_bias,
             self.cell.reset_after(),
-        )
+        ))
     }
 }
 
 impl Dense {
-    pub fn params(&self) -> usize {
-        rnn_spec::dense_params(self.input, self.units, self.use_bias)
+    pub fn params(&self) -> Option<usize> {
+        Some(rnn_spec::dense_params(
+            self.input.known()?,
+            self.units.known()?,
+            self.use_bias,
+        ))
     }
 }
 
 impl Layer {
     /// The output shape as Keras' `summary()` prints it: one shape, or a list.
+    #[cfg(test)]
     pub fn output_shape(&self) -> String {
         crate::shapes::describe_all(&self.outputs)
+    }
+
+    /// The output shape with a fixed batch size in place of `None`, as Keras prints a model
+    /// built with `batch_input_shape`.
+    #[cfg(test)]
+    pub fn output_shape_batched(&self, batch: Option<usize>) -> String {
+        crate::shapes::describe_all_batched(&self.outputs, batch)
     }
 }

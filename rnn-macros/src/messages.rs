@@ -132,7 +132,7 @@ pub fn embedding_not_first(
             None => "the previous layer's output".to_string(),
             Some(shape) => format!("the output `{shape}` of the layer before"),
         },
-        call.source(),
+        clean(call).source(),
         if after_input {
             " and remove `Input`: token-id models get their shape from `Embedding`"
         } else {
@@ -142,13 +142,159 @@ pub fn embedding_not_first(
 }
 
 pub fn first_without_input(class: LayerClass, call: &LayerCall) -> String {
+    let call = valid_only(class, call);
+    // Dense reads vectors; the other layers that take Keras 2's form read sequences.
+    let shape = if class == LayerClass::Dense {
+        "(8,)"
+    } else {
+        "(None, 8)"
+    };
+    let keras2 = if class.arg("input_shape").is_some() {
+        format!(
+            ", or as Keras 2 does, `{}`",
+            call.source_with("input_shape", shape)
+        )
+    } else {
+        String::new()
+    };
+    let input = if class == LayerClass::Dense {
+        format!("`Input(8) => {}` for vectors of 8 features", call.source())
+    } else {
+        format!(
+            "`Input(_, 8) => {}` for sequences of 8 features (`_`: any number of time steps)",
+            call.source()
+        )
+    };
     format!(
         "`{}` is the first layer, so the size of its input is unknown\n\
-         help: declare the input first, e.g. `Input(_, 8) => {}` for \
-         sequences of 8 features (`_`: any number of time steps), or start \
+         help: declare the input first, e.g. {input}{keras2}, or start \
          with `Embedding(vocabulary, dim)` for token ids",
         class.keras_name(),
-        call.source()
+    )
+}
+
+/// The call without the keyword arguments its class does not take, so that a suggested fix
+/// never repeats an invalid argument.
+pub fn valid_only(class: LayerClass, call: &LayerCall) -> LayerCall {
+    let mut call = call.clone();
+    call.args.retain(|a| {
+        a.key
+            .as_ref()
+            .is_none_or(|k| class.arg(&k.to_string()).is_some())
+    });
+    for arg in &mut call.args {
+        if let Value::Layer(inner) = &mut arg.value {
+            **inner = clean(inner);
+        }
+    }
+    call
+}
+
+/// [`valid_only`] for a call of whatever class it names (as written, if none).
+pub fn clean(call: &LayerCall) -> LayerCall {
+    match LayerClass::from_keras_name(&call.name.to_string()) {
+        Some(class) => valid_only(class, call),
+        None => call.clone(),
+    }
+}
+
+// Keras 2's input-shape arguments on the first layer.
+
+/// An input-shape argument on a layer after the first. `fixed_first`: the model's first
+/// layer with the argument moved there, if the first layer can take it.
+pub fn first_layer_arg_misplaced(
+    class: LayerClass,
+    written: &[String],
+    first: &str,
+    fixed_first: Option<String>,
+) -> String {
+    let what = written
+        .iter()
+        .map(|w| format!("`{w}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let help = match fixed_first {
+        Some(fixed) => format!(
+            "move it to the first layer: `{fixed}`, and remove it from this `{}`",
+            class.keras_name()
+        ),
+        None => format!("remove it: the model's input is already declared by `{first}`"),
+    };
+    format!(
+        "{what} declares the model's input, so only the first layer takes it; this `{}` is not \
+         the first layer\nhelp: {help}",
+        class.keras_name()
+    )
+}
+
+pub fn first_layer_arg_wrapped(wrapper: LayerClass, fixed: &str) -> String {
+    format!(
+        "the input shape of a wrapped layer is given to its wrapper\nhelp: write `{fixed}`, \
+         as the first layer of the model (`{}` passes it on)",
+        wrapper.keras_name()
+    )
+}
+
+pub fn input_shape_given_twice(class: LayerClass, written: &[String]) -> String {
+    format!(
+        "`{}` is given its input shape more than once ({})\nhelp: keep one: \
+         `input_shape = (timesteps, features)`, `batch_input_shape = (batch, timesteps, \
+         features)`, or `input_dim = features` with `input_length = timesteps`",
+        class.keras_name(),
+        written.join(", ")
+    )
+}
+
+pub fn bad_input_shape(class: LayerClass, name: &str, found: &str) -> String {
+    let (form, example) = if name == "batch_input_shape" {
+        (
+            "(batch, timesteps, features)` or `(batch, features)",
+            "batch_input_shape = (32, None, 8)",
+        )
+    } else {
+        (
+            "(timesteps, features)` or `(features,)",
+            "input_shape = (None, 8)",
+        )
+    };
+    format!(
+        "`{name}` of `{}` must be a tuple `{form}`, found `{found}`\nhelp: e.g. `{example}` \
+         (`None`: any number of time steps)",
+        class.keras_name()
+    )
+}
+
+pub fn bad_shape_entry(class: LayerClass, name: &str, what: &str, found: &str) -> String {
+    // Time steps and batch sizes are checked at run time; features are sizes of the types.
+    let (allowed, example) = match (what, name) {
+        ("the number of features", "batch_input_shape") => (
+            "a positive integer or a constant",
+            "batch_input_shape = (32, None, FEATURES)",
+        ),
+        ("the number of features", _) => (
+            "a positive integer or a constant",
+            "input_shape = (None, FEATURES)",
+        ),
+        (_, "batch_input_shape") => (
+            "a positive integer literal or `None`",
+            "batch_input_shape = (32, None, 8)",
+        ),
+        _ => (
+            "a positive integer literal or `None`",
+            "input_shape = (None, 8)",
+        ),
+    };
+    format!(
+        "{what} in `{name}` of `{}` must be {allowed}, found `{found}`\nhelp: e.g. `{example}`",
+        class.keras_name()
+    )
+}
+
+pub fn input_length_without_dim(class: LayerClass) -> String {
+    format!(
+        "`input_length` of `{}` gives the time steps, but the number of features is missing\n\
+         help: add `input_dim = features`, or write `input_shape = (timesteps, features)`",
+        class.keras_name()
     )
 }
 
@@ -185,7 +331,7 @@ pub fn time_axis_ends_before(name: &str, there: LayerClass, class: LayerClass) -
 pub const INPUT_WITHOUT_TIME: &str = "the model's input has no time axis: declare it as \
                                       `Input(timesteps, ..)`, or `Input(_, ..)` for any number of steps";
 
-pub fn give_input_time(features: usize) -> String {
+pub fn give_input_time(features: crate::ir::Size) -> String {
     format!(
         "give the input a time axis: `Input(timesteps, {features})`, or \
          `Input(_, {features})` for any number of steps"
@@ -310,9 +456,20 @@ pub fn size_too_large(class: LayerClass, name: &str, n: u128) -> String {
 
 pub fn not_a_size(class: LayerClass, name: &str, found: &str) -> String {
     format!(
-        "`{name}` of `{}` must be a positive integer, found `{}`",
+        "`{name}` of `{}` must be a positive integer, found `{}`\nhelp: write an integer, or \
+         a constant: `const UNITS: usize = 64;` then `{name} = UNITS`",
         class.keras_name(),
         found
+    )
+}
+
+/// A constant where the number of time steps must be written out.
+pub fn literal_required(class: LayerClass, name: &str, found: &str) -> String {
+    format!(
+        "`{name}` of `{}` must be an integer literal, found `{found}`: the number of time \
+         steps is checked at run time, not by the compiler, so only feature sizes and units \
+         may be constants\nhelp: write the number, or `_` (`None`) for any number of steps",
+        class.keras_name()
     )
 }
 
@@ -375,7 +532,7 @@ pub fn bidirectional_go_backwards(inner: &LayerCall) -> String {
     format!(
         "`Bidirectional` reads the sequence in both directions itself, so the layer it \
          wraps must read forwards\nhelp: remove `go_backwards = true`: `Bidirectional({})`",
-        inner.without("go_backwards").source()
+        clean(inner).without("go_backwards").source()
     )
 }
 
@@ -393,10 +550,11 @@ pub fn time_distributed_not_dense(found: LayerClass) -> String {
 
 // `#[params = N]`.
 
-pub fn params_not_an_integer(total: usize) -> String {
+/// `total`: the count, unless it depends on constants.
+pub fn params_not_an_integer(total: Option<usize>) -> String {
     format!(
         "`#[params = ..]` takes an integer, e.g. `#[params = {}]`",
-        underscored(total)
+        underscored(total.unwrap_or(529_441))
     )
 }
 
@@ -458,7 +616,7 @@ mod tests {
         );
         assert_eq!(
             signature(LayerClass::Dense),
-            "Dense(units, activation, use_bias, name)"
+            "Dense(units, activation, use_bias, name, input_shape, batch_input_shape, input_dim)"
         );
         assert_eq!(
             signature(LayerClass::GlobalAveragePooling1D),

@@ -3,7 +3,7 @@
 
 use rnn_spec::MergeMode;
 
-use crate::ir::{Rnn, Shape};
+use crate::ir::{Rnn, Shape, Size};
 
 /// What flows into the next layer.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -30,25 +30,67 @@ fn none_or(n: Option<usize>) -> String {
 
 /// `(None, 5, 4)` or `(None, 4)`.
 pub fn describe(shape: Shape) -> String {
+    describe_batched(shape, None)
+}
+
+/// With a fixed batch size: `(8, 5, 4)`.
+fn describe_batched(shape: Shape, batch: Option<usize>) -> String {
+    describe_with(shape, batch, &mut |s| s.to_string())
+}
+
+/// Each size written by `size`.
+fn describe_with(
+    shape: Shape,
+    batch: Option<usize>,
+    size: &mut dyn FnMut(Size) -> String,
+) -> String {
+    let batch = none_or(batch);
     match shape {
-        Shape::Sequence { time, features } => format!("(None, {}, {features})", none_or(time)),
-        Shape::Vector { features } => format!("(None, {features})"),
+        Shape::Sequence { time, features } => {
+            format!("({batch}, {}, {})", none_or(time), size(features))
+        }
+        Shape::Vector { features } => format!("({batch}, {})", size(features)),
+    }
+}
+
+/// [`describe_all_batched`] with each size written by `size`.
+pub fn describe_all_with(
+    shapes: &[Shape],
+    batch: Option<usize>,
+    size: &mut dyn FnMut(Size) -> String,
+) -> String {
+    match shapes {
+        [one] => describe_with(*one, batch, size),
+        _ => {
+            let all: Vec<String> = shapes
+                .iter()
+                .map(|s| describe_with(*s, batch, size))
+                .collect();
+            format!("[{}]", all.join(", "))
+        }
     }
 }
 
 /// One shape as it is, several as a list: `[(None, 5, 4), (None, 4)]`.
+#[cfg(test)]
 pub fn describe_all(shapes: &[Shape]) -> String {
+    describe_all_batched(shapes, None)
+}
+
+/// [`describe_all`] with a fixed batch size in place of `None`.
+#[cfg(test)]
+pub fn describe_all_batched(shapes: &[Shape], batch: Option<usize>) -> String {
     match shapes {
-        [one] => describe(*one),
+        [one] => describe_batched(*one, batch),
         _ => {
-            let all: Vec<String> = shapes.iter().map(|s| describe(*s)).collect();
+            let all: Vec<String> = shapes.iter().map(|s| describe_batched(*s, batch)).collect();
             format!("[{}]", all.join(", "))
         }
     }
 }
 
 /// A recurrent layer's main output: the whole sequence or the last step.
-fn main_output(return_sequences: bool, time: Option<usize>, features: usize) -> Shape {
+fn main_output(return_sequences: bool, time: Option<usize>, features: Size) -> Shape {
     if return_sequences {
         Shape::Sequence { time, features }
     } else {
@@ -72,7 +114,11 @@ pub fn recurrent(rnn: &Rnn, time: Option<usize>) -> Vec<Shape> {
 /// Every output of a `Bidirectional`: the merged output (or both directions with `none`),
 /// then with `return_state` each direction's states.
 pub fn bidirectional(rnn: &Rnn, merge: MergeMode, time: Option<usize>) -> Vec<Shape> {
-    let main = main_output(rnn.return_sequences, time, merge.features(rnn.units));
+    let main = main_output(
+        rnn.return_sequences,
+        time,
+        rnn.units.times(merge.features(1)),
+    );
     let mut shapes = if merge == MergeMode::NoMerge {
         let direction = main_output(rnn.return_sequences, time, rnn.units);
         vec![direction, direction]
@@ -91,11 +137,15 @@ pub fn bidirectional(rnn: &Rnn, merge: MergeMode, time: Option<usize>) -> Vec<Sh
 /// What a layer with a merged output passes on: the merged width even with `none`, which is
 /// allowed only for the last layer.
 pub fn bidirectional_next(rnn: &Rnn, merge: MergeMode, time: Option<usize>) -> Shape {
-    main_output(rnn.return_sequences, time, merge.features(rnn.units))
+    main_output(
+        rnn.return_sequences,
+        time,
+        rnn.units.times(merge.features(1)),
+    )
 }
 
 /// `Dense` acts on the last axis and keeps the others.
-pub fn dense(input: Shape, units: usize) -> Shape {
+pub fn dense(input: Shape, units: Size) -> Shape {
     match input {
         Shape::Sequence { time, .. } => Shape::Sequence {
             time,
@@ -116,8 +166,8 @@ mod tests {
             cell: RnnCell::Lstm {
                 unit_forget_bias: true,
             },
-            input: 3,
-            units: 4,
+            input: Size::Lit(3),
+            units: Size::Lit(4),
             activation: Activation::Tanh,
             recurrent_activation: Activation::Sigmoid,
             use_bias: true,
@@ -156,11 +206,16 @@ mod tests {
     fn dense_keeps_the_time_axis() {
         let seq = Shape::Sequence {
             time: Some(7),
-            features: 3,
+            features: Size::Lit(3),
         };
-        assert_eq!(describe(dense(seq, 2)), "(None, 7, 2)");
+        assert_eq!(describe(dense(seq, Size::Lit(2))), "(None, 7, 2)");
         assert_eq!(
-            describe(dense(Shape::Vector { features: 3 }, 2)),
+            describe(dense(
+                Shape::Vector {
+                    features: Size::Lit(3)
+                },
+                Size::Lit(2)
+            )),
             "(None, 2)"
         );
         assert_eq!(Flow::Unknown.describe(), "?");

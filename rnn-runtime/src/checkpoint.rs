@@ -112,7 +112,8 @@ where
     /// static SPEC: ModelSpec = ModelSpec {
     ///     name: "sequential",
     ///     input_time: None,
-    ///     layers: &[LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", params: 3 }],
+    ///     input_batch: None,
+    ///     layers: &[LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", sizes: &[], params: 3 }],
     /// };
     /// let dense = Dense::<2, 1>::new("sequential/dense", Activation::Sigmoid, &mut seeded_rng(0));
     /// let model = Sequential::new(stack::<Features<2>, _>(dense), &SPEC);
@@ -139,7 +140,8 @@ where
     /// static SPEC: ModelSpec = ModelSpec {
     ///     name: "sequential",
     ///     input_time: None,
-    ///     layers: &[LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", params: 3 }],
+    ///     input_batch: None,
+    ///     layers: &[LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", sizes: &[], params: 3 }],
     /// };
     /// let build = |seed| {
     ///     let dense = Dense::<2, 1>::new("sequential/dense", Activation::Sigmoid, &mut seeded_rng(seed));

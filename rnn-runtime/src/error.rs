@@ -27,6 +27,14 @@ pub enum Error {
         /// The shape that arrived.
         actual: String,
     },
+    /// `History::get` of a name that no epoch logged.
+    #[error("history: no value `{key}` was logged; logged values: {available}")]
+    UnknownLog {
+        /// The name asked for.
+        key: String,
+        /// The names that were logged, in Keras' order.
+        available: String,
+    },
     /// A batch without rows, or sequences without time steps.
     #[error("{layer}: {what}")]
     Empty {
@@ -65,6 +73,20 @@ pub enum Error {
         step: usize,
         /// The vocabulary size (`input_dim`).
         vocab: usize,
+    },
+    /// A token id given as a signed or wider integer that is no `u32`: negative, or above
+    /// `u32::MAX`.
+    #[error(
+        "input: token id {value} at [batch {batch}, step {step}] is not a token id: ids are \
+         integers from 0 to {max}"
+    , max = u32::MAX)]
+    BadTokenId {
+        /// The offending value, as written.
+        value: String,
+        /// Its row in the batch.
+        batch: usize,
+        /// Its time step.
+        step: usize,
     },
     /// NaN or infinity in inputs, targets, gradients or weights.
     #[error("{layer}: {what} contains {value} at index {index}")]

@@ -109,6 +109,17 @@ impl<const D: usize> ModelInput for Features<D> {
 /// let bad: Result<Sequence<3>, _> = (&[0.5f32; 8][..], [2, 2, 2]).into_input();
 /// assert!(bad.is_err());
 /// ```
+///
+/// Token ids may also be `i32`, `i64` or `usize` (as NumPy or a tokenizer may give them);
+/// a negative id or one above `u32::MAX` is an error naming its place:
+///
+/// ```
+/// use rnn_runtime::{IntoInput, TokenBatch};
+/// let ids: TokenBatch = vec![vec![1i64, 2, 3]].into_input().unwrap();
+/// assert_eq!(ids.ids(), &[1, 2, 3]);
+/// let bad: Result<TokenBatch, _> = vec![vec![4i32, -1]].into_input();
+/// assert!(bad.unwrap_err().to_string().contains("token id -1 at [batch 0, step 1]"));
+/// ```
 pub trait IntoInput<I> {
     /// Converts, checking shape and values.
     fn into_input(self) -> Result<I>;
@@ -149,6 +160,54 @@ impl IntoInput<TokenBatch> for &Vec<Vec<u32>> {
         TokenBatch::from_rows(self)
     }
 }
+
+/// Token ids of another integer type, each checked to be a `u32`.
+fn checked_ids<T: Copy + ToString>(rows: &[Vec<T>]) -> Result<Vec<Vec<u32>>>
+where
+    u32: TryFrom<T>,
+{
+    rows.iter()
+        .enumerate()
+        .map(|(batch, row)| {
+            row.iter()
+                .enumerate()
+                .map(|(step, &id)| {
+                    u32::try_from(id).map_err(|_| Error::BadTokenId {
+                        value: id.to_string(),
+                        batch,
+                        step,
+                    })
+                })
+                .collect()
+        })
+        .collect()
+}
+
+// Token ids as `i32`, `i64` or `usize` (as NumPy or a tokenizer may give them), checked to be
+// in `u32`'s range.
+macro_rules! wide_token_ids {
+    ($($t:ty),*) => {$(
+        impl IntoInput<TokenBatch> for Vec<Vec<$t>> {
+            fn into_input(self) -> Result<TokenBatch> {
+                TokenBatch::new(checked_ids(&self)?)
+            }
+        }
+
+        impl IntoInput<TokenBatch> for &Vec<Vec<$t>> {
+            fn into_input(self) -> Result<TokenBatch> {
+                TokenBatch::new(checked_ids(self)?)
+            }
+        }
+
+        impl IntoInput<TokenBatch> for &[Vec<$t>] {
+            fn into_input(self) -> Result<TokenBatch> {
+                TokenBatch::new(checked_ids(self)?)
+            }
+        }
+    )*};
+}
+
+wide_token_ids!(i32, i64, usize);
 
 impl IntoInput<TokenBatch> for &[Vec<u32>] {
     fn into_input(self) -> Result<TokenBatch> {

@@ -20,7 +20,9 @@
 pub mod activation;
 pub mod checkpoint;
 pub mod datasets;
+mod debug_build;
 pub mod error;
+mod fixed_batch;
 pub mod generate;
 pub mod init;
 pub mod input;
@@ -68,6 +70,9 @@ pub use model::Sequential;
 pub use optim::{Adagrad, Adam, Clip, Optimizer, RmsProp, Sgd};
 pub use output::{Array, ModelOutput, Outputs};
 pub use param::{Param, Weight, WeightData, Weights};
+/// The `rand` this crate draws its initial weights and shuffles with, so that a sampler of
+/// your own (`rnn::rand::Rng`) is of the same version.
+pub use rand;
 pub use step::{StepInput, StepState};
 pub use summary::{LayerSpec, ModelSpec};
 pub use tensor::{Features, Mask, Sequence, Tensor, TokenBatch, Unmerged};

@@ -24,7 +24,8 @@ mod training;
 /// static SPEC: ModelSpec = ModelSpec {
 ///     name: "sequential",
 ///     input_time: None,
-///     layers: &[LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", params: 3 }],
+///     input_batch: None,
+///     layers: &[LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", sizes: &[], params: 3 }],
 /// };
 /// let mut rng = seeded_rng(0);
 /// let mut model = Sequential::new(
@@ -112,6 +113,7 @@ where
     /// Runs the model on a typed input. When `mode.records()` (training, or inference with
     /// gradients) the input and output are kept for [`Sequential::backward`].
     pub fn forward(&mut self, x: &S::In, mode: Mode) -> Result<Outputs> {
+        crate::fixed_batch::check_exact(self.spec, x)?;
         check_time(self.spec, x)?;
         self.last = None;
         let stack = &mut self.stack;
@@ -221,7 +223,8 @@ where
     /// # static SPEC: ModelSpec = ModelSpec {
     /// #     name: "sequential",
     /// #     input_time: None,
-    /// #     layers: &[LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", params: 3 }],
+    /// #     input_batch: None,
+    /// #     layers: &[LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", sizes: &[], params: 3 }],
     /// # };
     /// # let dense = Dense::<2, 1>::new("sequential/dense", Activation::Sigmoid, &mut seeded_rng(0));
     /// let mut model = Sequential::new(stack::<Features<2>, _>(dense), &SPEC);

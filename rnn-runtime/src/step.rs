@@ -58,7 +58,7 @@ impl<const F: usize> StepInput for Sequence<F> {
 ///
 /// ```
 /// use rnn_runtime::*;
-/// static SPEC: ModelSpec = ModelSpec { name: "sequential", input_time: None, layers: &[] };
+/// static SPEC: ModelSpec = ModelSpec { name: "sequential", input_time: None, input_batch: None, layers: &[] };
 /// let mut rng = seeded_rng(0);
 /// let model = Sequential::new(
 ///     stack::<Sequence<2>, _>(Lstm::<2, 3>::new("sequential/lstm", RnnConfig::default(), &mut rng)),
@@ -202,7 +202,7 @@ where
     ///
     /// ```
     /// use rnn_runtime::*;
-    /// static SPEC: ModelSpec = ModelSpec { name: "sequential", input_time: None, layers: &[] };
+    /// static SPEC: ModelSpec = ModelSpec { name: "sequential", input_time: None, input_batch: None, layers: &[] };
     /// let mut rng = seeded_rng(0);
     /// let mut model = Sequential::new(
     ///     stack::<TokenBatch, _>(Embedding::<10, 4>::new("sequential/embedding", false, &mut rng))

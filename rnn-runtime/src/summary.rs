@@ -13,7 +13,8 @@
 /// static SPEC: ModelSpec = ModelSpec {
 ///     name: "sequential",
 ///     input_time: None,
-///     layers: &[LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", params: 5 }],
+///     input_batch: None,
+///     layers: &[LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", sizes: &[], params: 5 }],
 /// };
 /// assert!(SPEC.summary(80).contains("│ dense (Dense)"));
 /// ```
@@ -24,6 +25,9 @@ pub struct ModelSpec {
     /// Fixed number of time steps (from `Input(timesteps, ..)` or `input_length`), checked at
     /// run time.
     pub input_time: Option<usize>,
+    /// Fixed batch size (from Keras 2's `batch_input_shape`), checked at run time: `predict`
+    /// takes exactly this many rows, `fit` and `evaluate` whole batches of it.
+    pub input_batch: Option<usize>,
     /// One entry per layer.
     pub layers: &'static [LayerSpec],
 }
@@ -35,10 +39,38 @@ pub struct LayerSpec {
     pub name: &'static str,
     /// Keras class name (`SimpleRNN`).
     pub class: &'static str,
-    /// Output shape as Keras prints it (`(None, 10, 8)`, or a list for several outputs).
+    /// Output shape as Keras prints it (`(None, 10, 8)`, or a list for several outputs);
+    /// `{0}`, `{1}`, ... stand for the entries of `sizes`.
     pub output_shape: &'static str,
+    /// Sizes given by constants (`Embedding(VOCAB, 16)`), which `model!` leaves to the
+    /// compiler to evaluate; `output_shape` refers to them by position.
+    pub sizes: &'static [usize],
     /// Parameter count.
     pub params: usize,
+}
+
+impl LayerSpec {
+    /// The output shape with every size filled in.
+    ///
+    /// ```
+    /// use rnn_runtime::LayerSpec;
+    /// const VOCAB: usize = 10_000;
+    /// let row = LayerSpec {
+    ///     name: "embedding",
+    ///     class: "Embedding",
+    ///     output_shape: "(None, None, {0})",
+    ///     sizes: &[VOCAB + 1],
+    ///     params: 0,
+    /// };
+    /// assert_eq!(row.shape(), "(None, None, 10001)");
+    /// ```
+    pub fn shape(&self) -> String {
+        let mut shape = self.output_shape.to_string();
+        for (i, n) in self.sizes.iter().enumerate() {
+            shape = shape.replace(&format!("{{{i}}}"), &n.to_string());
+        }
+        shape
+    }
 }
 
 impl ModelSpec {
@@ -80,7 +112,7 @@ pub(crate) fn render(spec: &ModelSpec, columns: usize, optimizer: Option<usize>)
         }
         let cols = [
             wrap(&format!("{} ({})", layer.name, layer.class), text[0]),
-            wrap(layer.output_shape, text[1]),
+            wrap(&layer.shape(), text[1]),
             wrap(&thousands(layer.params), text[2]),
         ];
         out.push_str(&row('│', &cols, &text));

@@ -190,6 +190,36 @@ const DENSE: [Arg; 3] = [
 ];
 const DROPOUT: [Arg; 1] = [required("rate")];
 const NAME: [Arg; 1] = [unset("name")];
+/// `name`, then Keras 2's input-shape arguments of a recurrent layer.
+const RECURRENT_KEYWORDS: [Arg; 5] = [
+    unset("name"),
+    unset("input_shape"),
+    unset("batch_input_shape"),
+    unset("input_dim"),
+    unset("input_length"),
+];
+/// `name`, then Keras 2's input-shape arguments of any other layer that can come first.
+const LAYER_KEYWORDS: [Arg; 4] = [
+    unset("name"),
+    unset("input_shape"),
+    unset("batch_input_shape"),
+    unset("input_dim"),
+];
+
+/// Keras 2's arguments that give the model's input shape on its first layer instead of an
+/// `Input`: `input_shape = (timesteps, features)`, `batch_input_shape = (batch, timesteps,
+/// features)`, `input_dim = features` and, on recurrent layers, `input_length = timesteps`.
+/// They are accepted on the first layer only.
+///
+/// ```
+/// assert!(rnn_spec::FIRST_LAYER_ARGS.contains(&"input_shape"));
+/// ```
+pub const FIRST_LAYER_ARGS: [&str; 4] = [
+    "input_shape",
+    "batch_input_shape",
+    "input_dim",
+    "input_length",
+];
 
 impl LayerClass {
     /// Every layer class, in the order messages list them.
@@ -316,18 +346,53 @@ impl LayerClass {
     }
 
     /// Keyword-only arguments, after the positional ones: every layer but `Input` can be
-    /// named, as in Keras.
+    /// named, as in Keras; the layers that can start a model also take Keras 2's
+    /// [`FIRST_LAYER_ARGS`] (`input_length` only on recurrent layers, as in Keras 2).
     ///
     /// ```
     /// use rnn_spec::LayerClass;
     /// assert_eq!(LayerClass::Dense.keyword_args()[0].name, "name");
+    /// assert!(LayerClass::Dense.arg("input_shape").is_some());
+    /// assert!(LayerClass::Dense.arg("input_length").is_none());
+    /// assert!(LayerClass::Lstm.arg("input_length").is_some());
     /// assert!(LayerClass::Input.keyword_args().is_empty());
     /// ```
     pub const fn keyword_args(self) -> &'static [Arg] {
         match self {
             LayerClass::Input => &[],
-            _ => &NAME,
+            LayerClass::SimpleRnn | LayerClass::Lstm | LayerClass::Gru => &RECURRENT_KEYWORDS,
+            LayerClass::Bidirectional | LayerClass::TimeDistributed | LayerClass::Dense => {
+                &LAYER_KEYWORDS
+            }
+            LayerClass::Embedding | LayerClass::Dropout | LayerClass::GlobalAveragePooling1D => {
+                &NAME
+            }
         }
+    }
+
+    /// Whether `name` is one of Keras 2's input-shape arguments that only a model's first
+    /// layer takes ([`FIRST_LAYER_ARGS`]; `Embedding`'s positional `input_length` is its own).
+    ///
+    /// ```
+    /// use rnn_spec::LayerClass;
+    /// assert!(LayerClass::Lstm.is_first_layer_arg("input_shape"));
+    /// assert!(!LayerClass::Embedding.is_first_layer_arg("input_length"));
+    /// assert!(!LayerClass::Lstm.is_first_layer_arg("units"));
+    /// ```
+    pub const fn is_first_layer_arg(self, name: &str) -> bool {
+        let keywords = self.keyword_args();
+        let mut i = 0;
+        while i < keywords.len() {
+            let mut j = 0;
+            while j < FIRST_LAYER_ARGS.len() {
+                if text::eq(keywords[i].name, name) && text::eq(FIRST_LAYER_ARGS[j], name) {
+                    return true;
+                }
+                j += 1;
+            }
+            i += 1;
+        }
+        false
     }
 
     /// How many leading arguments are required.

@@ -39,7 +39,7 @@ mod text;
 
 pub use activation::Activation;
 pub use cell::Cell;
-pub use layer::{Arg, ArgDefault, LayerClass};
+pub use layer::{Arg, ArgDefault, FIRST_LAYER_ARGS, LayerClass};
 pub use merge::MergeMode;
 pub use params::{bidirectional_params, dense_params, embedding_params, recurrent_params};
 

@@ -14,7 +14,7 @@ pub fn bidirectional(feed: &Feed, args: &Args, cx: &Ctxt) -> Option<Checked> {
     let merge = args.merge_mode(cx);
     let inner = args
         .nested("Bidirectional(LSTM(64))", cx)
-        .and_then(|inner| wrapped(inner, cx));
+        .and_then(|inner| wrapped(feed.call, inner, cx));
     let (time, input) = feed.sequence(cx)?;
     let ((options, inner_name), merge) = (inner?, merge?);
     let rnn = options.fed(input);
@@ -23,12 +23,12 @@ pub fn bidirectional(feed: &Feed, args: &Args, cx: &Ctxt) -> Option<Checked> {
         name: String::new(),
         class: LayerClass::Bidirectional,
         outputs,
-        params: 2 * rnn.params(),
+        params: rnn.params().map(|n| 2 * n),
         kind: LayerKind::Bidirectional(ir::Bidirectional {
             inner: rnn,
             inner_name: String::new(),
             merge,
-            out: merge.features(rnn.units),
+            out: rnn.units.times(merge.features(1)),
         }),
     };
     Some(Checked {
@@ -39,7 +39,7 @@ pub fn bidirectional(feed: &Feed, args: &Args, cx: &Ctxt) -> Option<Checked> {
 }
 
 /// The wrapped layer, and its name if the user gave one.
-fn wrapped(inner: &LayerCall, cx: &Ctxt) -> Option<(Options, Option<String>)> {
+fn wrapped(outer: &LayerCall, inner: &LayerCall, cx: &Ctxt) -> Option<(Options, Option<String>)> {
     let class = match resolve(inner, cx)? {
         class if class.is_recurrent() => class,
         other => {
@@ -49,6 +49,7 @@ fn wrapped(inner: &LayerCall, cx: &Ctxt) -> Option<(Options, Option<String>)> {
     };
     let (args, bound) = bind(inner, class, cx);
     let name = args.custom_name(cx);
+    let moved = super::input_shape_on_wrapper(outer, &args, cx);
     let options = recurrent::read(class, &args, cx)?;
     if options.go_backwards {
         // Keras refuses this too: the backward copy would read the same way as the forward one.
@@ -56,5 +57,6 @@ fn wrapped(inner: &LayerCall, cx: &Ctxt) -> Option<(Options, Option<String>)> {
         return None;
     }
     bound?;
+    moved?;
     Some((options, name?))
 }

@@ -5,19 +5,19 @@ use rnn_spec::{Activation, LayerClass};
 use super::{Checked, Feed, plain};
 use crate::bind::Args;
 use crate::ctxt::Ctxt;
-use crate::ir::{self, Layer, LayerKind, Shape};
+use crate::ir::{self, Layer, LayerKind, Shape, Size};
 use crate::shapes;
 
 /// A `Dense` layer's arguments, before its input size is known.
 #[derive(Clone, Copy)]
 pub struct Options {
-    pub units: usize,
+    pub units: Size,
     pub activation: Activation,
     pub use_bias: bool,
 }
 
 impl Options {
-    pub fn fed(self, input: usize) -> ir::Dense {
+    pub fn fed(self, input: Size) -> ir::Dense {
         ir::Dense {
             input,
             units: self.units,

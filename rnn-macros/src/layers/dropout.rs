@@ -14,7 +14,7 @@ pub fn dropout(feed: &Feed, args: &Args, cx: &Ctxt) -> Option<Checked> {
         name: String::new(),
         class: LayerClass::Dropout,
         outputs: vec![shape],
-        params: 0,
+        params: Some(0),
         kind: LayerKind::Dropout { rate },
     };
     Some(plain(layer, shape))

@@ -14,7 +14,7 @@ pub fn embedding(args: &Args, first: bool, cx: &Ctxt) -> Option<(Checked, Option
     let vocab = args.required_size("input_dim", example, cx);
     let dim = args.required_size("output_dim", example, cx);
     let mask_zero = args.boolean("mask_zero", cx);
-    let time = args.size("input_length", cx);
+    let time = args.literal_size("input_length", cx);
     let (vocab, dim, mask_zero, time) = (vocab?, dim?, mask_zero?, time?);
     first.then_some(())?;
     let output = Shape::Sequence {
@@ -25,7 +25,10 @@ pub fn embedding(args: &Args, first: bool, cx: &Ctxt) -> Option<(Checked, Option
         name: String::new(),
         class: LayerClass::Embedding,
         outputs: vec![output],
-        params: rnn_spec::embedding_params(vocab, dim),
+        params: vocab
+            .known()
+            .zip(dim.known())
+            .map(|(v, d)| rnn_spec::embedding_params(v, d)),
         kind: LayerKind::Embedding(ir::Embedding {
             vocab,
             dim,

@@ -2,12 +2,18 @@
 
 use crate::bind::{Args, Time};
 use crate::ctxt::Ctxt;
-use crate::ir::{Input, Shape};
+use crate::ir::{Input, Shape, Size};
 
 /// The model's input, its fixed number of steps if any, and the shape the first layer gets.
 pub fn input(args: &Args, cx: &Ctxt) -> Option<(Input, Option<usize>, Shape)> {
     let (time, features) = args.input_shape(cx)?;
-    Some(match time {
+    Some(declared(time, features))
+}
+
+/// The input, its fixed steps and the first layer's shape, for a time axis and features
+/// declared by `Input` or by Keras 2's arguments on the first layer.
+pub fn declared(time: Time, features: Size) -> (Input, Option<usize>, Shape) {
+    match time {
         Time::Absent => (Input::Features(features), None, Shape::Vector { features }),
         Time::Any => (
             Input::Sequence(features),
@@ -25,5 +31,5 @@ pub fn input(args: &Args, cx: &Ctxt) -> Option<(Input, Option<usize>, Shape)> {
                 features,
             },
         ),
-    })
+    }
 }

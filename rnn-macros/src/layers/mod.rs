@@ -11,14 +11,14 @@ mod recurrent;
 mod time_distributed;
 
 pub use embedding::embedding;
-pub use input::input;
+pub use input::{declared, input};
 
 use rnn_spec::LayerClass;
 
 use crate::ast::LayerCall;
 use crate::bind::Args;
 use crate::ctxt::Ctxt;
-use crate::ir::{Layer, Shape};
+use crate::ir::{Layer, Shape, Size};
 use crate::messages;
 use crate::shapes::{self, Flow};
 
@@ -87,7 +87,7 @@ impl Feed<'_> {
     }
 
     /// The `(time, features)` of the sequence fed in, or an error that says how to get one.
-    fn sequence(&self, cx: &Ctxt) -> Option<(Option<usize>, usize)> {
+    fn sequence(&self, cx: &Ctxt) -> Option<(Option<usize>, Size)> {
         let features = match self.shape()? {
             Shape::Sequence { time, features } => return Some((time, features)),
             Shape::Vector { features } => features,
@@ -126,6 +126,66 @@ impl Feed<'_> {
         );
         None
     }
+}
+
+/// Whether a layer reads sequences only, so that Keras 2's `input_dim` alone on it means any
+/// number of time steps.
+pub fn reads_sequences(class: LayerClass) -> bool {
+    class.is_recurrent()
+        || matches!(
+            class,
+            LayerClass::Bidirectional | LayerClass::TimeDistributed
+        )
+}
+
+/// Whether `class` takes every one of these keyword arguments.
+pub fn takes_all(class: LayerClass, args: &[&crate::ast::Arg]) -> bool {
+    args.iter().all(|a| {
+        a.key
+            .as_ref()
+            .is_some_and(|k| class.arg(&k.to_string()).is_some())
+    })
+}
+
+/// Whether a first layer already declares the model's input (`Input`, `input_length` of an
+/// `Embedding`, or one of Keras 2's input-shape arguments).
+pub fn declares_input(class: LayerClass, call: &LayerCall) -> bool {
+    class == LayerClass::Input
+        || call.args.iter().any(|a| {
+            a.key.as_ref().is_some_and(|k| {
+                let k = k.to_string();
+                class.is_first_layer_arg(&k)
+                    || (class == LayerClass::Embedding && k == "input_length")
+            })
+        })
+}
+
+/// Keras 2's input-shape arguments on a wrapped layer belong on its wrapper: an error that
+/// shows the wrapper with them, `None` if there are any.
+fn input_shape_on_wrapper(outer: &LayerCall, inner: &Args, cx: &Ctxt) -> Option<()> {
+    let given = inner.first_layer_args();
+    if given.is_empty() {
+        return Some(());
+    }
+    let mut fixed = messages::clean(outer);
+    for arg in &mut fixed.args {
+        if let crate::ast::Value::Layer(l) = &mut arg.value {
+            l.args
+                .retain(|a| a.key.is_none() || !given.iter().any(|g| g.key == a.key));
+        }
+    }
+    let mut text = fixed.source();
+    for arg in &given {
+        let key = arg.key.as_ref().map(|k| k.to_string()).unwrap_or_default();
+        text = match syn::parse_str::<LayerCall>(&text) {
+            Ok(call) => call.source_with(&key, &crate::bind::value_source(&arg.value)),
+            Err(_) => text,
+        };
+    }
+    let wrapper =
+        LayerClass::from_keras_name(&outer.name.to_string()).unwrap_or(LayerClass::Bidirectional);
+    cx.error_spanned_by(given[0], messages::first_layer_arg_wrapped(wrapper, &text));
+    None
 }
 
 /// The layer class named by `call`, or an error suggesting the nearest name.

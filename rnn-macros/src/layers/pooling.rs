@@ -13,7 +13,7 @@ pub fn pooling(feed: &Feed, cx: &Ctxt) -> Option<Checked> {
         name: String::new(),
         class: LayerClass::GlobalAveragePooling1D,
         outputs: vec![output],
-        params: 0,
+        params: Some(0),
         kind: LayerKind::Pooling,
     };
     Some(plain(layer, output))

@@ -5,14 +5,14 @@ use rnn_spec::{Activation, Cell, LayerClass, defaults};
 use super::{Checked, Feed, plain};
 use crate::bind::Args;
 use crate::ctxt::Ctxt;
-use crate::ir::{Layer, LayerKind, Rnn, RnnCell};
+use crate::ir::{Layer, LayerKind, Rnn, RnnCell, Size};
 use crate::shapes;
 
 /// A recurrent layer's arguments, before its input size is known.
 #[derive(Clone, Copy)]
 pub struct Options {
     pub cell: RnnCell,
-    pub units: usize,
+    pub units: Size,
     pub activation: Activation,
     pub recurrent_activation: Activation,
     pub use_bias: bool,
@@ -22,7 +22,7 @@ pub struct Options {
 }
 
 impl Options {
-    pub fn fed(self, input: usize) -> Rnn {
+    pub fn fed(self, input: Size) -> Rnn {
         Rnn {
             cell: self.cell,
             input,

@@ -13,7 +13,7 @@ use crate::messages;
 pub fn time_distributed(feed: &Feed, args: &Args, cx: &Ctxt) -> Option<Checked> {
     let inner = args
         .nested("TimeDistributed(Dense(10, softmax))", cx)
-        .and_then(|inner| wrapped(inner, cx));
+        .and_then(|inner| wrapped(feed.call, inner, cx));
     let (time, input) = feed.sequence(cx)?;
     let (options, inner_name) = inner?;
     let dense = options.fed(input);
@@ -39,13 +39,15 @@ pub fn time_distributed(feed: &Feed, args: &Args, cx: &Ctxt) -> Option<Checked> 
 }
 
 /// The wrapped `Dense`, and its name if the user gave one.
-fn wrapped(inner: &LayerCall, cx: &Ctxt) -> Option<(Options, Option<String>)> {
+fn wrapped(outer: &LayerCall, inner: &LayerCall, cx: &Ctxt) -> Option<(Options, Option<String>)> {
     match resolve(inner, cx)? {
         LayerClass::Dense => {
             let (args, bound) = bind(inner, LayerClass::Dense, cx);
             let name = args.custom_name(cx);
+            let moved = super::input_shape_on_wrapper(outer, &args, cx);
             let options = dense::read(&args, cx);
             bound?;
+            moved?;
             Some((options?, name?))
         }
         other => {

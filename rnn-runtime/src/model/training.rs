@@ -38,7 +38,8 @@ where
     /// # static SPEC: ModelSpec = ModelSpec {
     /// #     name: "sequential",
     /// #     input_time: None,
-    /// #     layers: &[LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", params: 3 }],
+    /// #     input_batch: None,
+    /// #     layers: &[LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", sizes: &[], params: 3 }],
     /// # };
     /// # let dense = Dense::<2, 1>::new("sequential/dense", Activation::Sigmoid, &mut seeded_rng(0));
     /// let mut model = Sequential::new(stack::<Features<2>, _>(dense), &SPEC);
@@ -58,7 +59,8 @@ where
     /// # static SPEC: ModelSpec = ModelSpec {
     /// #     name: "sequential",
     /// #     input_time: None,
-    /// #     layers: &[LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", params: 3 }],
+    /// #     input_batch: None,
+    /// #     layers: &[LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", sizes: &[], params: 3 }],
     /// # };
     /// # let dense = Dense::<2, 1>::new("sequential/dense", Activation::Sigmoid, &mut seeded_rng(0));
     /// let mut model = Sequential::new(stack::<Features<2>, _>(dense), &SPEC);
@@ -74,6 +76,7 @@ where
         X: IntoInput<S::In>,
         Y: IntoTargets,
     {
+        crate::debug_build::warn_once();
         let (mut net, compiled) = self.training("train_on_batch")?;
         run::train_on_batch(&mut net, compiled, x, y)
     }
@@ -91,7 +94,8 @@ where
     /// # static SPEC: ModelSpec = ModelSpec {
     /// #     name: "sequential",
     /// #     input_time: None,
-    /// #     layers: &[LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", params: 3 }],
+    /// #     input_batch: None,
+    /// #     layers: &[LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", sizes: &[], params: 3 }],
     /// # };
     /// # let dense = Dense::<2, 1>::new("sequential/dense", Activation::Sigmoid, &mut seeded_rng(0));
     /// let mut model = Sequential::new(stack::<Features<2>, _>(dense), &SPEC);
@@ -107,6 +111,7 @@ where
         Y: IntoTargets,
         V: ValidationData<S::In>,
     {
+        crate::debug_build::warn_once();
         let (mut net, compiled) = self.training("fit")?;
         run::fit(&mut net, compiled, x, y, options)
     }
@@ -118,7 +123,8 @@ where
     /// # static SPEC: ModelSpec = ModelSpec {
     /// #     name: "sequential",
     /// #     input_time: None,
-    /// #     layers: &[LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", params: 3 }],
+    /// #     input_batch: None,
+    /// #     layers: &[LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", sizes: &[], params: 3 }],
     /// # };
     /// # let dense = Dense::<2, 1>::new("sequential/dense", Activation::Sigmoid, &mut seeded_rng(0));
     /// let mut model = Sequential::new(stack::<Features<2>, _>(dense), &SPEC);
@@ -167,9 +173,14 @@ where
     type In = S::In;
     type Out = S::Out;
 
-    fn check_input(&self, x: &S::In) -> Result<()> {
+    fn check_input(&self, x: &S::In, what: &str) -> Result<()> {
+        crate::fixed_batch::check_whole(self.spec, x, what)?;
         check_time(self.spec, x)?;
         self.stack.check_input(x)
+    }
+
+    fn check_batch_size(&self, batch_size: usize, what: &str) -> Result<()> {
+        crate::fixed_batch::check_batch_size(self.spec, batch_size, what)
     }
 
     fn forward(&mut self, x: &S::In, mode: Mode) -> Result<S::Out> {

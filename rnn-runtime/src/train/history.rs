@@ -1,5 +1,7 @@
 //! What `fit` returns: every logged value, per epoch.
 
+use crate::error::{Error, Result};
+
 /// The values logged at the end of one epoch (or by `evaluate`): loss and metrics, and their
 /// `val_` counterparts when there is validation data, in Keras' order.
 ///
@@ -72,8 +74,10 @@ impl std::fmt::Display for Logs {
 /// let mut h = History::default();
 /// h.push(Logs::new(vec![("loss".into(), 0.9)]));
 /// h.push(Logs::new(vec![("loss".into(), 0.5)]));
-/// assert_eq!(h.get("loss"), vec![0.9, 0.5]);
+/// assert_eq!(h.get("loss").unwrap(), vec![0.9, 0.5]);
 /// assert_eq!(h.epochs(), 2);
+/// let err = h.get("accuracy").unwrap_err();
+/// assert!(err.to_string().contains("logged values: loss"));
 /// ```
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct History {
@@ -91,14 +95,39 @@ impl History {
         self.epochs.len()
     }
 
-    /// One value per epoch for `name` (`loss`, `val_accuracy`, ...); empty if never logged.
-    pub fn get(&self, name: &str) -> Vec<f32> {
-        self.epochs.iter().filter_map(|l| l.get(name)).collect()
+    /// One value per epoch for `name` (`loss`, `val_accuracy`, ...), as Keras'
+    /// `history.history[name]`; an error listing the logged names if no epoch logged `name`
+    /// (a misspelt metric, or `val_` without validation data).
+    pub fn get(&self, name: &str) -> Result<Vec<f32>> {
+        let values: Vec<f32> = self.epochs.iter().filter_map(|l| l.get(name)).collect();
+        if values.is_empty() {
+            let keys = self.keys();
+            return Err(Error::UnknownLog {
+                key: name.to_string(),
+                available: if keys.is_empty() {
+                    "none (no epoch has run)".to_string()
+                } else {
+                    keys.join(", ")
+                },
+            });
+        }
+        Ok(values)
     }
 
-    /// The training loss of every epoch.
+    /// Every logged name, in the order Keras logs them.
+    pub fn keys(&self) -> Vec<&str> {
+        let mut keys: Vec<&str> = Vec::new();
+        for (k, _) in self.epochs.iter().flat_map(Logs::iter) {
+            if !keys.contains(&k) {
+                keys.push(k);
+            }
+        }
+        keys
+    }
+
+    /// The training loss of every epoch (empty before the first epoch).
     pub fn loss(&self) -> Vec<f32> {
-        self.get("loss")
+        self.epochs.iter().filter_map(|l| l.get("loss")).collect()
     }
 
     /// The logs of each epoch.

@@ -16,8 +16,13 @@ pub(crate) trait Network {
     /// The model's main output; its type gives the output shape without a forward pass.
     type Out: ModelOutput;
 
-    /// Rejects what `forward` would reject about `x`, without computing anything.
-    fn check_input(&self, x: &Self::In) -> Result<()>;
+    /// Rejects what `forward` would reject about `x`, without computing anything, and a
+    /// number of rows that is not a whole number of the model's fixed batches (`what` names
+    /// the caller in errors).
+    fn check_input(&self, x: &Self::In, what: &str) -> Result<()>;
+
+    /// Rejects a `batch_size` that a model with a fixed batch cannot take.
+    fn check_batch_size(&self, batch_size: usize, what: &str) -> Result<()>;
 
     /// A forward pass; with `Mode::Training`, recording what `backward` needs.
     fn forward(&mut self, x: &Self::In, mode: Mode) -> Result<Self::Out>;

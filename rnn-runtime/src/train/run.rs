@@ -79,6 +79,7 @@ where
     if options.batch_size == 0 {
         return Err(Error::config("fit", "batch_size must be at least 1"));
     }
+    run.net.check_batch_size(options.batch_size, "fit")?;
     if !(0.0..1.0).contains(&options.validation_split) {
         return Err(Error::config(
             "fit",
@@ -117,6 +118,10 @@ where
         }
         None => (x, y, None),
     };
+    if let Some((vx, _)) = &validation {
+        run.net.check_input(&train_x, "fit")?;
+        run.net.check_input(vx, "fit (validation)")?;
+    }
     let mut stopper = options.early_stopping.clone().map(Stopper::new);
     if let Some(s) = &stopper
         && s.config.monitor.starts_with("val_")
@@ -203,7 +208,7 @@ impl<'a, N: Network> Run<'a, N> {
                 format!("{} rows", y.len()),
             ));
         }
-        self.net.check_input(x)?;
+        self.net.check_input(x, self.what)?;
         if N::Out::ARRAYS != 1 {
             return Err(several_outputs(self.what));
         }
@@ -249,6 +254,7 @@ impl<'a, N: Network> Run<'a, N> {
         if batch_size == 0 {
             return Err(Error::config("evaluate", "batch_size must be at least 1"));
         }
+        self.net.check_batch_size(batch_size, "evaluate")?;
         let n = x.batch();
         let mut totals = Totals::default();
         for start in (0..n).step_by(batch_size) {
