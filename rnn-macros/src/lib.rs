@@ -1,8 +1,8 @@
 //! The `model!` macro of the `rnn` crate.
 //!
-//! The macro runs three separate stages: [`parse`] turns tokens into a plain syntax tree,
-//! [`check`] resolves layers and arguments, infers every output shape, numbers layers as Keras
-//! does and counts parameters (collecting every error with its span), and [`expand`] writes
+//! The macro runs three separate stages: `parse` turns tokens into a plain syntax tree,
+//! `check` resolves layers and arguments, infers every output shape, numbers layers as Keras
+//! does and counts parameters (collecting every error with its span), and `expand` writes
 //! the statically shaped network. Use it through the `rnn` crate: `use rnn::prelude::*;`.
 
 mod ast;
