@@ -174,6 +174,20 @@ where
 {
     /// Sets the loss, the optimizer and the metrics for `fit` and `evaluate` (Keras'
     /// `model.compile`). Compiling again starts a fresh optimizer.
+    ///
+    /// ```
+    /// # use rnn_runtime::*;
+    /// # static SPEC: ModelSpec = ModelSpec { name: "sequential", input_time: None, layers: &[
+    /// #     LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", params: 3 }] };
+    /// # let dense = Dense::<2, 1>::new("sequential/dense", Activation::Sigmoid, &mut seeded_rng(0));
+    /// # let mut model = Sequential::new(stack::<Features<2>, _>(dense), &SPEC);
+    /// model.compile(Loss::binary_crossentropy(), Sgd::new(0.5), &[Metric::BinaryAccuracy]);
+    /// let x = vec![vec![1.0, 0.0], vec![0.0, 1.0], vec![1.0, 1.0], vec![0.0, 0.0]];
+    /// let y = vec![1.0f32, 0.0, 1.0, 0.0];
+    /// let logs = model.train_on_batch(&x, &y)?;
+    /// assert!(logs.get("loss").is_some());
+    /// # Ok::<(), rnn_runtime::Error>(())
+    /// ```
     pub fn compile(&mut self, loss: Loss, optimizer: impl Optimizer + 'static, metrics: &[Metric]) {
         self.compiled = Some(Compiled {
             loss,
@@ -321,6 +335,20 @@ where
     }
 
     /// Trains on one batch and returns its loss and metrics (Keras' `train_on_batch`).
+    ///
+    /// ```
+    /// # use rnn_runtime::*;
+    /// # static SPEC: ModelSpec = ModelSpec { name: "sequential", input_time: None, layers: &[
+    /// #     LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", params: 3 }] };
+    /// # let dense = Dense::<2, 1>::new("sequential/dense", Activation::Sigmoid, &mut seeded_rng(0));
+    /// # let mut model = Sequential::new(stack::<Features<2>, _>(dense), &SPEC);
+    /// model.compile(Loss::binary_crossentropy(), Sgd::new(0.5), &[Metric::BinaryAccuracy]);
+    /// let x = vec![vec![1.0, 0.0], vec![0.0, 1.0], vec![1.0, 1.0], vec![0.0, 0.0]];
+    /// let y = vec![1.0f32, 0.0, 1.0, 0.0];
+    /// let logs = model.train_on_batch(&x, &y)?;
+    /// assert!(logs.get("binary_accuracy").is_some());
+    /// # Ok::<(), rnn_runtime::Error>(())
+    /// ```
     pub fn train_on_batch<X, Y>(&mut self, x: X, y: Y) -> Result<Logs>
     where
         X: IntoInput<S::In>,
@@ -340,6 +368,22 @@ where
     /// The same model seed, data and `Fit::seed` give the same weights. If the loss or a
     /// gradient stops being finite, training stops with an error naming the epoch and step
     /// and the weights are those of the last good step.
+    ///
+    /// ```
+    /// # use rnn_runtime::*;
+    /// # static SPEC: ModelSpec = ModelSpec { name: "sequential", input_time: None, layers: &[
+    /// #     LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", params: 3 }] };
+    /// # let dense = Dense::<2, 1>::new("sequential/dense", Activation::Sigmoid, &mut seeded_rng(0));
+    /// # let mut model = Sequential::new(stack::<Features<2>, _>(dense), &SPEC);
+    /// model.compile(Loss::binary_crossentropy(), Sgd::new(0.5), &[Metric::BinaryAccuracy]);
+    /// let x = vec![vec![1.0, 0.0], vec![0.0, 1.0], vec![1.0, 1.0], vec![0.0, 0.0]];
+    /// let y = vec![1.0f32, 0.0, 1.0, 0.0];
+    /// let history = model.fit(&x, &y, Fit::new().batch_size(2).epochs(20).verbose(0))?;
+    /// let loss = history.get("loss");
+    /// assert_eq!(loss.len(), 20);
+    /// assert!(loss[19] < loss[0]);
+    /// # Ok::<(), rnn_runtime::Error>(())
+    /// ```
     pub fn fit<X, Y, V>(&mut self, x: X, y: Y, options: Fit<V>) -> Result<History>
     where
         X: IntoInput<S::In>,
@@ -448,6 +492,20 @@ where
     }
 
     /// Loss and metrics on `x` and `y` in inference mode (Keras' `model.evaluate`).
+    ///
+    /// ```
+    /// # use rnn_runtime::*;
+    /// # static SPEC: ModelSpec = ModelSpec { name: "sequential", input_time: None, layers: &[
+    /// #     LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", params: 3 }] };
+    /// # let dense = Dense::<2, 1>::new("sequential/dense", Activation::Sigmoid, &mut seeded_rng(0));
+    /// # let mut model = Sequential::new(stack::<Features<2>, _>(dense), &SPEC);
+    /// model.compile(Loss::binary_crossentropy(), Sgd::new(0.5), &[Metric::BinaryAccuracy]);
+    /// let x = vec![vec![1.0, 0.0], vec![0.0, 1.0], vec![1.0, 1.0], vec![0.0, 0.0]];
+    /// let y = vec![1.0f32, 0.0, 1.0, 0.0];
+    /// let logs = model.evaluate(&x, &y, 2)?;
+    /// assert!(logs.get("loss").is_some_and(f32::is_finite));
+    /// # Ok::<(), rnn_runtime::Error>(())
+    /// ```
     pub fn evaluate<X, Y>(&mut self, x: X, y: Y, batch_size: usize) -> Result<Logs>
     where
         X: IntoInput<S::In>,
@@ -474,6 +532,18 @@ where
 
     /// `predict` in batches of `batch_size` rows, for inputs too large for one pass; the
     /// outputs are concatenated along the batch axis.
+    ///
+    /// ```
+    /// # use rnn_runtime::*;
+    /// # static SPEC: ModelSpec = ModelSpec { name: "sequential", input_time: None, layers: &[
+    /// #     LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", params: 3 }] };
+    /// # let dense = Dense::<2, 1>::new("sequential/dense", Activation::Sigmoid, &mut seeded_rng(0));
+    /// # let mut model = Sequential::new(stack::<Features<2>, _>(dense), &SPEC);
+    /// let x = vec![vec![0.0, 0.0]; 5];
+    /// let y = model.predict_batched(&x, 2)?;
+    /// assert_eq!(y.main().shape, vec![5, 1]);
+    /// # Ok::<(), rnn_runtime::Error>(())
+    /// ```
     pub fn predict_batched<X: IntoInput<S::In>>(
         &mut self,
         x: X,
