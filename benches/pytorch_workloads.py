@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The workloads of DESIGN.md (T1-T4, I1, I2) in PyTorch (CPU), beside this crate's figures.
+"""The workloads of DESIGN.md (repository root; T1-T4, I1, I2) in PyTorch (CPU), beside this crate's figures.
 
     python3 benches/pytorch_workloads.py            # runs `cargo bench`, then PyTorch
     python3 benches/pytorch_workloads.py --no-cargo # reuses target/criterion results

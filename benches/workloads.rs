@@ -1,4 +1,5 @@
-//! The performance workloads of DESIGN.md: training steps (T1-T4) and inference (I1, I2).
+//! The performance workloads of `DESIGN.md` ("Performance workloads", at the repository
+//! root): training steps (T1-T4) and inference (I1, I2).
 //!
 //! `cargo bench --bench workloads` reports samples/s for every workload (elements/s in
 //! criterion's output; I1 also as time per call). `python3 benches/pytorch_workloads.py` runs

@@ -9,6 +9,9 @@
 //! `1e-5 + 1e-4 |want|` for logs and `2e-5 + 1e-4 |want|` for weights, the gradient
 //! tolerance of the fixtures README (plus a weight-sized absolute term).
 
+mod common;
+
+use common::{GRAD_RTOL, assert_close_f64, json_id_rows, load_json, numbers};
 use rnn::prelude::*;
 use serde_json::Value;
 
@@ -17,53 +20,12 @@ model! {
     struct GruBinary = Embedding(30, 4) => GRU(5) => Dense(1, sigmoid);
 }
 
-fn load(name: &str) -> Value {
-    let path = format!(
-        "{}/tests/fixtures/extra/{name}.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(&path).expect("fixture")).expect("json")
-}
-
-fn flat(v: &Value, out: &mut Vec<f64>) {
-    match v {
-        Value::Array(items) => items.iter().for_each(|i| flat(i, out)),
-        Value::Number(n) => out.push(n.as_f64().expect("number")),
-        other => panic!("unexpected {other}"),
-    }
-}
-
 fn weights(v: &Value) -> Vec<Vec<f64>> {
-    v.as_array()
-        .expect("weights")
-        .iter()
-        .map(|w| {
-            let mut out = Vec::new();
-            flat(w, &mut out);
-            out
-        })
-        .collect()
-}
-
-fn ids(v: &Value) -> Vec<Vec<u32>> {
-    v.as_array()
-        .expect("rows")
-        .iter()
-        .map(|r| {
-            r.as_array()
-                .expect("row")
-                .iter()
-                .map(|i| i.as_u64().expect("id") as u32)
-                .collect()
-        })
-        .collect()
+    v.as_array().expect("weights").iter().map(numbers).collect()
 }
 
 fn close(what: &str, got: f64, want: f64, atol: f64) {
-    assert!(
-        (got - want).abs() <= atol + 1e-4 * want.abs(),
-        "{what}: got {got}, Keras {want}"
-    );
+    assert_close_f64(what, got, want, atol, GRAD_RTOL);
 }
 
 /// Trains `model` as the fixture's Keras run did (the same initial weights, data and `fit`
@@ -80,7 +42,7 @@ fn fit_like_keras<S>(
     S::Out: rnn::ModelOutput,
     Vec<Vec<u32>>: IntoInput<S::In>,
 {
-    let case = load(name);
+    let case = load_json("extra", name);
     let initial: Vec<Vec<f32>> = weights(&case["initial_weights"])
         .into_iter()
         .map(|w| w.into_iter().map(|v| v as f32).collect())
@@ -88,9 +50,8 @@ fn fit_like_keras<S>(
     model.set_weights(&initial).unwrap();
     model.compile(loss, optimizer, &[metric]);
 
-    let x = ids(&case["x"]);
-    let mut y = Vec::new();
-    flat(&case["y"], &mut y);
+    let x = json_id_rows(&case["x"]);
+    let y = numbers(&case["y"]);
     let rows = vec![y.len()];
     let y = if matches!(loss, Loss::SparseCategoricalCrossentropy { .. }) {
         Targets::classes(y.iter().map(|&v| v as u32).collect(), rows)

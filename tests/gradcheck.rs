@@ -40,6 +40,9 @@
 //! again until every pre-activation is at least 0.05 away from a kink (much more than any
 //! step moves it), with points on both sides of the kinks.
 
+mod common;
+
+use common::InputGrad;
 use rnn::prelude::*;
 use rnn::{ModelInput, ModelOutput};
 
@@ -113,29 +116,6 @@ impl InputValues for TokenBatch {
     }
     fn with_values(&self, _: &[f32]) -> Self {
         unreachable!("token ids are not differentiable")
-    }
-}
-
-/// The gradient with respect to the input, flat and batch-major (if real-valued).
-trait InputGrad {
-    fn flat(&self) -> Option<Vec<f32>>;
-}
-
-impl InputGrad for () {
-    fn flat(&self) -> Option<Vec<f32>> {
-        None
-    }
-}
-
-impl<const D: usize> InputGrad for Sequence<D> {
-    fn flat(&self) -> Option<Vec<f32>> {
-        Some(self.to_batch_major())
-    }
-}
-
-impl<const D: usize> InputGrad for Features<D> {
-    fn flat(&self) -> Option<Vec<f32>> {
-        Some(self.as_slice().to_vec())
     }
 }
 

@@ -9,57 +9,7 @@ mod common;
 
 use common::*;
 use rnn::prelude::*;
-use rnn::{IntoInput, ModelInput, ModelOutput, Stack};
-
-/// Builds a model input from a fixture tensor: token ids or real values, any layout.
-trait FromFixture: Sized {
-    fn from_fixture(t: &common::Tensor) -> Self;
-}
-
-impl FromFixture for TokenBatch {
-    fn from_fixture(t: &common::Tensor) -> Self {
-        t.id_rows().into_input().unwrap()
-    }
-}
-
-impl<const D: usize> FromFixture for Sequence<D> {
-    fn from_fixture(t: &common::Tensor) -> Self {
-        (&t.f32()[..], [t.shape[0], t.shape[1], t.shape[2]])
-            .into_input()
-            .unwrap()
-    }
-}
-
-impl<const D: usize> FromFixture for Features<D> {
-    fn from_fixture(t: &common::Tensor) -> Self {
-        (&t.f32()[..], [t.shape[0], t.shape[1]])
-            .into_input()
-            .unwrap()
-    }
-}
-
-/// The gradient with respect to the model input, as a flat batch-major array (if real-valued).
-trait InputGrad {
-    fn flat(&self) -> Option<Vec<f32>>;
-}
-
-impl InputGrad for () {
-    fn flat(&self) -> Option<Vec<f32>> {
-        None
-    }
-}
-
-impl<const D: usize> InputGrad for Sequence<D> {
-    fn flat(&self) -> Option<Vec<f32>> {
-        Some(self.to_batch_major())
-    }
-}
-
-impl<const D: usize> InputGrad for Features<D> {
-    fn flat(&self) -> Option<Vec<f32>> {
-        Some(self.as_slice().to_vec())
-    }
-}
+use rnn::{ModelInput, ModelOutput, Stack};
 
 /// Runs one fixture case through a model: weights in, outputs and gradients compared.
 fn run_case<S>(set: &str, case: &str, model: &mut Sequential<S>)

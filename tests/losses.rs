@@ -7,33 +7,13 @@
 
 mod common;
 
-use common::{Case, GRAD_ATOL, GRAD_RTOL, OUT_ATOL, OUT_RTOL, assert_close, fixture_dir};
+use common::{
+    Case, GRAD_ATOL, GRAD_RTOL, OUT_ATOL, OUT_RTOL, assert_close, assert_value, fixture_dir,
+    last_dim, numbers, numeric_grad, round32, sigmoid64, softmax64, uniform, widen,
+};
 use rnn::{Activation, Error, Loss, Target};
-use serde_json::Value;
 
 const EPS: f64 = 1e-7;
-
-// ---------------------------------------------------------------------------------------------
-// Fixture reading
-
-fn values(v: &Value, out: &mut Vec<f64>) {
-    match v {
-        Value::Array(a) => a.iter().for_each(|e| values(e, out)),
-        Value::Number(n) => out.push(n.as_f64().expect("number")),
-        other => panic!("bad fixture value {other}"),
-    }
-}
-
-fn flat(v: &Value) -> Vec<f64> {
-    let mut out = Vec::new();
-    values(&v["values"], &mut out);
-    out
-}
-
-fn last_dim(v: &Value) -> usize {
-    let shape = v["shape"].as_array().expect("shape");
-    shape.last().and_then(Value::as_u64).expect("last dim") as usize
-}
 
 /// Targets in float64, or class ids.
 #[derive(Clone, Debug)]
@@ -85,17 +65,22 @@ impl LossCase {
         assert_eq!(config["name"], loss.keras_name(), "{name}");
         assert_eq!(config["reduction"], "sum_over_batch_size", "{name}");
         let target = if j["y_true"]["dtype"] == "int32" {
-            Targets::Classes(flat(&j["y_true"]).iter().map(|&v| v as u32).collect())
+            Targets::Classes(
+                numbers(&j["y_true"]["values"])
+                    .iter()
+                    .map(|&v| v as u32)
+                    .collect(),
+            )
         } else {
-            Targets::Dense(flat(&j["y_true"]))
+            Targets::Dense(numbers(&j["y_true"]["values"]))
         };
         LossCase {
             loss,
-            pred: flat(&j["y_pred"]),
+            pred: numbers(&j["y_pred"]["values"]),
             target,
             classes: last_dim(&j["y_pred"]),
             value: j["value"].as_f64().expect("value"),
-            grad: flat(&j["grad_y_pred"]),
+            grad: numbers(&j["grad_y_pred"]["values"]),
         }
     }
 
@@ -204,48 +189,6 @@ fn reference(
             losses.iter().zip(weights).map(|(l, w)| l * w).sum::<f64>() / total
         }
     }
-}
-
-/// Central finite differences of `f` at `x`.
-fn numeric_grad(f: impl Fn(&[f64]) -> f64, x: &[f64], h: f64) -> Vec<f64> {
-    let mut x = x.to_vec();
-    (0..x.len())
-        .map(|i| {
-            let x0 = x[i];
-            x[i] = x0 + h;
-            let up = f(&x);
-            x[i] = x0 - h;
-            let down = f(&x);
-            x[i] = x0;
-            (up - down) / (2.0 * h)
-        })
-        .collect()
-}
-
-fn widen(v: &[f32]) -> Vec<f64> {
-    v.iter().map(|&x| x as f64).collect()
-}
-
-fn assert_value(what: &str, got: f32, want: f64) {
-    assert_close(what, &[got], &[want], OUT_ATOL, OUT_RTOL);
-}
-
-/// Deterministic numbers in `[lo, hi)` (xorshift), for inputs away from any clip bound.
-fn uniform(seed: u64, n: usize, lo: f64, hi: f64) -> Vec<f64> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            lo + (hi - lo) * ((s >> 11) as f64 / (1u64 << 53) as f64)
-        })
-        .collect()
-}
-
-/// Rounds to f32 and back, so that float64 references see exactly what the crate sees.
-fn round32(v: &[f64]) -> Vec<f64> {
-    v.iter().map(|&x| x as f32 as f64).collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -604,21 +547,6 @@ fn masked_losses_match_reference_and_finite_differences() {
 
 // ---------------------------------------------------------------------------------------------
 // Fused gradient with respect to the logits
-
-fn sigmoid64(z: &[f64]) -> Vec<f64> {
-    z.iter().map(|&z| 1.0 / (1.0 + (-z).exp())).collect()
-}
-
-fn softmax64(z: &[f64], classes: usize) -> Vec<f64> {
-    z.chunks(classes)
-        .flat_map(|row| {
-            let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let e: Vec<f64> = row.iter().map(|&v| (v - max).exp()).collect();
-            let s: f64 = e.iter().sum();
-            e.into_iter().map(move |v| v / s)
-        })
-        .collect()
-}
 
 /// `logits_grad` against finite differences in float64 of `value(act(z))`, the loss on
 /// probabilities (with Keras' normalisation and clipping, inactive at these inputs).

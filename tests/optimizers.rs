@@ -23,9 +23,11 @@
 //! gradient, and with a parameter whose gradient buffer was never allocated, which
 //! optimizers must treat as zero.
 
-use std::collections::BTreeSet;
-use std::path::PathBuf;
+mod common;
 
+use std::collections::BTreeSet;
+
+use common::{Report, Tensor, fixtures_root, load_json, tensors_f64, widen};
 use rnn::{Adagrad, Adam, Optimizer, Param, RmsProp, Sgd};
 use serde_json::{Map, Value};
 
@@ -66,65 +68,6 @@ const RTOL: f64 = 1e-5;
 const SLOT_ATOL_REL: f64 = 1e-6;
 
 // ------------------------------------------------------------------------------ fixtures
-
-fn fixture_path(set: &str, name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(set)
-        .join(format!("{name}.json"))
-}
-
-fn load(set: &str, name: &str) -> Value {
-    let path = fixture_path(set, name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path:?}: {e}"))
-}
-
-/// A tensor entry: name, shape and row-major float64 values.
-struct Tensor {
-    name: String,
-    shape: Vec<usize>,
-    values: Vec<f64>,
-}
-
-fn flatten(v: &Value, out: &mut Vec<f64>) {
-    match v {
-        Value::Array(a) => a.iter().for_each(|e| flatten(e, out)),
-        Value::Number(n) => out.push(n.as_f64().expect("number")),
-        other => panic!("bad fixture value {other}"),
-    }
-}
-
-fn tensor(v: &Value) -> Tensor {
-    assert_eq!(v["dtype"], "float64", "tensor dtype");
-    let shape: Vec<usize> = v["shape"]
-        .as_array()
-        .expect("shape")
-        .iter()
-        .map(|d| d.as_u64().expect("dim") as usize)
-        .collect();
-    let mut values = Vec::new();
-    flatten(&v["values"], &mut values);
-    assert_eq!(
-        values.len(),
-        shape.iter().product::<usize>(),
-        "size of {}",
-        v["name"]
-    );
-    Tensor {
-        name: v["name"].as_str().expect("tensor name").to_string(),
-        shape,
-        values,
-    }
-}
-
-fn tensors(v: &Value) -> Vec<Tensor> {
-    v.as_array()
-        .expect("tensor list")
-        .iter()
-        .map(tensor)
-        .collect()
-}
 
 /// The `step`-th entry (1-based) of a per-step list, checking its `step` field.
 fn at_step<'a>(list: &'a Value, step: usize, key: &str) -> &'a Value {
@@ -334,63 +277,6 @@ fn build(what: &str, class: &str, map: &Map<String, Value>) -> Opt {
     opt
 }
 
-// -------------------------------------------------------------------------- comparisons
-
-/// Collects every tolerance violation of a case, so a failure lists all of them.
-#[derive(Default)]
-struct Report {
-    failures: Vec<String>,
-}
-
-impl Report {
-    /// `|got - want| <= atol + rtol |want|` element-wise; records the worst element.
-    fn close(&mut self, what: &str, got: &[f64], want: &[f64], atol: &[f64], rtol: f64) {
-        if got.len() != want.len() {
-            self.failures
-                .push(format!("{what}: {} values, want {}", got.len(), want.len()));
-            return;
-        }
-        let mut worst: Option<(usize, f64)> = None;
-        for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
-            let tol = atol[i] + rtol * w.abs();
-            let err = (g - w).abs();
-            // NaN fails too.
-            if err.is_nan() || err > tol {
-                let ratio = if tol > 0.0 { err / tol } else { f64::INFINITY };
-                if worst.is_none_or(|(_, r)| ratio > r || ratio.is_nan()) {
-                    worst = Some((i, ratio));
-                }
-            }
-        }
-        if let Some((i, _)) = worst {
-            self.failures.push(format!(
-                "{what}: element {i}: got {:e}, want {:e} (error {:e}, tolerance {:e})",
-                got[i],
-                want[i],
-                (got[i] - want[i]).abs(),
-                atol[i] + rtol * want[i].abs()
-            ));
-        }
-    }
-
-    fn fail(&mut self, msg: String) {
-        self.failures.push(msg);
-    }
-
-    fn assert_ok(self, case: &str) {
-        assert!(
-            self.failures.is_empty(),
-            "{case}: {} mismatch(es):\n  {}",
-            self.failures.len(),
-            self.failures.join("\n  ")
-        );
-    }
-}
-
-fn widen(v: &[f32]) -> Vec<f64> {
-    v.iter().map(|&x| f64::from(x)).collect()
-}
-
 /// How a variable's all-zero gradient of a step is handed to the optimizer.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum ZeroGrad {
@@ -402,13 +288,13 @@ enum ZeroGrad {
 
 /// Runs one fixture case and compares weights and slots after every step.
 fn run_case(set: &str, name: &str) {
-    let case = load(set, name);
+    let case = load_json(set, name);
     assert_eq!(case["kind"], "optimizer", "{name}: kind");
     assert_eq!(case["case"], name, "{name}: case name");
     let config = &case["config"];
     let class = config["class_name"].as_str().expect("class_name");
     let map = config["config"].as_object().expect("config.config");
-    let initial = tensors(&case["initial_weights"]);
+    let initial = tensors_f64(&case["initial_weights"]);
     let steps = case["weights_after_step"].as_array().expect("steps").len();
     assert!(steps >= 1, "{name}: no steps");
     assert_eq!(
@@ -472,7 +358,7 @@ fn run_steps(
 
     for step in 1..=steps {
         // Gradients of this step.
-        let grads = tensors(at_step(&case["gradients"], step, "grads"));
+        let grads = tensors_f64(at_step(&case["gradients"], step, "grads"));
         assert_eq!(grads.len(), params.len(), "{label}: gradient count");
         for (k, (p, g)) in params.iter_mut().zip(&grads).enumerate() {
             assert_eq!(g.name, p.name(), "{label}: gradient order");
@@ -502,7 +388,7 @@ fn run_steps(
         opt.optimizer().step(&mut refs);
 
         // Weights.
-        let want = tensors(at_step(&case["weights_after_step"], step, "weights"));
+        let want = tensors_f64(at_step(&case["weights_after_step"], step, "weights"));
         assert_eq!(want.len(), params.len(), "{label}: weight count");
         for (k, (p, w)) in params.iter().zip(&want).enumerate() {
             assert_eq!(w.name, p.name(), "{label}: weight order");
@@ -529,7 +415,7 @@ fn run_steps(
         }
 
         // Slots: names "<optimizer>/<variable>_<slot>", per variable in Keras' slot order.
-        let want = tensors(at_step(&case["slots_after_step"], step, "slots"));
+        let want = tensors_f64(at_step(&case["slots_after_step"], step, "slots"));
         let slots = opt.slots();
         let mut kinds: Vec<&str> = Vec::new();
         for t in &want {
@@ -624,7 +510,7 @@ mod extra {
 /// kind and weight array).
 #[test]
 fn optimizer_state_sizes() {
-    let fixture = load("extra", STATE_SIZES);
+    let fixture = load_json("extra", STATE_SIZES);
     assert_eq!(fixture["case"], STATE_SIZES);
     let cases = fixture["cases"].as_array().expect("cases");
     assert!(!cases.is_empty());
@@ -681,9 +567,7 @@ fn fixture_sets_are_fully_covered() {
         ("keras", KERAS_CASES, keras::TESTED),
         ("extra", EXTRA_CASES, extra::TESTED),
     ] {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures")
-            .join(set);
+        let dir = fixtures_root().join(set);
         let mut on_disk: BTreeSet<String> = BTreeSet::new();
         for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{dir:?}: {e}")) {
             let file = entry.unwrap().file_name().into_string().unwrap();
@@ -707,7 +591,7 @@ fn fixture_sets_are_fully_covered() {
         // The shared set's index lists its optimizer cases (the extra set's index lists only
         // layer cases).
         if set == "keras" {
-            let index = load(set, "index");
+            let index = load_json(set, "index");
             let cases: BTreeSet<String> = index["cases"]
                 .as_array()
                 .expect("index cases")

@@ -7,13 +7,11 @@ use rnn::prelude::*;
 use serde_json::Value;
 
 fn keras_model(id: &str) -> Value {
-    let file = if id.starts_with('s') {
-        common::fixture_dir().join("../extra/summaries_extra.json")
+    let all = if id.starts_with('s') {
+        common::load_json("extra", "summaries_extra")
     } else {
-        common::fixture_dir().join("summaries.json")
+        common::load_json("keras", "summaries")
     };
-    let path = file;
-    let all: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     all["models"]
         .as_array()
         .unwrap()

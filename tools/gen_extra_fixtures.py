@@ -4,16 +4,20 @@
 Writes, under tests/fixtures/extra/ (relative to the repository root):
 
 * one JSON file per case, in the same format as the shared fixtures
-  (/work/shared/fixtures/keras/, see its README.md), plus a `dsl` key holding
+  (../shared/fixtures/keras/ beside the repository, see its README.md), plus a `dsl` key holding
   the model in the crate's macro syntax;
 * an error case (`kind: "error"`) for a model Keras refuses to build;
 * summaries_extra.json: `model.summary()` texts (80 columns float32, wide,
   80 columns float64) in the same structure as the shared summaries.json;
 * index.json listing everything, with the verification results.
 
-Run with the project's Keras venv:
+Run with a Python that has keras and jax installed, from any directory (paths
+are relative to this script's repository):
 
-    KERAS_BACKEND=jax /work/venv/bin/python tools/gen_extra_fixtures.py
+    KERAS_BACKEND=jax python tools/gen_extra_fixtures.py [--shared DIR]
+
+`--shared` names the shared Keras fixtures to verify against (default:
+../shared/fixtures/keras beside the repository root).
 
 Before generating, the script checks its own pipeline:
 
@@ -73,8 +77,9 @@ LOSS_DEFINITION = (
     "for each weight (same order and layout as 'weights') and dL/dinput (null for "
     "integer inputs)."
 )
-SHARED_DIR = "/work/shared/fixtures/keras"
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The shared fixtures live beside the repository root; `--shared` overrides it.
+SHARED_DIR = os.path.join(os.path.dirname(REPO), "shared", "fixtures", "keras")
 OUT_DIR = os.path.join(REPO, "tests", "fixtures", "extra")
 
 
@@ -955,8 +960,8 @@ def summaries_for(code):
     return res
 
 
-def verify_shared_summaries():
-    d = json.load(open(os.path.join(SHARED_DIR, "summaries.json")))
+def verify_shared_summaries(shared_dir=SHARED_DIR):
+    d = json.load(open(os.path.join(shared_dir, "summaries.json")))
     rows = []
     for m in d["models"]:
         s = summaries_for(m["code"])
@@ -1004,20 +1009,22 @@ def make_summaries():
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--skip-verify", action="store_true", help="skip the shared-fixture checks")
+    ap.add_argument("--shared", default=SHARED_DIR,
+                    help="directory of the shared Keras fixtures (default: %(default)s)")
     args = ap.parse_args()
     os.makedirs(OUT_DIR, exist_ok=True)
 
     verification = {}
-    if not args.skip_verify and os.path.isdir(SHARED_DIR):
+    if not args.skip_verify and os.path.isdir(args.shared):
         keras.config.set_floatx("float64")
-        v = verify_shared()
+        v = verify_shared(args.shared)
         verification["shared_cases"] = {k: v[k] for k in v if k != "rows"}
         print(f"[verify] recomputed {v['cases_recomputed']} shared layer/model cases: "
               f"{v['bit_exact_cases']} bit-exact; max rel err outputs {v['max_rel_err_outputs']:.3g}, "
               f"grads {v['max_rel_err_grads']:.3g}, loss {v['max_rel_err_loss']:.3g}")
         print(f"[verify] lstm_seq_state: {v['lstm_seq_state']}")
         print(f"[verify] not bit-exact: {v['not_bit_exact']}")
-        rows = verify_shared_summaries()
+        rows = verify_shared_summaries(args.shared)
         ok = all(r["summary"] and r["summary_wide"] and r["summary_float64"] for r in rows)
         verification["shared_summaries_byte_exact"] = rows
         print(f"[verify] shared summaries (a)-(h) byte-exact: {ok} {rows}")

@@ -1,6 +1,8 @@
 """Reference numbers for `fit`: a few epochs of Keras training from known weights.
 
-    KERAS_BACKEND=jax python tools/gen_fit_fixture.py tests/fixtures/extra
+    KERAS_BACKEND=jax python tools/gen_fit_fixture.py [OUT_DIR]
+
+OUT_DIR defaults to tests/fixtures/extra of this script's repository.
 
 Runs in float64 with shuffling off, so the batches are the first rows first; the Rust test
 (tests/fit_parity.rs) starts from the same weights and data and compares the per-epoch logs
@@ -93,4 +95,5 @@ def main(out):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "tests/fixtures/extra")
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    main(sys.argv[1] if len(sys.argv) > 1 else os.path.join(repo, "tests", "fixtures", "extra"))

@@ -14,9 +14,10 @@ Writes, under tests/fixtures/extra/ (relative to the repository root):
   `count_params(optimizer.variables)` and the "Optimizer params" line of
   `model.summary()` for each optimizer configuration, built on two small models.
 
-Run with the project's Keras venv:
+Run with a Python that has keras and jax installed (output paths are relative to
+this script's repository, whatever the working directory):
 
-    KERAS_BACKEND=jax /work/venv/bin/python tools/gen_optimizer_refs.py
+    KERAS_BACKEND=jax python tools/gen_optimizer_refs.py
 
 Every case is recomputed by an independent NumPy float64 implementation of its
 `formula` (clipping included); the script refuses to write anything if the two

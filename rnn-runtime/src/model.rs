@@ -98,6 +98,17 @@ where
     }
 
     /// Number of trainable scalars.
+    ///
+    /// ```
+    /// # use rnn_runtime::*;
+    /// # static SPEC: ModelSpec = ModelSpec { name: "sequential", input_time: None, input_batch: None, layers: &[
+    /// #     LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", sizes: &[], params: 3 }] };
+    /// # let dense = Dense::<2, 1>::new("sequential/dense", Activation::Sigmoid, &mut seeded_rng(0));
+    /// # let mut model = Sequential::new(stack::<Features<2>, _>(dense), &SPEC);
+    /// // A Dense(1) layer on two features: two kernel weights and a bias.
+    /// assert_eq!(model.count_params(), 3);
+    /// # Ok::<(), rnn_runtime::Error>(())
+    /// ```
     pub fn count_params(&self) -> usize {
         S::PARAMS
     }
@@ -105,6 +116,17 @@ where
     /// Runs the model in inference mode on anything convertible to its input: token ids
     /// (`Vec<Vec<u32>>`), real sequences (`Vec<Vec<Vec<f32>>>`), vectors, a flat buffer with a
     /// shape, or the input tensor itself. Returns every output in Keras' order.
+    ///
+    /// ```
+    /// # use rnn_runtime::*;
+    /// # static SPEC: ModelSpec = ModelSpec { name: "sequential", input_time: None, input_batch: None, layers: &[
+    /// #     LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", sizes: &[], params: 3 }] };
+    /// # let dense = Dense::<2, 1>::new("sequential/dense", Activation::Sigmoid, &mut seeded_rng(0));
+    /// # let mut model = Sequential::new(stack::<Features<2>, _>(dense), &SPEC);
+    /// let y = model.predict(vec![vec![0.0, 0.0], vec![1.0, -1.0]])?;
+    /// assert_eq!(y.main().shape, vec![2, 1]);
+    /// # Ok::<(), rnn_runtime::Error>(())
+    /// ```
     pub fn predict<X: IntoInput<S::In>>(&mut self, x: X) -> Result<Outputs> {
         let x = x.into_input()?;
         self.forward(&x, Mode::Inference)
@@ -112,6 +134,18 @@ where
 
     /// Runs the model on a typed input. When `mode.records()` (training, or inference with
     /// gradients) the input and output are kept for [`Sequential::backward`].
+    ///
+    /// ```
+    /// # use rnn_runtime::*;
+    /// # static SPEC: ModelSpec = ModelSpec { name: "sequential", input_time: None, input_batch: None, layers: &[
+    /// #     LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", sizes: &[], params: 3 }] };
+    /// # let dense = Dense::<2, 1>::new("sequential/dense", Activation::Sigmoid, &mut seeded_rng(0));
+    /// # let mut model = Sequential::new(stack::<Features<2>, _>(dense), &SPEC);
+    /// let x = Features::<2>::from_rows(&[vec![0.5, -0.5]])?;
+    /// let out = model.forward(&x, Mode::Inference)?;
+    /// assert_eq!(out.main().data.len(), 1);
+    /// # Ok::<(), rnn_runtime::Error>(())
+    /// ```
     pub fn forward(&mut self, x: &S::In, mode: Mode) -> Result<Outputs> {
         crate::fixed_batch::check_exact(self.spec, x)?;
         check_time(self.spec, x)?;
@@ -177,6 +211,16 @@ where
 
     /// Keras' `model.summary()` text, for an 80-column terminal. Once the model has trained,
     /// it also counts the optimizer's state, as Keras does.
+    ///
+    /// ```
+    /// # use rnn_runtime::*;
+    /// # static SPEC: ModelSpec = ModelSpec { name: "sequential", input_time: None, input_batch: None, layers: &[
+    /// #     LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", sizes: &[], params: 3 }] };
+    /// # let dense = Dense::<2, 1>::new("sequential/dense", Activation::Sigmoid, &mut seeded_rng(0));
+    /// # let mut model = Sequential::new(stack::<Features<2>, _>(dense), &SPEC);
+    /// assert!(model.summary().contains("Total params: 3"));
+    /// # Ok::<(), rnn_runtime::Error>(())
+    /// ```
     pub fn summary(&self) -> String {
         self.summary_width(80)
     }
@@ -187,6 +231,19 @@ where
     }
 
     /// Every weight in Keras' `model.get_weights()` order, with its Keras name and shape.
+    ///
+    /// ```
+    /// # use rnn_runtime::*;
+    /// # static SPEC: ModelSpec = ModelSpec { name: "sequential", input_time: None, input_batch: None, layers: &[
+    /// #     LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", sizes: &[], params: 3 }] };
+    /// # let dense = Dense::<2, 1>::new("sequential/dense", Activation::Sigmoid, &mut seeded_rng(0));
+    /// # let mut model = Sequential::new(stack::<Features<2>, _>(dense), &SPEC);
+    /// let weights = model.get_weights();
+    /// assert_eq!(weights[0].name, "sequential/dense/kernel");
+    /// assert_eq!(weights[0].shape, vec![2, 1]);
+    /// assert_eq!(weights[1].name, "sequential/dense/bias");
+    /// # Ok::<(), rnn_runtime::Error>(())
+    /// ```
     pub fn get_weights(&self) -> Vec<Weight> {
         self.stack.params().into_iter().map(Weight::from).collect()
     }
@@ -194,6 +251,20 @@ where
     /// Replaces every weight, in Keras' `get_weights()` order, from flat row-major buffers
     /// (or [`Weight`]s, whose shapes are checked too). On any error (wrong count, wrong
     /// length or shape, NaN or infinity) nothing is changed.
+    ///
+    /// ```
+    /// # use rnn_runtime::*;
+    /// # static SPEC: ModelSpec = ModelSpec { name: "sequential", input_time: None, input_batch: None, layers: &[
+    /// #     LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", sizes: &[], params: 3 }] };
+    /// # let dense = Dense::<2, 1>::new("sequential/dense", Activation::Sigmoid, &mut seeded_rng(0));
+    /// # let mut model = Sequential::new(stack::<Features<2>, _>(dense), &SPEC);
+    /// model.set_weights(&[vec![1.0, 2.0], vec![0.0]])?;
+    /// assert_eq!(model.predict(vec![vec![0.0, 0.0]])?.main().data, vec![0.5]);
+    /// // One array short: an error, and the weights stay as they were.
+    /// assert!(model.set_weights(&[vec![3.0, 4.0]]).is_err());
+    /// assert_eq!(model.get_weights()[0].values, vec![1.0, 2.0]);
+    /// # Ok::<(), rnn_runtime::Error>(())
+    /// ```
     pub fn set_weights<W: WeightData>(&mut self, weights: &[W]) -> Result<()> {
         let current = self.get_weights();
         if weights.len() != current.len() {

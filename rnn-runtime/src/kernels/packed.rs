@@ -128,7 +128,7 @@ unsafe fn panels(
 ) {
     // Fused multiply-adds only where the hardware has them: elsewhere `mul_add` is a slow
     // library call.
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `panels_with` has exactly this function's contract, which the caller upholds.
     unsafe {
         if target_cfg_f!(target_feature = "fma") {
             panels_with::<true>(a, m, (k, n), data, range, c, ldc)
@@ -138,6 +138,8 @@ unsafe fn panels(
     }
 }
 
+/// # Safety
+/// As for [`panels`].
 #[inline(always)]
 unsafe fn panels_with<const FMA: bool>(
     a: &[f32],
@@ -153,11 +155,15 @@ unsafe fn panels_with<const FMA: bool>(
         let j0 = jp * NR;
         let cols = (n - j0).min(NR);
         let mut i = 0;
-        // SAFETY (all tiles): rows `i..i+R` are below `m`, columns `j0..j0+cols` below `n`.
         while i + MR <= m {
+            // SAFETY: `tile` needs rows `i..i+MR` and columns `j0..j0+cols` inside `c`: the
+            // loop condition keeps the rows below `m`, `cols` stops at `n`, and the caller
+            // guarantees `c` holds `(m-1)*ldc + n` elements whose columns of this panel no
+            // one else touches; `a` holds `m*k` values.
             unsafe { tile::<MR, FMA>(a, k, i, panel, c, ldc, j0, cols) };
             i += MR;
         }
+        // SAFETY: as above, for the remaining `m - i < MR` rows, all below `m`.
         unsafe {
             match m - i {
                 1 => tile::<1, FMA>(a, k, i, panel, c, ldc, j0, cols),
@@ -172,6 +178,11 @@ unsafe fn panels_with<const FMA: bool>(
 }
 
 /// `C[i0..i0+R, j0..j0+cols] += A[i0..i0+R, :] panel`, accumulating in registers.
+///
+/// # Safety
+/// `c` must point to a buffer holding row `i0 + R - 1` up to column `j0 + cols` (row stride
+/// `ldc`), whose elements in rows `i0..i0+R`, columns `j0..j0+cols` nothing else accesses
+/// during the call; `a` holds rows `i0..i0+R` of length `k`.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 unsafe fn tile<const R: usize, const FMA: bool>(
@@ -189,7 +200,8 @@ unsafe fn tile<const R: usize, const FMA: bool>(
     for (p, bp) in panel.chunks_exact(NR).enumerate() {
         let bp: &[f32; NR] = bp.try_into().expect("panels are NR wide");
         for r in 0..R {
-            // SAFETY: `p < k`, the length of every row.
+            // SAFETY: the panel is `k * NR` long, so `chunks_exact(NR)` yields `p < k`, and
+            // every row was sliced to length `k` above.
             let av = unsafe { *rows[r].get_unchecked(p) };
             for (acc, &bv) in acc[r].iter_mut().zip(bp) {
                 *acc = if FMA {
@@ -201,7 +213,8 @@ unsafe fn tile<const R: usize, const FMA: bool>(
         }
     }
     for (r, acc) in acc.iter().enumerate() {
-        // SAFETY: row `i0 + r` and columns `j0..j0+cols` lie inside `c` (caller's contract).
+        // SAFETY: row `i0 + r` and columns `j0..j0+cols` lie inside `c`, and nothing else
+        // accesses them during the call (the caller's contract), so this slice is unique.
         let out = unsafe { std::slice::from_raw_parts_mut(c.0.add((i0 + r) * ldc + j0), cols) };
         for (o, v) in out.iter_mut().zip(acc) {
             *o += v;

@@ -26,6 +26,15 @@ pub(crate) enum TargetData {
 
 impl Targets {
     /// Class ids, row-major with the given shape (`[batch]` or `[batch, time]`).
+    ///
+    /// ```
+    /// use rnn_runtime::Targets;
+    /// // Two sequences of three steps, one class id per step.
+    /// let y = Targets::classes(vec![0, 1, 2, 2, 1, 0], vec![2, 3]).unwrap();
+    /// assert!(y.is_classes());
+    /// // Six ids cannot fill a (4, 2) shape.
+    /// assert!(Targets::classes(vec![0; 6], vec![4, 2]).is_err());
+    /// ```
     pub fn classes(ids: Vec<u32>, shape: Vec<usize>) -> Result<Self> {
         Self::checked(&shape, ids.len())?;
         Ok(Targets {
@@ -36,6 +45,15 @@ impl Targets {
 
     /// Real values, row-major with the given shape (`[batch]`, `[batch, classes]`,
     /// `[batch, time, classes]`, ...).
+    ///
+    /// ```
+    /// use rnn_runtime::Targets;
+    /// // One-hot rows of three classes for two samples.
+    /// let y = Targets::values(vec![1.0, 0.0, 0.0, 0.0, 0.0, 1.0], vec![2, 3]).unwrap();
+    /// assert_eq!(y.shape(), &[2, 3]);
+    /// // Non-finite targets are an error.
+    /// assert!(Targets::values(vec![f32::NAN], vec![1]).is_err());
+    /// ```
     pub fn values(values: Vec<f32>, shape: Vec<usize>) -> Result<Self> {
         Self::checked(&shape, values.len())?;
         check_finite(&values, "targets", "the targets")?;
