@@ -40,6 +40,28 @@ pub enum Shape {
     Vector { features: usize },
 }
 
+impl Shape {
+    /// As Keras' `summary()` prints it, batch axis first: `(None, 5, 4)` or `(None, 4)`.
+    pub fn describe(self) -> String {
+        let none_or = |n: Option<usize>| n.map_or("None".into(), |n| n.to_string());
+        match self {
+            Shape::Sequence { time, features } => format!("(None, {}, {features})", none_or(time)),
+            Shape::Vector { features } => format!("(None, {features})"),
+        }
+    }
+
+    /// One shape as it is, several as a list: `[(None, 5, 4), (None, 4)]`.
+    pub fn describe_all(shapes: &[Shape]) -> String {
+        match shapes {
+            [one] => one.describe(),
+            _ => {
+                let all: Vec<String> = shapes.iter().map(|s| s.describe()).collect();
+                format!("[{}]", all.join(", "))
+            }
+        }
+    }
+}
+
 /// One checked layer.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Layer {
@@ -161,6 +183,6 @@ impl Dense {
 impl Layer {
     /// The output shape as Keras' `summary()` prints it: one shape, or a list.
     pub fn output_shape(&self) -> String {
-        crate::shapes::describe_all(&self.outputs)
+        Shape::describe_all(&self.outputs)
     }
 }

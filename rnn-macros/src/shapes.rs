@@ -1,5 +1,4 @@
-//! Shape rules: what each kind of layer outputs for a given input, and how shapes are
-//! printed (as Keras' `summary()` prints them, batch axis first as `None`).
+//! Shape rules: what each kind of layer outputs for a given input (`ir::Shape` prints them).
 
 use rnn_spec::MergeMode;
 
@@ -18,31 +17,8 @@ pub enum Flow {
 impl Flow {
     pub fn describe(self) -> String {
         match self {
-            Flow::Known(shape) => describe(shape),
+            Flow::Known(shape) => shape.describe(),
             Flow::Start | Flow::Unknown => "?".into(),
-        }
-    }
-}
-
-fn none_or(n: Option<usize>) -> String {
-    n.map_or("None".into(), |n| n.to_string())
-}
-
-/// `(None, 5, 4)` or `(None, 4)`.
-pub fn describe(shape: Shape) -> String {
-    match shape {
-        Shape::Sequence { time, features } => format!("(None, {}, {features})", none_or(time)),
-        Shape::Vector { features } => format!("(None, {features})"),
-    }
-}
-
-/// One shape as it is, several as a list: `[(None, 5, 4), (None, 4)]`.
-pub fn describe_all(shapes: &[Shape]) -> String {
-    match shapes {
-        [one] => describe(*one),
-        _ => {
-            let all: Vec<String> = shapes.iter().map(|s| describe(*s)).collect();
-            format!("[{}]", all.join(", "))
         }
     }
 }
@@ -130,11 +106,11 @@ mod tests {
     #[test]
     fn recurrent_outputs() {
         assert_eq!(
-            describe_all(&recurrent(&lstm(false, false), Some(5))),
+            Shape::describe_all(&recurrent(&lstm(false, false), Some(5))),
             "(None, 4)"
         );
         assert_eq!(
-            describe_all(&recurrent(&lstm(true, true), Some(5))),
+            Shape::describe_all(&recurrent(&lstm(true, true), Some(5))),
             "[(None, 5, 4), (None, 4), (None, 4)]"
         );
     }
@@ -143,11 +119,11 @@ mod tests {
     fn bidirectional_outputs() {
         let rnn = lstm(true, true);
         assert_eq!(
-            describe_all(&bidirectional(&rnn, MergeMode::NoMerge, None)),
+            Shape::describe_all(&bidirectional(&rnn, MergeMode::NoMerge, None)),
             "[(None, None, 4), (None, None, 4), (None, 4), (None, 4), (None, 4), (None, 4)]"
         );
         assert_eq!(
-            describe(bidirectional_next(&rnn, MergeMode::Concat, None)),
+            bidirectional_next(&rnn, MergeMode::Concat, None).describe(),
             "(None, None, 8)"
         );
     }
@@ -158,9 +134,9 @@ mod tests {
             time: Some(7),
             features: 3,
         };
-        assert_eq!(describe(dense(seq, 2)), "(None, 7, 2)");
+        assert_eq!(dense(seq, 2).describe(), "(None, 7, 2)");
         assert_eq!(
-            describe(dense(Shape::Vector { features: 3 }, 2)),
+            dense(Shape::Vector { features: 3 }, 2).describe(),
             "(None, 2)"
         );
         assert_eq!(Flow::Unknown.describe(), "?");
