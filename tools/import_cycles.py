@@ -37,10 +37,11 @@ def module_of(src, path):
 
 def expand_use(tree):
     """`a::{b, c::{d, e}}` -> [a::b, a::c::d, a::c::e]."""
-    tree = tree.replace(" ", "").replace("\n", "")
+    tree = " ".join(tree.split())
     i = tree.find("{")
     if i < 0:
-        return [tree.split("as")[0] if "::" not in tree.split("as")[-1] else tree]
+        # `path as alias`: the alias names nothing in another file.
+        return [re.sub(r"\s+as\s+\w+$", "", tree).replace(" ", "")]
     prefix, body = tree[:i], tree[i + 1 : tree.rfind("}")]
     items, depth, cur = [], 0, ""
     for ch in body:
@@ -52,7 +53,7 @@ def expand_use(tree):
         depth -= ch == "}"
         cur += ch
     items.append(cur)
-    return [p for it in items if it for p in expand_use(prefix + it)]
+    return [p for it in items if it.strip() for p in expand_use(prefix.strip() + it.strip())]
 
 
 def scan(crate):
