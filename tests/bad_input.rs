@@ -240,3 +240,26 @@ fn token_ids_of_other_integer_types_are_range_checked() {
     let e = m.predict(vec![vec![100usize]]).unwrap_err();
     assert!(matches!(e, Error::TokenOutOfRange { id: 100, .. }), "{e}");
 }
+
+#[test]
+fn state_gradients_for_a_layer_without_states() {
+    let mut rng = rnn::seeded_rng(0);
+    let mut dense = rnn::Dense::<3, 2>::new("dense", Activation::Softmax, &mut rng);
+    let x = Features::<3>::zeros(2);
+    dense.forward(&x, Mode::Training).unwrap();
+    let grads = |d: &rnn::Dense<3, 2>| -> Vec<Vec<f32>> {
+        d.params().iter().map(|p| p.grad().to_vec()).collect()
+    };
+    let before = grads(&dense);
+    let want = "dense: got 1 state gradient(s), but the layer returns no states";
+    assert_eq!(
+        err_text(dense.backward(&x, Features::zeros(2), &[&[0.0; 4]])),
+        want
+    );
+    assert_eq!(
+        err_text(dense.backward_logits(&x, Features::zeros(2), &[&[0.0; 4]])),
+        want
+    );
+    assert_eq!(grads(&dense), before);
+    assert!(dense.backward_logits(&x, Features::zeros(2), &[]).is_ok());
+}

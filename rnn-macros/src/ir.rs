@@ -120,6 +120,78 @@ pub enum Shape {
     Vector { features: Size },
 }
 
+impl Shape {
+    /// As Keras' `summary()` prints it, batch axis first: `(None, 5, 4)` or `(None, 4)`.
+    pub fn describe(self) -> String {
+        describe(self)
+    }
+}
+
+fn none_or(n: Option<usize>) -> String {
+    n.map_or("None".into(), |n| n.to_string())
+}
+
+/// `(None, 5, 4)` or `(None, 4)`.
+pub fn describe(shape: Shape) -> String {
+    describe_batched(shape, None)
+}
+
+/// With a fixed batch size: `(8, 5, 4)`.
+pub fn describe_batched(shape: Shape, batch: Option<usize>) -> String {
+    describe_with(shape, batch, &mut |s| s.to_string())
+}
+
+/// Each size written by `size`.
+fn describe_with(
+    shape: Shape,
+    batch: Option<usize>,
+    size: &mut dyn FnMut(Size) -> String,
+) -> String {
+    let batch = none_or(batch);
+    match shape {
+        Shape::Sequence { time, features } => {
+            format!("({batch}, {}, {})", none_or(time), size(features))
+        }
+        Shape::Vector { features } => format!("({batch}, {})", size(features)),
+    }
+}
+
+/// [`describe_all_batched`] with each size written by `size`.
+pub fn describe_all_with(
+    shapes: &[Shape],
+    batch: Option<usize>,
+    size: &mut dyn FnMut(Size) -> String,
+) -> String {
+    match shapes {
+        [one] => describe_with(*one, batch, size),
+        _ => {
+            let all: Vec<String> = shapes
+                .iter()
+                .map(|s| describe_with(*s, batch, size))
+                .collect();
+            format!("[{}]", all.join(", "))
+        }
+    }
+}
+
+/// One shape as it is, several as a list: `[(None, 5, 4), (None, 4)]`.
+#[cfg(test)]
+pub fn describe_all(shapes: &[Shape]) -> String {
+    describe_all_batched(shapes, None)
+}
+
+/// [`describe_all`] with a fixed batch size in place of `None`.
+#[cfg(test)]
+pub fn describe_all_batched(shapes: &[Shape], batch: Option<usize>) -> String {
+    match shapes {
+        [one] => describe_batched(*one, batch),
+        _ => {
+            let all: Vec<String> = shapes.iter().map(|s| describe_batched(*s, batch)).collect();
+            format!("[{}]", all.join(", "))
+        }
+    }
+}
+
 /// One checked layer.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Layer {
@@ -247,13 +319,13 @@ impl Layer {
     /// The output shape as Keras' `summary()` prints it: one shape, or a list.
     #[cfg(test)]
     pub fn output_shape(&self) -> String {
-        crate::shapes::describe_all(&self.outputs)
+        describe_all(&self.outputs)
     }
 
     /// The output shape with a fixed batch size in place of `None`, as Keras prints a model
     /// built with `batch_input_shape`.
     #[cfg(test)]
     pub fn output_shape_batched(&self, batch: Option<usize>) -> String {
-        crate::shapes::describe_all_batched(&self.outputs, batch)
+        describe_all_batched(&self.outputs, batch)
     }
 }

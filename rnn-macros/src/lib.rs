@@ -6,7 +6,7 @@
 //! - check: `check` walks the layer chain, binding (`bind`) each layer's arguments to its
 //!   parameters, checking it in `layers` against the shape that flows in (`shapes`) and
 //!   naming it as Keras does (`naming`), into the typed model of `ir`; every error, worded
-//!   in `messages`, is collected in a [`ctxt::Ctxt`];
+//!   in `messages`, is collected in a `ctxt::Ctxt`;
 //! - expand: `expand` writes the statically shaped network from the `ir` alone, or
 //!   `fallback` a stand-in when the model has errors, whose API `api` mirrors from the
 //!   runtime's `#[model_api]` blocks.

@@ -1,9 +1,12 @@
-//! Shape rules: what each kind of layer outputs for a given input, and how shapes are
-//! printed (as Keras' `summary()` prints them, batch axis first as `None`).
+//! Shape rules: what each kind of layer outputs for a given input (`ir::Shape` prints them).
 
 use rnn_spec::MergeMode;
 
 use crate::ir::{Rnn, Shape, Size};
+
+#[cfg(test)]
+use crate::ir::describe;
+pub use crate::ir::describe_all_with;
 
 /// What flows into the next layer.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -18,73 +21,8 @@ pub enum Flow {
 impl Flow {
     pub fn describe(self) -> String {
         match self {
-            Flow::Known(shape) => describe(shape),
+            Flow::Known(shape) => shape.describe(),
             Flow::Start | Flow::Unknown => "?".into(),
-        }
-    }
-}
-
-fn none_or(n: Option<usize>) -> String {
-    n.map_or("None".into(), |n| n.to_string())
-}
-
-/// `(None, 5, 4)` or `(None, 4)`.
-pub fn describe(shape: Shape) -> String {
-    describe_batched(shape, None)
-}
-
-/// With a fixed batch size: `(8, 5, 4)`.
-fn describe_batched(shape: Shape, batch: Option<usize>) -> String {
-    describe_with(shape, batch, &mut |s| s.to_string())
-}
-
-/// Each size written by `size`.
-fn describe_with(
-    shape: Shape,
-    batch: Option<usize>,
-    size: &mut dyn FnMut(Size) -> String,
-) -> String {
-    let batch = none_or(batch);
-    match shape {
-        Shape::Sequence { time, features } => {
-            format!("({batch}, {}, {})", none_or(time), size(features))
-        }
-        Shape::Vector { features } => format!("({batch}, {})", size(features)),
-    }
-}
-
-/// [`describe_all_batched`] with each size written by `size`.
-pub fn describe_all_with(
-    shapes: &[Shape],
-    batch: Option<usize>,
-    size: &mut dyn FnMut(Size) -> String,
-) -> String {
-    match shapes {
-        [one] => describe_with(*one, batch, size),
-        _ => {
-            let all: Vec<String> = shapes
-                .iter()
-                .map(|s| describe_with(*s, batch, size))
-                .collect();
-            format!("[{}]", all.join(", "))
-        }
-    }
-}
-
-/// One shape as it is, several as a list: `[(None, 5, 4), (None, 4)]`.
-#[cfg(test)]
-pub fn describe_all(shapes: &[Shape]) -> String {
-    describe_all_batched(shapes, None)
-}
-
-/// [`describe_all`] with a fixed batch size in place of `None`.
-#[cfg(test)]
-pub fn describe_all_batched(shapes: &[Shape], batch: Option<usize>) -> String {
-    match shapes {
-        [one] => describe_batched(*one, batch),
-        _ => {
-            let all: Vec<String> = shapes.iter().map(|s| describe_batched(*s, batch)).collect();
-            format!("[{}]", all.join(", "))
         }
     }
 }
@@ -180,11 +118,11 @@ mod tests {
     #[test]
     fn recurrent_outputs() {
         assert_eq!(
-            describe_all(&recurrent(&lstm(false, false), Some(5))),
+            crate::ir::describe_all(&recurrent(&lstm(false, false), Some(5))),
             "(None, 4)"
         );
         assert_eq!(
-            describe_all(&recurrent(&lstm(true, true), Some(5))),
+            crate::ir::describe_all(&recurrent(&lstm(true, true), Some(5))),
             "[(None, 5, 4), (None, 4), (None, 4)]"
         );
     }
@@ -193,11 +131,11 @@ mod tests {
     fn bidirectional_outputs() {
         let rnn = lstm(true, true);
         assert_eq!(
-            describe_all(&bidirectional(&rnn, MergeMode::NoMerge, None)),
+            crate::ir::describe_all(&bidirectional(&rnn, MergeMode::NoMerge, None)),
             "[(None, None, 4), (None, None, 4), (None, 4), (None, 4), (None, 4), (None, 4)]"
         );
         assert_eq!(
-            describe(bidirectional_next(&rnn, MergeMode::Concat, None)),
+            bidirectional_next(&rnn, MergeMode::Concat, None).describe(),
             "(None, None, 8)"
         );
     }

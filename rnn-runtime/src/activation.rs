@@ -14,10 +14,9 @@ use crate::kernels::math;
 /// assert_eq!(x, [0.0, 0.5, 1.0]); // Keras 3: clip(x / 6 + 0.5, 0, 1)
 /// assert_eq!(Activation::from_keras_name("tanh"), Some(Activation::Tanh));
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Activation {
     /// Identity.
-    #[default]
     Linear,
     /// `max(x, 0)`.
     Relu,
@@ -32,31 +31,70 @@ pub enum Activation {
 }
 
 impl Activation {
-    /// All activations, in the order of their Keras names below.
-    pub const ALL: [Activation; 6] = [
-        Activation::Linear,
-        Activation::Relu,
-        Activation::Sigmoid,
-        Activation::Tanh,
-        Activation::Softmax,
-        Activation::HardSigmoid,
-    ];
+    /// All activations, in the order of [`rnn_spec::Activation::ALL`].
+    ///
+    /// ```
+    /// assert_eq!(rnn_runtime::Activation::ALL[0], rnn_runtime::Activation::Linear);
+    /// ```
+    pub const ALL: [Activation; 6] = {
+        let spec = rnn_spec::Activation::ALL;
+        let mut all = [Activation::Linear; 6];
+        let mut i = 0;
+        while i < all.len() {
+            all[i] = Activation::from_spec(spec[i]);
+            i += 1;
+        }
+        all
+    };
 
-    /// The Keras name, e.g. `"hard_sigmoid"`.
-    pub fn keras_name(self) -> &'static str {
-        match self {
-            Activation::Linear => "linear",
-            Activation::Relu => "relu",
-            Activation::Sigmoid => "sigmoid",
-            Activation::Tanh => "tanh",
-            Activation::Softmax => "softmax",
-            Activation::HardSigmoid => "hard_sigmoid",
+    /// The runtime's activation for the spec's, by variant.
+    const fn from_spec(a: rnn_spec::Activation) -> Self {
+        match a {
+            rnn_spec::Activation::Linear => Activation::Linear,
+            rnn_spec::Activation::Relu => Activation::Relu,
+            rnn_spec::Activation::Sigmoid => Activation::Sigmoid,
+            rnn_spec::Activation::Tanh => Activation::Tanh,
+            rnn_spec::Activation::Softmax => Activation::Softmax,
+            rnn_spec::Activation::HardSigmoid => Activation::HardSigmoid,
         }
     }
 
+    /// The spec's activation for this one, whose names and defaults live there.
+    ///
+    /// ```
+    /// use rnn_runtime::Activation;
+    /// assert_eq!(Activation::Tanh.spec(), rnn_spec::Activation::Tanh);
+    /// ```
+    pub const fn spec(self) -> rnn_spec::Activation {
+        match self {
+            Activation::Linear => rnn_spec::Activation::Linear,
+            Activation::Relu => rnn_spec::Activation::Relu,
+            Activation::Sigmoid => rnn_spec::Activation::Sigmoid,
+            Activation::Tanh => rnn_spec::Activation::Tanh,
+            Activation::Softmax => rnn_spec::Activation::Softmax,
+            Activation::HardSigmoid => rnn_spec::Activation::HardSigmoid,
+        }
+    }
+
+    /// The Keras name, e.g. `"hard_sigmoid"`.
+    ///
+    /// ```
+    /// assert_eq!(rnn_runtime::Activation::HardSigmoid.keras_name(), "hard_sigmoid");
+    /// ```
+    pub const fn keras_name(self) -> &'static str {
+        self.spec().keras_name()
+    }
+
     /// The activation with this Keras name.
-    pub fn from_keras_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|a| a.keras_name() == name)
+    ///
+    /// ```
+    /// assert_eq!(rnn_runtime::Activation::from_keras_name("swish"), None);
+    /// ```
+    pub const fn from_keras_name(name: &str) -> Option<Self> {
+        match rnn_spec::Activation::from_keras_name(name) {
+            Some(a) => Some(Activation::from_spec(a)),
+            None => None,
+        }
     }
 
     /// Applies the activation in place to consecutive rows of `width` values (`width` matters
@@ -100,6 +138,37 @@ impl Activation {
                 }
             }
         }
+    }
+}
+
+/// Keras' `activation=None`, which Dense defaults to: [`rnn_spec::defaults::DENSE_ACTIVATION`].
+///
+/// ```
+/// assert_eq!(rnn_runtime::Activation::default(), rnn_runtime::Activation::Linear);
+/// ```
+impl Default for Activation {
+    fn default() -> Self {
+        Activation::from_spec(rnn_spec::defaults::DENSE_ACTIVATION)
+    }
+}
+
+/// ```
+/// use rnn_runtime::Activation;
+/// assert_eq!(Activation::from(rnn_spec::Activation::Relu), Activation::Relu);
+/// ```
+impl From<rnn_spec::Activation> for Activation {
+    fn from(a: rnn_spec::Activation) -> Self {
+        Activation::from_spec(a)
+    }
+}
+
+/// ```
+/// use rnn_runtime::Activation;
+/// assert_eq!(rnn_spec::Activation::from(Activation::Relu), rnn_spec::Activation::Relu);
+/// ```
+impl From<Activation> for rnn_spec::Activation {
+    fn from(a: Activation) -> Self {
+        a.spec()
     }
 }
 

@@ -94,9 +94,14 @@ pub trait Layer<In: Tensor>: Weights + Send {
     }
 
     /// Like [`Layer::backward`], with `dz` the gradient with respect to the input of
-    /// [`Layer::output_activation`] instead of the output.
-    fn backward_logits(&mut self, x: &In, dz: <Self::Output as Tensor>::Grad) -> Result<In::Grad> {
-        let _ = (x, dz);
+    /// [`Layer::output_activation`] instead of the output; `dstates` as there.
+    fn backward_logits(
+        &mut self,
+        x: &In,
+        dz: <Self::Output as Tensor>::Grad,
+        dstates: &[&[f32]],
+    ) -> Result<In::Grad> {
+        let _ = (x, dz, dstates);
         Err(Error::config(
             "backward",
             "this layer has no activation to fuse with a loss",
@@ -179,11 +184,13 @@ pub trait Stack: Weights + Send {
     /// The last layer's fusable output activation (see [`Layer::output_activation`]).
     fn output_activation(&self) -> Option<Activation>;
 
-    /// Back-propagates from the gradient with respect to the last layer's pre-activation.
+    /// Back-propagates from the gradient with respect to the last layer's pre-activation;
+    /// `dstates` as in [`Stack::backward`].
     fn backward_logits(
         &mut self,
         x: &Self::In,
         dz: <Self::Out as Tensor>::Grad,
+        dstates: &[&[f32]],
     ) -> Result<<Self::In as Tensor>::Grad>;
 
     /// The last layer's extra outputs (final states with `return_state`).
@@ -277,8 +284,13 @@ impl<In: Tensor, L: Layer<In>> Stack for First<In, L> {
     fn output_activation(&self) -> Option<Activation> {
         self.layer.output_activation()
     }
-    fn backward_logits(&mut self, x: &In, dz: <L::Output as Tensor>::Grad) -> Result<In::Grad> {
-        self.layer.backward_logits(x, dz)
+    fn backward_logits(
+        &mut self,
+        x: &In,
+        dz: <L::Output as Tensor>::Grad,
+        dstates: &[&[f32]],
+    ) -> Result<In::Grad> {
+        self.layer.backward_logits(x, dz, dstates)
     }
     fn states(&self) -> Vec<Array> {
         self.layer.states()
@@ -389,6 +401,7 @@ impl<P: Stack, L: Layer<P::Out>> Stack for Chain<P, L> {
         &mut self,
         x: &P::In,
         dz: <L::Output as Tensor>::Grad,
+        dstates: &[&[f32]],
     ) -> Result<<P::In as Tensor>::Grad> {
         let mid = self.mid.take().ok_or_else(|| {
             Error::config(
@@ -396,7 +409,7 @@ impl<P: Stack, L: Layer<P::Out>> Stack for Chain<P, L> {
                 "run a recording forward pass (Mode::Training) before backward",
             )
         })?;
-        let dmid = self.layer.backward_logits(&mid, dz)?;
+        let dmid = self.layer.backward_logits(&mid, dz, dstates)?;
         self.prev.backward(x, dmid, &[])
     }
 

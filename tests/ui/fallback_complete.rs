@@ -46,6 +46,17 @@ fn run() -> Result<(), Error> {
     let logs = model.train_on_batch(&x, &y)?;
     println!("{}", logs.loss());
 
+    let mut state: StepState = model.step_state(4)?;
+    println!("{}", state.batch());
+    let out = model.step(&mut state, &[0.5f32; 4 * 8])?;
+    println!("{}", out.len());
+    let states = state.states();
+    let values: Vec<&[f32]> = states.iter().map(|a| a.data.as_slice()).collect();
+    state.set_states(&values)?;
+    let fork = state.clone();
+    state.reset();
+    println!("{}", fork.batch());
+
     model.save_weights("tagger.safetensors")?;
     model.load_weights("tagger.safetensors")?;
 

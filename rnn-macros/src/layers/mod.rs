@@ -20,7 +20,7 @@ use crate::bind::Args;
 use crate::ctxt::Ctxt;
 use crate::ir::{Layer, Shape, Size};
 use crate::messages;
-use crate::shapes::{self, Flow};
+use crate::shapes::Flow;
 
 /// A checked layer.
 pub struct Checked {
@@ -119,7 +119,7 @@ impl Feed<'_> {
             ),
             None => ("the input".to_string(), messages::give_input_time(features)),
         };
-        let shape = shapes::describe(Shape::Vector { features });
+        let shape = Shape::Vector { features }.describe();
         cx.error_spanned_by(
             self.call,
             messages::needs_sequence(class, &before, &shape, &help),

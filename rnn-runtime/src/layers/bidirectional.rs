@@ -10,6 +10,7 @@ use crate::output::Array;
 use crate::param::{Param, Weights};
 use crate::tensor::{Mask, Sequence, Tensor, Unmerged};
 
+use super::cell::Cell;
 use super::recurrent::{Recurrent, too_many_state_grads};
 use super::rnn_config::{RecurrentOutput, ReturnMode, RnnConfig};
 
@@ -46,7 +47,7 @@ pub trait Merge: Send + Sync + 'static {
 /// Defines an element-wise merge mode: the forward combination of two rows of `H` values
 /// and the gradient of each side.
 macro_rules! merge_mode {
-    ($(#[$doc:meta])* $name:ident, $keras:literal, $factor:literal,
+    ($(#[$doc:meta])* $name:ident,
      combine: |$f:ident, $b:ident, $out:ident| $combine:block,
      split: |$dy:ident, $fv:ident, $bv:ident, $df:ident, $db:ident| $split:block,
      needs_values: $needs:literal) => {
@@ -55,8 +56,8 @@ macro_rules! merge_mode {
         pub struct $name;
 
         impl Merge for $name {
-            const FACTOR: usize = $factor;
-            const NAME: &'static str = $keras;
+            const FACTOR: usize = rnn_spec::MergeMode::$name.factor();
+            const NAME: &'static str = rnn_spec::MergeMode::$name.keras_name();
             type Output<R: ReturnMode, D: RecurrentOutput, const OUT: usize> = R::Output<OUT>;
 
             fn merge<R: ReturnMode, D: RecurrentOutput, const OUT: usize>(
@@ -102,7 +103,7 @@ macro_rules! merge_mode {
 
 merge_mode!(
     /// `merge_mode = concat` (Keras' default): `[forward, backward]` on the last axis.
-    Concat, "concat", 2,
+    Concat,
     combine: |f, b, out| {
         let h = f.len();
         out[..h].copy_from_slice(f);
@@ -118,7 +119,7 @@ merge_mode!(
 
 merge_mode!(
     /// `merge_mode = sum`: `forward + backward`.
-    Sum, "sum", 1,
+    Sum,
     combine: |f, b, out| {
         for j in 0..out.len() { out[j] = f[j] + b[j]; }
     },
@@ -131,7 +132,7 @@ merge_mode!(
 
 merge_mode!(
     /// `merge_mode = mul`: `forward * backward`.
-    Mul, "mul", 1,
+    Mul,
     combine: |f, b, out| {
         for j in 0..out.len() { out[j] = f[j] * b[j]; }
     },
@@ -146,7 +147,7 @@ merge_mode!(
 
 merge_mode!(
     /// `merge_mode = ave`: `(forward + backward) / 2`.
-    Ave, "ave", 1,
+    Ave,
     combine: |f, b, out| {
         for j in 0..out.len() { out[j] = (f[j] + b[j]) * 0.5; }
     },
@@ -164,8 +165,8 @@ merge_mode!(
 pub struct NoMerge;
 
 impl Merge for NoMerge {
-    const FACTOR: usize = 1;
-    const NAME: &'static str = "none";
+    const FACTOR: usize = rnn_spec::MergeMode::NoMerge.factor();
+    const NAME: &'static str = rnn_spec::MergeMode::NoMerge.keras_name();
     type Output<R: ReturnMode, D: RecurrentOutput, const OUT: usize> = Unmerged<D>;
 
     fn merge<R: ReturnMode, D: RecurrentOutput, const OUT: usize>(
@@ -343,7 +344,13 @@ impl<L: Recurrent, const OUT: usize, M: Merge> Bidirectional<L, OUT, M> {
 }
 
 impl<L: Recurrent, const OUT: usize, M: Merge> Weights for Bidirectional<L, OUT, M> {
-    const PARAMS: usize = 2 * L::PARAMS;
+    const PARAMS: usize = rnn_spec::bidirectional_params(
+        <L::Cell as Cell>::KIND,
+        L::IN,
+        L::UNITS,
+        L::BIAS,
+        <L::Cell as Cell>::RESET_AFTER,
+    );
     fn params(&self) -> Vec<&Param> {
         let mut all = self.forward.core().params();
         all.extend(self.backward.core().params());

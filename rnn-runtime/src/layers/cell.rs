@@ -30,14 +30,19 @@ use super::rnn_config::RnnConfig;
 /// assert_eq!(rnn_runtime::cell_params::<LstmCell>(100, 64, true), 42_240);
 /// ```
 pub trait Cell: Clone + Debug + Default + Send + Sync + 'static {
+    /// Which of Keras' cells this is; its gates, states, names and parameter formula are
+    /// [`rnn_spec::Cell`]'s.
+    const KIND: rnn_spec::Cell;
+    /// GRU's `reset_after`; the other cells ignore it, as [`rnn_spec::Cell::bias_rows`] does.
+    const RESET_AFTER: bool = false;
     /// Keras' name of the cell, the scope of its weights: `lstm_cell`.
-    const NAME: &'static str;
+    const NAME: &'static str = Self::KIND.cell_name();
     /// Gate blocks in the kernels' columns.
-    const GATES: usize;
+    const GATES: usize = Self::KIND.gates();
     /// Rows of the bias.
-    const BIAS_ROWS: usize;
+    const BIAS_ROWS: usize = Self::KIND.bias_rows(Self::RESET_AFTER);
     /// Keras' names of the states, `h` first.
-    const STATE_NAMES: &'static [&'static str];
+    const STATE_NAMES: &'static [&'static str] = Self::KIND.state_names();
     /// What a forward pass keeps for the backward pass beyond the gates and `h`, and the
     /// cell's backward scratch; sized per batch shape and reused.
     type Trace: Clone + Debug + Default + Send + Sync;
@@ -109,8 +114,7 @@ pub trait Cell: Clone + Debug + Default + Send + Sync + 'static {
 /// assert_eq!(cell_params::<SimpleRnnCell>(3, 4, true), 32);
 /// ```
 pub const fn cell_params<C: Cell>(input: usize, units: usize, bias: bool) -> usize {
-    let gh = C::GATES * units;
-    gh * (input + units) + if bias { C::BIAS_ROWS * gh } else { 0 }
+    C::KIND.params(input, units, bias, C::RESET_AFTER)
 }
 
 /// What every step of one pass shares: sizes, activations, the step's mask and weights.

@@ -163,7 +163,7 @@ impl<const IN: usize, const OUT: usize, const BIAS: bool> Dense<IN, OUT, BIAS> {
 }
 
 impl<const IN: usize, const OUT: usize, const BIAS: bool> Weights for Dense<IN, OUT, BIAS> {
-    const PARAMS: usize = IN * OUT + if BIAS { OUT } else { 0 };
+    const PARAMS: usize = rnn_spec::dense_params(IN, OUT, BIAS);
 
     fn params(&self) -> Vec<&Param> {
         let mut all = vec![&self.kernel];
@@ -210,7 +210,13 @@ impl<const IN: usize, const OUT: usize, const BIAS: bool> Layer<Features<IN>>
         self.fusable_activation()
     }
 
-    fn backward_logits(&mut self, x: &Features<IN>, mut dz: Features<OUT>) -> Result<Features<IN>> {
+    fn backward_logits(
+        &mut self,
+        x: &Features<IN>,
+        mut dz: Features<OUT>,
+        dstates: &[&[f32]],
+    ) -> Result<Features<IN>> {
+        no_state_grads(&self.name, dstates)?;
         let dx = self.backward_rows(x.as_slice(), dz.as_mut_slice(), x.batch(), true)?;
         Ok(Features::from_vec(x.batch(), dx))
     }
@@ -253,7 +259,13 @@ impl<const IN: usize, const OUT: usize, const BIAS: bool> Layer<Sequence<IN>>
         self.fusable_activation()
     }
 
-    fn backward_logits(&mut self, x: &Sequence<IN>, mut dz: Sequence<OUT>) -> Result<Sequence<IN>> {
+    fn backward_logits(
+        &mut self,
+        x: &Sequence<IN>,
+        mut dz: Sequence<OUT>,
+        dstates: &[&[f32]],
+    ) -> Result<Sequence<IN>> {
+        no_state_grads(&self.name, dstates)?;
         check_sequence_grad(&self.name, x, &dz)?;
         let rows = x.batch() * x.time();
         let dx = self.backward_rows(x.as_slice(), dz.as_mut_slice(), rows, true)?;
@@ -343,8 +355,13 @@ impl<const IN: usize, const OUT: usize, const BIAS: bool> Layer<Sequence<IN>>
         Layer::<Sequence<IN>>::output_activation(&self.inner)
     }
 
-    fn backward_logits(&mut self, x: &Sequence<IN>, dz: Sequence<OUT>) -> Result<Sequence<IN>> {
-        self.inner.backward_logits(x, dz)
+    fn backward_logits(
+        &mut self,
+        x: &Sequence<IN>,
+        dz: Sequence<OUT>,
+        dstates: &[&[f32]],
+    ) -> Result<Sequence<IN>> {
+        self.inner.backward_logits(x, dz, dstates)
     }
 
     fn step_init(&self, batch: usize) -> Result<LayerStep> {

@@ -68,7 +68,7 @@ impl<const VOCAB: usize, const DIM: usize> Embedding<VOCAB, DIM> {
 }
 
 impl<const VOCAB: usize, const DIM: usize> Weights for Embedding<VOCAB, DIM> {
-    const PARAMS: usize = VOCAB * DIM;
+    const PARAMS: usize = rnn_spec::embedding_params(VOCAB, DIM);
     fn params(&self) -> Vec<&Param> {
         vec![&self.table]
     }

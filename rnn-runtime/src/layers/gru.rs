@@ -50,26 +50,18 @@ pub struct GruTrace {
     drh: Vec<f32>,
 }
 
-impl<const RESET_AFTER: bool> Cell for GruCell<RESET_AFTER> {
-    const NAME: &'static str = "gru_cell";
-    const GATES: usize = 3;
-    const BIAS_ROWS: usize = if RESET_AFTER { 2 } else { 1 };
-    const STATE_NAMES: &'static [&'static str] = &["state_h"];
-    type Trace = GruTrace;
+/// Gate blocks of the free step functions below: z, r, h.
+const GATES: usize = rnn_spec::Cell::Gru.gates();
 
-    /// Keras' shapes: `(2, 3H)` (input and recurrent rows) with `reset_after`, else `(3H,)`.
-    fn bias_shape(units: usize) -> Vec<usize> {
-        if RESET_AFTER {
-            vec![2, 3 * units]
-        } else {
-            vec![3 * units]
-        }
-    }
+impl<const RESET_AFTER: bool> Cell for GruCell<RESET_AFTER> {
+    const KIND: rnn_spec::Cell = rnn_spec::Cell::Gru;
+    const RESET_AFTER: bool = RESET_AFTER;
+    type Trace = GruTrace;
 
     fn prepare_forward(tr: &mut GruTrace, time: usize, len: usize) {
         if RESET_AFTER {
             sized(&mut tr.hu, time * len);
-            sized(&mut tr.rec, 3 * len);
+            sized(&mut tr.rec, Self::GATES * len);
         } else {
             sized(&mut tr.rh, time * len);
             sized(&mut tr.rec, len);
@@ -81,7 +73,7 @@ impl<const RESET_AFTER: bool> Cell for GruCell<RESET_AFTER> {
         let len = io.h.len();
         let at = io.t * len..(io.t + 1) * len;
         if RESET_AFTER {
-            let gh = 3 * ctx.units;
+            let gh = Self::GATES * ctx.units;
             let rec_bias = ctx.bias.map(|b| &b[gh..]);
             forward_step_reset_after(ctx, io, rec_bias, &mut tr.rec, &mut tr.hu[at]);
         } else {
@@ -100,7 +92,7 @@ impl<const RESET_AFTER: bool> Cell for GruCell<RESET_AFTER> {
 
     fn prepare_backward(tr: &mut GruTrace, time: usize, batch: usize, units: usize) {
         if RESET_AFTER {
-            sized(&mut tr.drec, time * batch * 3 * units);
+            sized(&mut tr.drec, time * batch * Self::GATES * units);
         } else {
             sized(&mut tr.drh, batch * units);
         }
@@ -109,7 +101,7 @@ impl<const RESET_AFTER: bool> Cell for GruCell<RESET_AFTER> {
     fn backward_step(ctx: &CellCtx<'_>, io: BackwardStep<'_>, tr: &mut GruTrace) {
         let len = io.dh.len();
         if RESET_AFTER {
-            let (t, n) = (io.t, 3 * len);
+            let (t, n) = (io.t, Self::GATES * len);
             let hu = &tr.hu[t * len..(t + 1) * len];
             backward_step_reset_after(ctx, io, hu, &mut tr.drec[t * n..(t + 1) * n]);
         } else {
@@ -122,7 +114,7 @@ impl<const RESET_AFTER: bool> Cell for GruCell<RESET_AFTER> {
     /// `h_{t-1}`.
     fn recurrent_grads(g: &GradCtx<'_>, tr: &GruTrace, du: &mut [f32], db_rest: &mut [f32]) {
         let (h, n) = (g.units, g.batch * g.time);
-        let gh = 3 * h;
+        let gh = GATES * h;
         if RESET_AFTER {
             let drec = &tr.drec[..n * gh];
             g.add_recurrent_grad(drec, gh, du);
@@ -169,7 +161,7 @@ fn forward_step_reset_after(
         ..
     } = io;
     let (batch, h) = (ctx.batch, ctx.units);
-    let gh = 3 * h;
+    let gh = GATES * h;
     let rec = &mut rec[..batch * gh];
     match rec_bias {
         Some(bias) => rec
@@ -218,7 +210,7 @@ fn forward_step_reset_before(
         ..
     } = io;
     let (batch, h) = (ctx.batch, ctx.units);
-    let gh = 3 * h;
+    let gh = GATES * h;
     if !first {
         // z and r blocks: h_prev U[:, :2H], added straight into z.
         gemm(
@@ -303,7 +295,7 @@ fn backward_step_reset_after(
         ..
     } = io;
     let (batch, h) = (ctx.batch, ctx.units);
-    let gh = 3 * h;
+    let gh = GATES * h;
     for b in 0..batch {
         let row = b * h..(b + 1) * h;
         let gr = &gates[b * gh..(b + 1) * gh];
@@ -358,7 +350,7 @@ fn backward_step_reset_before(ctx: &CellCtx<'_>, io: BackwardStep<'_>, drh: &mut
         ..
     } = io;
     let (batch, h) = (ctx.batch, ctx.units);
-    let gh = 3 * h;
+    let gh = GATES * h;
     for b in 0..batch {
         let row = b * h..(b + 1) * h;
         let gr = &gates[b * gh..(b + 1) * gh];

@@ -45,10 +45,7 @@ pub struct LstmTrace {
 }
 
 impl Cell for LstmCell {
-    const NAME: &'static str = "lstm_cell";
-    const GATES: usize = 4;
-    const BIAS_ROWS: usize = 1;
-    const STATE_NAMES: &'static [&'static str] = &["state_h", "state_c"];
+    const KIND: rnn_spec::Cell = rnn_spec::Cell::Lstm;
     type Trace = LstmTrace;
 
     /// Keras' `unit_forget_bias`: the forget gate starts open.
@@ -82,14 +79,14 @@ impl Cell for LstmCell {
             gemm_packed(
                 h_prev,
                 batch,
-                MatRef::new(ctx.u, h, 4 * h),
+                MatRef::new(ctx.u, h, Self::GATES * h),
                 ctx.up,
                 z,
-                4 * h,
+                Self::GATES * h,
             );
         }
         for b in 0..batch {
-            let zr = &mut z[b * 4 * h..(b + 1) * 4 * h];
+            let zr = &mut z[b * Self::GATES * h..(b + 1) * Self::GATES * h];
             ctx.ract.apply(&mut zr[..h], h);
             ctx.ract.apply(&mut zr[h..2 * h], h);
             ctx.act.apply(&mut zr[2 * h..3 * h], h);
@@ -158,7 +155,7 @@ impl Cell for LstmCell {
         let (batch, h) = (ctx.batch, ctx.units);
         for b in 0..batch {
             let row = b * h..(b + 1) * h;
-            let gr = &gates[b * 4 * h..(b + 1) * 4 * h];
+            let gr = &gates[b * Self::GATES * h..(b + 1) * Self::GATES * h];
             let (i, f, g, o) = (&gr[..h], &gr[h..2 * h], &gr[2 * h..3 * h], &gr[3 * h..]);
             let (dhr, dcr, tcr, cp) = (
                 &dh[row.clone()],
@@ -172,7 +169,7 @@ impl Cell for LstmCell {
                 dtcr[j] = dhr[j] * o[j];
             }
             ctx.act.backward(tcr, dtcr, h);
-            let dzr = &mut dz[b * 4 * h..(b + 1) * 4 * h];
+            let dzr = &mut dz[b * Self::GATES * h..(b + 1) * Self::GATES * h];
             let dcp = &mut dc_prev[row];
             for j in 0..h {
                 let dct = dcr[j] + dtcr[j];
@@ -187,14 +184,14 @@ impl Cell for LstmCell {
             ctx.act.backward(g, &mut dzr[2 * h..3 * h], h);
             ctx.ract.backward(o, &mut dzr[3 * h..], h);
         }
-        ctx.zero_masked_rows(dz, 4 * h);
+        ctx.zero_masked_rows(dz, Self::GATES * h);
         ctx.carry_masked_rows(dc_prev, dc);
         dh_prev.fill(0.0);
         ctx.carry_masked_rows(dh_prev, dh);
         gemm_packed(
             dz,
             batch,
-            MatRef::new(ctx.u, h, 4 * h).t(),
+            MatRef::new(ctx.u, h, Self::GATES * h).t(),
             ctx.up,
             dh_prev,
             h,

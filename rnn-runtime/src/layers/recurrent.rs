@@ -685,6 +685,8 @@ pub trait Recurrent: Weights + Sized + Send + Sync {
     const IN: usize;
     /// Units.
     const UNITS: usize;
+    /// Whether the layer has a bias (Keras `use_bias`).
+    const BIAS: bool;
     #[doc(hidden)]
     fn core(&self) -> &RnnCore<Self::Cell>;
     #[doc(hidden)]
@@ -701,6 +703,7 @@ impl<C: Cell, const IN: usize, const H: usize, R: ReturnMode, const BIAS: bool> 
     type Direction = R::Output<H>;
     const IN: usize = IN;
     const UNITS: usize = H;
+    const BIAS: bool = BIAS;
     fn core(&self) -> &RnnCore<C> {
         &self.core
     }
@@ -753,6 +756,7 @@ macro_rules! keras_recurrent_layer {
             type Direction = R::Output<H>;
             const IN: usize = IN;
             const UNITS: usize = H;
+            const BIAS: bool = BIAS;
             fn core(&self) -> &RnnCore<$cell> {
                 self.0.core()
             }

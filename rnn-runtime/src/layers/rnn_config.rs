@@ -28,12 +28,13 @@ pub struct RnnConfig {
 
 impl Default for RnnConfig {
     fn default() -> Self {
+        use rnn_spec::defaults;
         RnnConfig {
-            activation: Activation::Tanh,
-            recurrent_activation: Activation::Sigmoid,
-            return_state: false,
-            go_backwards: false,
-            unit_forget_bias: true,
+            activation: defaults::ACTIVATION.into(),
+            recurrent_activation: defaults::RECURRENT_ACTIVATION.into(),
+            return_state: defaults::RETURN_STATE,
+            go_backwards: defaults::GO_BACKWARDS,
+            unit_forget_bias: defaults::UNIT_FORGET_BIAS,
         }
     }
 }

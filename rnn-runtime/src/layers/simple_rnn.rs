@@ -24,10 +24,7 @@ use super::rnn_config::{Last, ReturnMode, RnnConfig};
 pub struct SimpleRnnCell;
 
 impl Cell for SimpleRnnCell {
-    const NAME: &'static str = "simple_rnn_cell";
-    const GATES: usize = 1;
-    const BIAS_ROWS: usize = 1;
-    const STATE_NAMES: &'static [&'static str] = &["state_h"];
+    const KIND: rnn_spec::Cell = rnn_spec::Cell::Simple;
     /// The activations are the gates, which the layer keeps: nothing else.
     type Trace = ();
 

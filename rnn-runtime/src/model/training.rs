@@ -205,7 +205,7 @@ where
         let stack = &mut *self.stack;
         on_pool(x.batch(), || {
             if from_logits {
-                stack.backward_logits(x, dy)
+                stack.backward_logits(x, dy, &[])
             } else {
                 stack.backward(x, dy, &[])
             }
