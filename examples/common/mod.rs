@@ -48,11 +48,11 @@ impl Args {
     /// Reads the process arguments; an unknown `--option` is an error naming it. `--` ends
     /// the options, so text that starts with `--` can follow it.
     pub fn parse() -> Result<Args, String> {
-        Self::from_iter(std::env::args().skip(1))
+        Self::from_args(std::env::args().skip(1))
     }
 
     /// Parses the given arguments (without the program name).
-    pub fn from_iter(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
+    pub fn from_args(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
         let mut parsed = Args::default();
         let mut options_done = false;
         for arg in args {
