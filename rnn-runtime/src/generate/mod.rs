@@ -10,6 +10,18 @@
 //! while a step model keeps them in its state. The tutorials also re-tokenize the growing
 //! text at every step, which drops a generated padding id (0) and turns ids at or beyond
 //! `num_words` into the OOV id; stepping feeds the sampled id back as it is.
+//!
+//! Which path a model takes:
+//! - token-id models built with `model!` (`Embedding => SimpleRNN/LSTM/GRU => Dense(vocab,
+//!   softmax)`, stacked, with `TimeDistributed` heads) implement [`StepModel`]: pass
+//!   `&mut *model` to [`generate_ids`], [`generate_words`] or [`generate_chars`];
+//! - one-hot character models (`Input(_, V) => ..`) step through [`OneHot`]`::new(&model)`;
+//! - models that cannot step (a Bidirectional layer, `go_backwards`, pooling over time)
+//!   implement [`WindowModel`] like every token model: [`generate_ids_window`],
+//!   [`generate_words_window`] and [`generate_chars_window`] re-run `predict` on the last
+//!   `window` ids, pre-padded, as the tutorials do.
+//!
+//! A model whose output is not a softmax is an error on either path.
 
 use rand::RngExt;
 
