@@ -10,8 +10,26 @@
 //! while a step model keeps them in its state. The tutorials also re-tokenize the growing
 //! text at every step, which drops a generated padding id (0) and turns ids at or beyond
 //! `num_words` into the OOV id; stepping feeds the sampled id back as it is.
+//!
+//! Which path a model takes:
+//! - token-id models built with `model!` (`Embedding => SimpleRNN/LSTM/GRU => Dense(vocab,
+//!   softmax)`, stacked, with `TimeDistributed` heads) implement [`StepModel`]: pass
+//!   `&mut *model` to [`generate_ids`], [`generate_words`] or [`generate_chars`];
+//! - one-hot character models (`Input(_, V) => ..`) step through [`OneHot`]`::new(&model)`;
+//! - models that cannot step (a Bidirectional layer, `go_backwards`, pooling over time)
+//!   implement [`WindowModel`] like every token model: [`generate_ids_window`],
+//!   [`generate_words_window`] and [`generate_chars_window`] re-run `predict` on the last
+//!   `window` ids, pre-padded, as the tutorials do.
+//!
+//! A model whose output is not a softmax is an error on either path.
 
 use rand::RngExt;
+
+mod sequential;
+mod window;
+
+pub use sequential::{OneHot, OneHotState};
+pub use window::{WindowModel, generate_chars_window, generate_ids_window, generate_words_window};
 
 use crate::error::{Error, Result};
 use crate::init::{Rng, seeded_rng};
@@ -322,7 +340,7 @@ fn draw(weights: &[f64], rng: &mut Rng) -> u32 {
 /// assert_eq!(generate_ids(&mut Repeat, &[1, 3], 2, &Sampler::Greedy, &mut rng).unwrap(), [3, 3]);
 /// assert!(generate_ids(&mut Repeat, &[], 2, &Sampler::Greedy, &mut rng).is_err());
 /// ```
-pub fn generate_ids<M: StepModel>(
+pub fn generate_ids<M: StepModel + ?Sized>(
     model: &mut M,
     prime: &[u32],
     n: usize,
@@ -388,7 +406,7 @@ pub fn generate_ids<M: StepModel>(
 /// let text = generate_words(&mut Repeat, &tok, "Land", 2, &Sampler::Greedy, 0).unwrap();
 /// assert_eq!(text, "Land land land");
 /// ```
-pub fn generate_words<M: StepModel>(
+pub fn generate_words<M: StepModel + ?Sized>(
     model: &mut M,
     tokenizer: &Tokenizer,
     seed_text: &str,
@@ -435,7 +453,7 @@ pub fn generate_words<M: StepModel>(
 /// let text = generate_chars(&mut Next, &tok, "A", 4, &Sampler::Greedy, 0).unwrap();
 /// assert_eq!(text, "Abcab");
 /// ```
-pub fn generate_chars<M: StepModel>(
+pub fn generate_chars<M: StepModel + ?Sized>(
     model: &mut M,
     tokenizer: &Tokenizer,
     seed_text: &str,
@@ -457,7 +475,7 @@ pub fn generate_chars<M: StepModel>(
     Ok(out)
 }
 
-fn generate_from_text<M: StepModel>(
+fn generate_from_text<M: StepModel + ?Sized>(
     model: &mut M,
     tokenizer: &Tokenizer,
     seed_text: &str,
@@ -465,6 +483,13 @@ fn generate_from_text<M: StepModel>(
     sampler: &Sampler,
     seed: u64,
 ) -> Result<Vec<u32>> {
+    let prime = prime_of(tokenizer, seed_text)?;
+    generate_ids(model, &prime, n, sampler, &mut seeded_rng(seed))
+}
+
+/// The seed text's ids, as `texts_to_sequences` gives them: unknown words are dropped, or
+/// become the OOV id when the tokenizer has an OOV token. Errors when no id is left.
+fn prime_of(tokenizer: &Tokenizer, seed_text: &str) -> Result<Vec<u32>> {
     let prime = tokenizer.text_to_sequence(seed_text);
     if prime.is_empty() {
         return Err(Error::Empty {
@@ -472,7 +497,7 @@ fn generate_from_text<M: StepModel>(
             what: format!("the seed text {seed_text:?} has no token the tokenizer knows"),
         });
     }
-    generate_ids(model, &prime, n, sampler, &mut seeded_rng(seed))
+    Ok(prime)
 }
 
 #[cfg(test)]
