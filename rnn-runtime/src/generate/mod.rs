@@ -421,12 +421,7 @@ pub fn generate_words<M: StepModel + ?Sized>(
         ));
     }
     let ids = generate_from_text(model, tokenizer, seed_text, n, sampler, seed)?;
-    let mut out = seed_text.to_string();
-    for id in ids {
-        out.push(' ');
-        out.push_str(tokenizer.word(id).unwrap_or(""));
-    }
-    Ok(out)
+    Ok(append_tokens(seed_text, tokenizer, &ids, " "))
 }
 
 /// Generates `n` characters after `seed_text` with a character-level tokenizer, and returns
@@ -468,11 +463,7 @@ pub fn generate_chars<M: StepModel + ?Sized>(
         ));
     }
     let ids = generate_from_text(model, tokenizer, seed_text, n, sampler, seed)?;
-    let mut out = seed_text.to_string();
-    for id in ids {
-        out.push_str(tokenizer.word(id).unwrap_or(""));
-    }
-    Ok(out)
+    Ok(append_tokens(seed_text, tokenizer, &ids, ""))
 }
 
 fn generate_from_text<M: StepModel + ?Sized>(
@@ -485,6 +476,17 @@ fn generate_from_text<M: StepModel + ?Sized>(
 ) -> Result<Vec<u32>> {
     let prime = prime_of(tokenizer, seed_text)?;
     generate_ids(model, &prime, n, sampler, &mut seeded_rng(seed))
+}
+
+/// The seed text followed by the tokens of `ids`, each after `sep` (a space for words, as the
+/// tutorials print them; nothing for characters). An id without a token adds only `sep`.
+fn append_tokens(seed_text: &str, tokenizer: &Tokenizer, ids: &[u32], sep: &str) -> String {
+    let mut out = seed_text.to_string();
+    for &id in ids {
+        out.push_str(sep);
+        out.push_str(tokenizer.word(id).unwrap_or(""));
+    }
+    out
 }
 
 /// The seed text's ids, as `texts_to_sequences` gives them: unknown words are dropped, or

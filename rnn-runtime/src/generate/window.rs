@@ -2,7 +2,7 @@
 //! step: the Keras tutorials' loop, and the only way for models that cannot step
 //! (Bidirectional layers read each window from both ends).
 
-use super::{Sampler, Workspace, prime_of};
+use super::{Sampler, Workspace, append_tokens, prime_of};
 use crate::error::{Error, Result};
 use crate::init::{Rng, seeded_rng};
 use crate::layer::Stack;
@@ -184,12 +184,7 @@ pub fn generate_words_window<M: WindowModel + ?Sized>(
     }
     let prime = prime_of(tokenizer, seed_text)?;
     let ids = generate_ids_window(model, &prime, n, window, sampler, &mut seeded_rng(seed))?;
-    let mut out = seed_text.to_string();
-    for id in ids {
-        out.push(' ');
-        out.push_str(tokenizer.word(id).unwrap_or(""));
-    }
-    Ok(out)
+    Ok(append_tokens(seed_text, tokenizer, &ids, " "))
 }
 
 /// [`super::generate_chars`] through a window model: `n` characters after `seed_text`,
@@ -227,9 +222,5 @@ pub fn generate_chars_window<M: WindowModel + ?Sized>(
     }
     let prime = prime_of(tokenizer, seed_text)?;
     let ids = generate_ids_window(model, &prime, n, window, sampler, &mut seeded_rng(seed))?;
-    let mut out = seed_text.to_string();
-    for id in ids {
-        out.push_str(tokenizer.word(id).unwrap_or(""));
-    }
-    Ok(out)
+    Ok(append_tokens(seed_text, tokenizer, &ids, ""))
 }
