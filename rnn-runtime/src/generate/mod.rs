@@ -364,17 +364,7 @@ pub fn generate_ids<M: StepModel + ?Sized>(
     let mut vocab = None;
     while out.len() < n {
         let probs = model.feed(&mut state, &[fed])?;
-        if *vocab.get_or_insert(probs.len()) != probs.len() {
-            return Err(Error::config(
-                "generate",
-                format!(
-                    "the model returned {} probabilities at the first step and {} at step {}",
-                    vocab.unwrap_or(0),
-                    probs.len(),
-                    out.len() + 1
-                ),
-            ));
-        }
+        same_vocab(&mut vocab, probs.len(), out.len() + 1)?;
         fed = sampler.sample_with(probs, rng, &mut ws)?;
         out.push(fed);
     }
@@ -476,6 +466,21 @@ fn generate_from_text<M: StepModel + ?Sized>(
 ) -> Result<Vec<u32>> {
     let prime = prime_of(tokenizer, seed_text)?;
     generate_ids(model, &prime, n, sampler, &mut seeded_rng(seed))
+}
+
+/// Checks that step `step` returned as many probabilities as the first step did (recorded in
+/// `vocab`), so that a model whose output width changes is an error, not a wrong id.
+fn same_vocab(vocab: &mut Option<usize>, len: usize, step: usize) -> Result<()> {
+    let first = *vocab.get_or_insert(len);
+    if first != len {
+        return Err(Error::config(
+            "generate",
+            format!(
+                "the model returned {first} probabilities at the first step and {len} at step {step}"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The seed text followed by the tokens of `ids`, each after `sep` (a space for words, as the

@@ -2,7 +2,7 @@
 //! step: the Keras tutorials' loop, and the only way for models that cannot step
 //! (Bidirectional layers read each window from both ends).
 
-use super::{Sampler, Workspace, append_tokens, prime_of};
+use super::{Sampler, Workspace, append_tokens, prime_of, same_vocab};
 use crate::error::{Error, Result};
 use crate::init::{Rng, seeded_rng};
 use crate::layer::Stack;
@@ -126,17 +126,7 @@ pub fn generate_ids_window<M: WindowModel + ?Sized>(
         padded[..pad].fill(0);
         padded[pad..].copy_from_slice(tail);
         let probs = model.next_probs(&padded)?;
-        if *vocab.get_or_insert(probs.len()) != probs.len() {
-            return Err(Error::config(
-                "generate",
-                format!(
-                    "the model returned {} probabilities at the first step and {} at step {}",
-                    vocab.unwrap_or(0),
-                    probs.len(),
-                    out.len() + 1
-                ),
-            ));
-        }
+        same_vocab(&mut vocab, probs.len(), out.len() + 1)?;
         let id = sampler.sample_with(&probs, rng, &mut ws)?;
         if id != 0 {
             context.push(id);
