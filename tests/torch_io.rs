@@ -156,6 +156,14 @@ macro_rules! parity {
             }
             assert_eq!(got[key].values, w.values, "{}: {key}", $case);
         }
+        // `tools/gen_torch_fixtures.py --check-export DIR` loads these into the PyTorch modules.
+        if let Some(keep) = std::env::var_os("RNN_TORCH_EXPORT_DIR") {
+            std::fs::copy(
+                &saved,
+                Path::new(&keep).join(concat!($case, ".safetensors")),
+            )
+            .unwrap();
+        }
         let mut again = <$model>::new(1);
         again.load_torch(&saved, &c.names).unwrap();
         assert_eq!(again.get_weights(), model.get_weights(), $case);

@@ -19,14 +19,22 @@ reference is the float64 output of the very weights in the file, and the crate
 Run with a Python that has torch and safetensors installed, from any directory:
 
     python tools/gen_torch_fixtures.py
+
+`--check-export DIR` instead checks the crate's export: it loads each
+`DIR/<case>.safetensors` (written by `save_torch` when the `torch_io` tests run
+with `RNN_TORCH_EXPORT_DIR=DIR`) into the case's module with
+`load_state_dict(strict=True)` and compares the module's float64 prediction with
+the recorded one at the fixtures' output tolerance.
 """
+
+import argparse
 
 import copy
 import json
 import os
 
 import torch
-from safetensors.torch import save_file
+from safetensors.torch import load_file, save_file
 from torch import nn
 
 OUT = os.path.join(
@@ -245,7 +253,32 @@ def train(module, case, gen):
         opt.step()
 
 
+def check_export(directory):
+    """Loads the crate's exports strictly into the modules and compares their predictions."""
+    for case in CASES:
+        with open(os.path.join(OUT, case["name"] + ".json")) as f:
+            record = json.load(f)
+        module = case["build"]()
+        state = load_file(os.path.join(directory, case["name"] + ".safetensors"))
+        module.load_state_dict(state, strict=True)
+        module = module.double().eval()
+        x = torch.tensor(record["input"]).reshape(record["input_shape"])
+        x = x.long() if "tokens" in case else x.double()
+        with torch.no_grad():
+            y = module(x).flatten()
+        want = torch.tensor(record["output"], dtype=torch.float64)
+        excess = ((y - want).abs() - (1e-6 + 1e-5 * want.abs())).max().item()
+        assert excess <= 0, (case["name"], excess)
+        print(f"{case['name']}: strict load ok, max |got - want| {(y - want).abs().max().item():.2e}")
+
+
 def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--check-export", metavar="DIR")
+    args = parser.parse_args()
+    if args.check_export:
+        check_export(args.check_export)
+        return
     os.makedirs(OUT, exist_ok=True)
     for i, case in enumerate(CASES):
         torch.manual_seed(1000 + i)
