@@ -241,6 +241,14 @@ fn default_names_find_one_module_of_each_kind() {
         OUT_RTOL,
     );
 
+    // One nn.LSTM(num_layers=2, bidirectional=True) for the two Bidirectional(LSTM) layers.
+    let c = case("embedding_bidir_lstm_stacked");
+    let mut model = EmbeddingBidirLstmStacked::new(0);
+    model.load_torch(&c.file, &TorchNames::default()).unwrap();
+    let mut named = EmbeddingBidirLstmStacked::new(1);
+    named.load_torch(&c.file, &c.names).unwrap();
+    assert_eq!(model.get_weights(), named.get_weights());
+
     // Two nn.GRU modules: which is which is not in the file.
     let c = case("gru_stacked");
     let err = GruStacked::new(0)
@@ -348,6 +356,18 @@ fn bad_files_are_refused_and_change_nothing() {
             )
         },
         &["layer `dense_1`, which the model does not have"],
+    );
+
+    refused(
+        EmbeddingLstm::new(0),
+        w,
+        |m| {
+            m.load_torch(
+                &c.file,
+                &TorchNames::new([("embedding", "embedding"), ("fc", "lstm"), ("fc", "dense")]),
+            )
+        },
+        &["module `fc` to layer `lstm` and to layer `dense`"],
     );
 
     let truncated = scratch("truncated").join("truncated.safetensors");

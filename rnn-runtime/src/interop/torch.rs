@@ -534,11 +534,7 @@ fn plan<'a>(
         }
         let index = plan.iter().filter(|(_, p, _)| p == prefix).count();
         if let Some(&kind) = module_kind.get(prefix.as_str()) {
-            let stackable = matches!(
-                (kind, layer.kind),
-                (Kind::Recurrent { cell: a, bidirectional: x }, Kind::Recurrent { cell: b, bidirectional: y })
-                    if a == b && x == y
-            );
+            let stackable = kind == layer.kind && matches!(kind, Kind::Recurrent { .. });
             if !stackable {
                 return Err(format!(
                     "the names map module `{prefix}` to layer `{}` and to layer `{layer_name}`; \
