@@ -26,6 +26,9 @@ model! {
         => Dense(1, sigmoid);
     struct BidirGruSequences = Input(6, 3) => Bidirectional(GRU(4, return_sequences = true))
         => Dense(3, softmax);
+    struct EmbeddingMaskLstm = Embedding(30, 6, mask_zero = true) => LSTM(8) => Dense(3, softmax);
+    struct EmbeddingMaskBidirGru = Embedding(25, 5, mask_zero = true) => Bidirectional(GRU(4))
+        => Dense(1, sigmoid);
     struct GruStacked = Input(5, 3) => GRU(5, return_sequences = true) => GRU(4) => Dense(2);
     struct BidirRnnNoBias = Input(4, 3) => Bidirectional(SimpleRNN(3, use_bias = false))
         => Dense(2, use_bias = false);
@@ -203,6 +206,17 @@ fn two_layer_bidirectional_lstm_matches_pytorch() {
 #[test]
 fn bidirectional_gru_matches_pytorch() {
     parity!(BidirGruSequences, "bidir_gru_sequences", sequences);
+}
+
+/// Post-padded ids packed by length in PyTorch (`pack_padded_sequence`), masked in Keras.
+#[test]
+fn masked_lstm_matches_packed_pytorch() {
+    parity!(EmbeddingMaskLstm, "embedding_mask_lstm", tokens);
+}
+
+#[test]
+fn masked_bidirectional_gru_matches_packed_pytorch() {
+    parity!(EmbeddingMaskBidirGru, "embedding_mask_bidir_gru", tokens);
 }
 
 #[test]

@@ -57,6 +57,26 @@ class Tokens(nn.Module):
         return self.activation(self.fc(final(self.rnn, self.embedding(x), self.last)))
 
 
+class Masked(nn.Module):
+    """Post-padded token ids (0 = padding) packed by length: Keras' `mask_zero = true`."""
+
+    def __init__(self, rnn, vocab, dim, head, activation):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab, dim, padding_idx=0)
+        self.rnn = rnn
+        self.fc = head
+        self.activation = activation
+
+    def forward(self, x):
+        lengths = (x != 0).sum(dim=1)
+        packed = nn.utils.rnn.pack_padded_sequence(
+            self.embedding(x), lengths, batch_first=True, enforce_sorted=False
+        )
+        # The final states of a packed sequence are those of each row's last real step, as
+        # Keras' masked layers carry the state over padding.
+        return self.activation(self.fc(final(self.rnn, packed, "last")))
+
+
 class Real(nn.Module):
     """One recurrent module on real sequences, a linear head."""
 
@@ -174,6 +194,28 @@ CASES = [
         "real": (6, 3),
     },
     {
+        "name": "embedding_mask_lstm",
+        "dsl": "Embedding(30, 6, mask_zero = true) => LSTM(8) => Dense(3, softmax)",
+        "names": [["embedding", "embedding"], ["rnn", "lstm"], ["fc", "dense"]],
+        "build": lambda: Masked(
+            nn.LSTM(6, 8, batch_first=True), 30, 6, nn.Linear(8, 3), softmax
+        ),
+        "masked": (30, 7),
+    },
+    {
+        "name": "embedding_mask_bidir_gru",
+        "dsl": "Embedding(25, 5, mask_zero = true) => Bidirectional(GRU(4)) => Dense(1, sigmoid)",
+        "names": [["embedding", "embedding"], ["rnn", "bidirectional"], ["fc", "dense"]],
+        "build": lambda: Masked(
+            nn.GRU(5, 4, bidirectional=True, batch_first=True),
+            25,
+            5,
+            nn.Linear(8, 1),
+            torch.sigmoid,
+        ),
+        "masked": (25, 6),
+    },
+    {
         "name": "gru_stacked",
         "dsl": "Input(5, 3) => GRU(5, return_sequences = true) => GRU(4) => Dense(2)",
         "names": [["rnn", "gru"], ["rnn2", "gru_1"], ["fc", "dense"]],
@@ -232,7 +274,17 @@ class TwoLstms(nn.Module):
         return self.fc(final(self.lstm2, out, "last"))
 
 
+def takes_ids(case):
+    return "tokens" in case or "masked" in case
+
+
 def make_input(case, gen, batch):
+    if "masked" in case:
+        vocab, time = case["masked"]
+        ids = torch.randint(1, vocab, (batch, time), generator=gen)
+        lengths = torch.randint(2, time + 1, (batch,), generator=gen)
+        lengths[0] = time
+        return ids * (torch.arange(time)[None, :] < lengths[:, None])
     if "tokens" in case:
         vocab, time = case["tokens"]
         return torch.randint(0, vocab, (batch, time), generator=gen)
@@ -263,7 +315,7 @@ def check_export(directory):
         module.load_state_dict(state, strict=True)
         module = module.double().eval()
         x = torch.tensor(record["input"]).reshape(record["input_shape"])
-        x = x.long() if "tokens" in case else x.double()
+        x = x.long() if takes_ids(case) else x.double()
         with torch.no_grad():
             y = module(x).flatten()
         want = torch.tensor(record["output"], dtype=torch.float64)
@@ -292,7 +344,7 @@ def main():
         reference = copy.deepcopy(module).double()
         reference.eval()
         with torch.no_grad():
-            y64 = reference(x if "tokens" in case else x.double())
+            y64 = reference(x if takes_ids(case) else x.double())
             y32 = module(x)
         # The float32 module is a second opinion on the float64 reference.
         gap = (y32.double() - y64).abs().max().item()
@@ -303,7 +355,7 @@ def main():
             "names": case["names"],
             "nonlinearity": case.get("nonlinearity", {}),
             "input_shape": list(x.shape),
-            "input": x.flatten().tolist() if "tokens" in case else x.double().flatten().tolist(),
+            "input": (x if takes_ids(case) else x.double()).flatten().tolist(),
             "output_shape": list(y64.shape),
             "output": y64.flatten().tolist(),
             "state_dict": {k: list(v.shape) for k, v in state.items()},
