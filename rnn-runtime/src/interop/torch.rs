@@ -43,7 +43,9 @@
 //! (which a state dict does not record: `tanh` unless declared with
 //! [`TorchNames::nonlinearity`]), and `go_backwards = true`. `batch_first`, dropout and
 //! the activation after a `nn.Linear` are not in a state dict either: the `model!` declaration
-//! states them.
+//! states them. A model with `Embedding(.., mask_zero = true)` computes what a module computes
+//! on post-padded ids packed with `pack_padded_sequence` (the final states are those of each
+//! row's last real step).
 //!
 //! Tensors may be `F32`, `F16`, `BF16` (widened exactly) or `F64` (rounded to the nearest
 //! `f32`, as PyTorch's `.float()` does); other dtypes are refused. Every tensor of the file
