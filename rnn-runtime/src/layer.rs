@@ -9,6 +9,7 @@ use std::marker::PhantomData;
 use crate::activation::Activation;
 use crate::error::{Error, Result};
 use crate::layer_step::{LayerStep, StepContext, StepData};
+use crate::layers::rnn_config::RnnOptions;
 use crate::output::Array;
 use crate::param::{Param, Weights};
 use crate::tensor::Tensor;
@@ -113,6 +114,12 @@ pub trait Layer<In: Tensor>: Weights + Send {
         Vec::new()
     }
 
+    /// What a recurrent layer computes (for `Bidirectional`, its forward copy), `None` for
+    /// other layers: weight importers check it against the file's architecture.
+    fn rnn_options(&self) -> Option<RnnOptions> {
+        None
+    }
+
     /// This layer's part of a [`StepState`](crate::StepState) for `batch` rows: see
     /// [`Sequential::step`](crate::Sequential::step). Layers that need the whole sequence
     /// (Bidirectional, pooling) return an error naming themselves.
@@ -198,6 +205,9 @@ pub trait Stack: Weights + Send {
 
     /// Number of layers.
     fn depth(&self) -> usize;
+
+    /// Appends every layer's [`Layer::rnn_options`], one entry per layer in order.
+    fn rnn_options(&self, out: &mut Vec<Option<RnnOptions>>);
 
     /// Appends every layer's part of a step state for `batch` rows (see [`Layer::step_init`]).
     fn step_init(&self, batch: usize, layers: &mut Vec<LayerStep>) -> Result<()>;
@@ -297,6 +307,9 @@ impl<In: Tensor, L: Layer<In>> Stack for First<In, L> {
     }
     fn depth(&self) -> usize {
         1
+    }
+    fn rnn_options(&self, out: &mut Vec<Option<RnnOptions>>) {
+        out.push(self.layer.rnn_options());
     }
     fn step_init(&self, batch: usize, layers: &mut Vec<LayerStep>) -> Result<()> {
         layers.push(self.layer.step_init(batch)?);
@@ -419,6 +432,10 @@ impl<P: Stack, L: Layer<P::Out>> Stack for Chain<P, L> {
 
     fn depth(&self) -> usize {
         self.prev.depth() + 1
+    }
+    fn rnn_options(&self, out: &mut Vec<Option<RnnOptions>>) {
+        self.prev.rnn_options(out);
+        out.push(self.layer.rnn_options());
     }
 
     fn step_init(&self, batch: usize, layers: &mut Vec<LayerStep>) -> Result<()> {

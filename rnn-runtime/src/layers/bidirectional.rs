@@ -12,7 +12,7 @@ use crate::tensor::{Mask, Sequence, Tensor, Unmerged};
 
 use super::cell::Cell;
 use super::recurrent::{Recurrent, too_many_state_grads};
-use super::rnn_config::{RecurrentOutput, ReturnMode, RnnConfig};
+use super::rnn_config::{RecurrentOutput, ReturnMode, RnnConfig, RnnOptions};
 
 /// How `Bidirectional` combines its two directions (Keras `merge_mode`).
 pub trait Merge: Send + Sync + 'static {
@@ -393,6 +393,10 @@ where
 
     fn states(&self) -> Vec<Array> {
         Bidirectional::states(self)
+    }
+
+    fn rnn_options(&self) -> Option<RnnOptions> {
+        self.forward.rnn_options()
     }
 
     fn step_init(&self, _batch: usize) -> Result<LayerStep> {

@@ -20,7 +20,7 @@ use crate::tensor::Sequence;
 
 use super::cell::{BackwardStep, Cell, CellCtx, ForwardStep, GradCtx, sized};
 use super::recurrent::{Recurrent, Rnn, RnnCore, keras_recurrent_layer};
-use super::rnn_config::{Last, ReturnMode, RnnConfig};
+use super::rnn_config::{Last, ReturnMode, RnnConfig, RnnOptions};
 
 /// The cell of `GRU` (Keras `GRUCell`): three gates, one state. `RESET_AFTER` is Keras'
 /// `reset_after` (the default, `true`, has a second bias row for the recurrent side).
@@ -453,6 +453,10 @@ impl<const IN: usize, const H: usize, R: ReturnMode, const RESET_AFTER: bool, co
 
     fn states(&self) -> Vec<Array> {
         self.0.states()
+    }
+
+    fn rnn_options(&self) -> Option<RnnOptions> {
+        self.0.rnn_options()
     }
 
     fn step_init(&self, batch: usize) -> Result<LayerStep> {

@@ -18,7 +18,7 @@ use crate::tensor::Sequence;
 
 use super::cell::{BackwardStep, Cell, CellCtx, ForwardStep, prev_and_cur, sized};
 use super::recurrent::{Recurrent, Rnn, RnnCore, keras_recurrent_layer};
-use super::rnn_config::{Last, ReturnMode, RnnConfig};
+use super::rnn_config::{Last, ReturnMode, RnnConfig, RnnOptions};
 
 /// The cell of `LSTM` (Keras `LSTMCell`): four gates, states `h` and `c`.
 ///
@@ -241,6 +241,10 @@ impl<const IN: usize, const H: usize, R: ReturnMode, const BIAS: bool> Layer<Seq
 
     fn states(&self) -> Vec<Array> {
         self.0.states()
+    }
+
+    fn rnn_options(&self) -> Option<RnnOptions> {
+        self.0.rnn_options()
     }
 
     fn step_init(&self, batch: usize) -> Result<LayerStep> {

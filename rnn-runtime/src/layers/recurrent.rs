@@ -24,7 +24,7 @@ use crate::tensor::{Mask, Sequence, Tensor};
 use super::cell::{
     BackwardStep, Cell, CellCtx, ForwardStep, GradCtx, cell_params, prev_and_cur, sized,
 };
-use super::rnn_config::{Last, RecurrentOutput, ReturnMode, RnnConfig};
+use super::rnn_config::{Last, RecurrentOutput, ReturnMode, RnnConfig, RnnOptions};
 
 /// Buffers of one layer shared by every cell, sized per batch shape and reused across calls.
 #[derive(Clone, Debug, Default)]
@@ -661,6 +661,13 @@ impl<C: Cell, const IN: usize, const H: usize, R: ReturnMode, const BIAS: bool> 
 
     fn states(&self) -> Vec<Array> {
         self.core.states("")
+    }
+
+    fn rnn_options(&self) -> Option<RnnOptions> {
+        Some(RnnOptions {
+            config: self.core.cfg,
+            reset_after: C::RESET_AFTER,
+        })
     }
 
     fn step_init(&self, batch: usize) -> Result<LayerStep> {

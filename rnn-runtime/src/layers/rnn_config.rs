@@ -67,6 +67,24 @@ impl RnnConfig {
     }
 }
 
+/// What a recurrent layer computes beyond its shapes, as
+/// [`Layer::rnn_options`](crate::Layer::rnn_options) reports it.
+///
+/// ```
+/// use rnn_runtime::{Gru, Layer, RnnConfig, Sequence, seeded_rng};
+/// let gru = Gru::<3, 4>::new("gru", RnnConfig::default(), &mut seeded_rng(0));
+/// let options = Layer::<Sequence<3>>::rnn_options(&gru).unwrap();
+/// assert!(options.reset_after);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RnnOptions {
+    /// The run-time options.
+    pub config: RnnConfig,
+    /// GRU: the reset gate applies after the recurrent product (Keras' `reset_after`);
+    /// `false` for the other cells.
+    pub reset_after: bool,
+}
+
 /// What a recurrent layer returns as its main output: the last output (`Last`, Keras'
 /// default) or the whole sequence (`Sequences`, `return_sequences=True`).
 pub trait ReturnMode: Send + Sync + 'static {

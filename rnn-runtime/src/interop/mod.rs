@@ -1,0 +1,3 @@
+//! Weights exchanged with other libraries: [`torch`] reads and writes PyTorch state dicts.
+
+pub mod torch;
