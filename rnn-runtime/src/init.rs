@@ -1,4 +1,4 @@
-//! Keras' default initializers, drawn from a seeded generator.
+//! Keras' weight initializers ([`Initializer`]), drawn from a seeded generator.
 
 use nalgebra::DMatrix;
 use rand::rngs::Xoshiro256PlusPlus;
@@ -21,12 +21,271 @@ pub fn seeded_rng(seed: u64) -> Rng {
     Xoshiro256PlusPlus::seed_from_u64(seed)
 }
 
+/// How a weight starts: Keras' initializers with their arguments (Keras' class names; the
+/// `model!` macro also takes Keras' string names such as `"glorot_uniform"`).
+///
+/// Fans are Keras': a `(rows, cols)` matrix has `fan_in = rows` and `fan_out = cols`, a
+/// vector of `n` has both `n`. The variance-scaling normals (`GlorotNormal`, `HeNormal`,
+/// `LecunNormal`) are truncated at two standard deviations, their standard deviation divided
+/// by [`rnn_spec::TRUNCATION_STDDEV`] so that the draw has the intended variance.
+///
+/// ```
+/// use rnn_runtime::{Initializer, seeded_rng};
+/// let mut rng = seeded_rng(0);
+/// assert_eq!(Initializer::Constant(0.1).fill(&[2, 3], &mut rng), vec![0.1; 6]);
+/// assert_eq!(
+///     Initializer::Identity { gain: 2.0 }.fill(&[2, 3], &mut rng),
+///     [2.0, 0.0, 0.0, 0.0, 2.0, 0.0]
+/// );
+/// let w = Initializer::HeUniform.fill(&[50, 10], &mut rng);
+/// assert!(w.iter().all(|v| v.abs() <= (6.0f32 / 50.0).sqrt()));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Initializer {
+    /// Every value `value` (Keras `Constant(value)`).
+    Constant(f32),
+    /// Zeros.
+    Zeros,
+    /// Ones.
+    Ones,
+    /// Uniform in `±sqrt(6 / (fan_in + fan_out))`: Keras' default kernel.
+    GlorotUniform,
+    /// Truncated normal with variance `2 / (fan_in + fan_out)`.
+    GlorotNormal,
+    /// Uniform in `±sqrt(6 / fan_in)`.
+    HeUniform,
+    /// Truncated normal with variance `2 / fan_in`.
+    HeNormal,
+    /// Uniform in `±sqrt(3 / fan_in)`.
+    LecunUniform,
+    /// Truncated normal with variance `1 / fan_in`.
+    LecunNormal,
+    /// A random orthogonal matrix times `gain`: Keras' default recurrent kernel. A matrix with
+    /// fewer rows than columns has orthonormal rows, otherwise orthonormal columns. Keras
+    /// refuses a vector; here a vector is initialised as a one-row matrix.
+    Orthogonal {
+        /// The factor applied to the orthogonal matrix (Keras' default 1).
+        gain: f32,
+    },
+    /// Uniform in `[minval, maxval]` (Keras' default `-0.05, 0.05` is Embedding's default).
+    /// Bounds given in the wrong order are swapped.
+    RandomUniform {
+        /// The lower bound.
+        minval: f32,
+        /// The upper bound.
+        maxval: f32,
+    },
+    /// Normal with this mean and standard deviation.
+    RandomNormal {
+        /// The mean.
+        mean: f32,
+        /// The standard deviation.
+        stddev: f32,
+    },
+    /// Normal with this mean and standard deviation, redrawn outside two standard deviations.
+    TruncatedNormal {
+        /// The mean, before truncation.
+        mean: f32,
+        /// The standard deviation, before truncation.
+        stddev: f32,
+    },
+    /// `gain` on the diagonal, zeros elsewhere (rectangular matrices too). Keras refuses a
+    /// vector; here a vector is initialised as a one-row matrix.
+    Identity {
+        /// The diagonal value (Keras' default 1).
+        gain: f32,
+    },
+}
+
+impl Initializer {
+    /// Keras' `Orthogonal()`, the default recurrent kernel.
+    ///
+    /// ```
+    /// assert_eq!(rnn_runtime::Initializer::ORTHOGONAL, rnn_runtime::Initializer::Orthogonal { gain: 1.0 });
+    /// ```
+    pub const ORTHOGONAL: Initializer = Initializer::Orthogonal { gain: 1.0 };
+
+    /// Keras' `RandomUniform()` (`-0.05, 0.05`), the default embeddings.
+    ///
+    /// ```
+    /// use rnn_runtime::Initializer;
+    /// assert_eq!(Initializer::RANDOM_UNIFORM, Initializer::RandomUniform { minval: -0.05, maxval: 0.05 });
+    /// ```
+    pub const RANDOM_UNIFORM: Initializer = Initializer::RandomUniform {
+        minval: -0.05,
+        maxval: 0.05,
+    };
+
+    /// Values for a weight of `shape` (one or two axes; a scalar is a vector of one), row-major,
+    /// drawn from `rng`. Constant initializers draw nothing, so they leave the generator where
+    /// it was.
+    ///
+    /// ```
+    /// use rnn_runtime::{Initializer, seeded_rng};
+    /// let w = Initializer::ORTHOGONAL.fill(&[3, 3], &mut seeded_rng(1));
+    /// let dot: f32 = (0..3).map(|k| w[k] * w[3 + k]).sum();
+    /// assert!(dot.abs() < 1e-6);
+    /// ```
+    pub fn fill(&self, shape: &[usize], rng: &mut Rng) -> Vec<f32> {
+        let len: usize = shape.iter().product();
+        let (fan_in, fan_out) = match shape {
+            [] => (1, 1),
+            [n] => (*n, *n),
+            [rows, cols] => (*rows, *cols),
+            // Keras' fans of a higher-rank kernel: the leading axes are its receptive field.
+            [lead @ .., rows, cols] => {
+                let field: usize = lead.iter().product();
+                (rows * field, cols * field)
+            }
+        };
+        // A vector is a one-row matrix for the matrix-only initializers.
+        let (rows, cols) = match shape {
+            [.., cols] if shape.len() >= 2 => (len / (*cols).max(1), *cols),
+            _ => (1, len),
+        };
+        let avg = (fan_in + fan_out) as f64 / 2.0;
+        match *self {
+            Initializer::Constant(v) => vec![v; len],
+            Initializer::Zeros => vec![0.0; len],
+            Initializer::Ones => vec![1.0; len],
+            Initializer::GlorotUniform => variance_uniform(len, 1.0, avg, rng),
+            Initializer::GlorotNormal => variance_normal(len, 1.0, avg, rng),
+            Initializer::HeUniform => variance_uniform(len, 2.0, fan_in as f64, rng),
+            Initializer::HeNormal => variance_normal(len, 2.0, fan_in as f64, rng),
+            Initializer::LecunUniform => variance_uniform(len, 1.0, fan_in as f64, rng),
+            Initializer::LecunNormal => variance_normal(len, 1.0, fan_in as f64, rng),
+            Initializer::Orthogonal { gain } => {
+                let mut q = orthogonal(rows, cols, rng);
+                if gain != 1.0 {
+                    q.iter_mut().for_each(|v| *v *= gain);
+                }
+                q
+            }
+            Initializer::RandomUniform { minval, maxval } => {
+                uniform_between(len, minval, maxval, rng)
+            }
+            Initializer::RandomNormal { mean, stddev } => (0..len)
+                .map(|_| normal(mean as f64, stddev as f64, rng))
+                .collect(),
+            Initializer::TruncatedNormal { mean, stddev } => (0..len)
+                .map(|_| truncated_normal(mean as f64, stddev as f64, rng))
+                .collect(),
+            Initializer::Identity { gain } => {
+                let mut w = vec![0.0; len];
+                for i in 0..rows.min(cols) {
+                    w[i * cols + i] = gain;
+                }
+                w
+            }
+        }
+    }
+}
+
+impl Initializer {
+    /// Keras' initializer class with its arguments in Keras' order, missing ones at Keras'
+    /// defaults (`value`; `gain`; `minval, maxval`; `mean, stddev`); extra ones are ignored.
+    ///
+    /// ```
+    /// use rnn_runtime::Initializer;
+    /// let spec = rnn_spec::Initializer::RandomNormal;
+    /// assert_eq!(Initializer::keras(spec, &[1.0]), Initializer::RandomNormal { mean: 1.0, stddev: 0.05 });
+    /// assert_eq!(Initializer::from(rnn_spec::Initializer::Orthogonal), Initializer::ORTHOGONAL);
+    /// ```
+    pub fn keras(class: rnn_spec::Initializer, args: &[f32]) -> Initializer {
+        use rnn_spec::Initializer as K;
+        let defaults = class.args();
+        let arg = |i: usize| {
+            args.get(i)
+                .copied()
+                .unwrap_or_else(|| defaults.get(i).map_or(0.0, |a| a.default as f32))
+        };
+        match class {
+            K::Constant => Initializer::Constant(arg(0)),
+            K::Zeros => Initializer::Zeros,
+            K::Ones => Initializer::Ones,
+            K::GlorotUniform => Initializer::GlorotUniform,
+            K::GlorotNormal => Initializer::GlorotNormal,
+            K::HeUniform => Initializer::HeUniform,
+            K::HeNormal => Initializer::HeNormal,
+            K::LecunUniform => Initializer::LecunUniform,
+            K::LecunNormal => Initializer::LecunNormal,
+            K::Orthogonal => Initializer::Orthogonal { gain: arg(0) },
+            K::RandomUniform => Initializer::RandomUniform {
+                minval: arg(0),
+                maxval: arg(1),
+            },
+            K::RandomNormal => Initializer::RandomNormal {
+                mean: arg(0),
+                stddev: arg(1),
+            },
+            K::TruncatedNormal => Initializer::TruncatedNormal {
+                mean: arg(0),
+                stddev: arg(1),
+            },
+            K::Identity => Initializer::Identity { gain: arg(0) },
+        }
+    }
+}
+
+/// Keras' initializer with its default arguments.
+impl From<rnn_spec::Initializer> for Initializer {
+    fn from(class: rnn_spec::Initializer) -> Self {
+        Initializer::keras(class, &[])
+    }
+}
+
+/// Keras' `VarianceScaling(scale, distribution="uniform")` over `fan` (already chosen by mode):
+/// uniform in `±sqrt(3 scale / fan)`.
+fn variance_uniform(len: usize, scale: f64, fan: f64, rng: &mut Rng) -> Vec<f32> {
+    let limit = (3.0 * scale / fan.max(1.0)).sqrt() as f32;
+    uniform(len, limit, rng)
+}
+
+/// Keras' `VarianceScaling(scale, distribution="truncated_normal")` over `fan`.
+fn variance_normal(len: usize, scale: f64, fan: f64, rng: &mut Rng) -> Vec<f32> {
+    let stddev = (scale / fan.max(1.0)).sqrt() / rnn_spec::TRUNCATION_STDDEV;
+    (0..len)
+        .map(|_| truncated_normal(0.0, stddev, rng))
+        .collect()
+}
+
+/// One normal sample.
+fn normal(mean: f64, stddev: f64, rng: &mut Rng) -> f32 {
+    let z: f64 = StandardNormal.sample(rng);
+    (mean + stddev * z) as f32
+}
+
+/// One normal sample within two standard deviations of the mean, as Keras' (JAX's, NumPy's)
+/// truncated normal: samples outside are redrawn.
+fn truncated_normal(mean: f64, stddev: f64, rng: &mut Rng) -> f32 {
+    loop {
+        let z: f64 = StandardNormal.sample(rng);
+        if z.abs() <= 2.0 {
+            return (mean + stddev * z) as f32;
+        }
+    }
+}
+
+/// Uniform samples in `[lo, hi]`, the bounds swapped if given in the wrong order; bounds that
+/// are not finite give non-finite values rather than a panic.
+fn uniform_between(len: usize, lo: f32, hi: f32, rng: &mut Rng) -> Vec<f32> {
+    let (lo, hi) = if lo <= hi { (lo, hi) } else { (hi, lo) };
+    if lo.is_finite() && hi.is_finite() && (hi - lo).is_finite() {
+        (0..len).map(|_| rng.random_range(lo..=hi)).collect()
+    } else {
+        (0..len)
+            .map(|_| lo + (hi - lo) * rng.random::<f32>())
+            .collect()
+    }
+}
+
 /// `uniform(-limit, limit)` samples.
 pub(crate) fn uniform(len: usize, limit: f32, rng: &mut Rng) -> Vec<f32> {
     (0..len).map(|_| rng.random_range(-limit..=limit)).collect()
 }
 
 /// Keras `GlorotUniform` for a kernel of shape `(fan_in, fan_out)`.
+#[cfg(test)]
 pub(crate) fn glorot_uniform(fan_in: usize, fan_out: usize, rng: &mut Rng) -> Vec<f32> {
     let limit = (6.0 / (fan_in + fan_out) as f64).sqrt() as f32;
     uniform(fan_in * fan_out, limit, rng)

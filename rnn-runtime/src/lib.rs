@@ -50,7 +50,7 @@ pub mod train;
 
 pub use activation::Activation;
 pub use error::{Error, Result};
-pub use init::{Rng, seeded_rng};
+pub use init::{Initializer, Rng, seeded_rng};
 pub use input::{IntoInput, ModelInput};
 pub use layer::{Chain, First, Layer, Mode, Stack, stack};
 pub use layer_step::{LayerStep, StepContext, StepData};
