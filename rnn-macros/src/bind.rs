@@ -240,7 +240,7 @@ impl<'a> Args<'a> {
             return self.default(name).as_initializer().map(Init::default_of);
         };
         let init = match &arg.value {
-            Value::Layer(call) => self.initializer_call(call, cx)?,
+            Value::Layer(call) => self.initializer_call(name, call, cx)?,
             Value::Expr(e) => {
                 let word = self.word(name, "None").and_then(|(_, w)| w);
                 match word.as_deref().and_then(Initializer::from_keras_name) {
@@ -272,10 +272,10 @@ impl<'a> Args<'a> {
 
     /// `Constant(0.1)`, `RandomUniform(minval = -0.1, maxval = 0.1)`: the arguments bound as
     /// Keras binds them, each a number.
-    fn initializer_call(&self, call: &LayerCall, cx: &Ctxt) -> Option<Init> {
+    fn initializer_call(&self, name: &str, call: &LayerCall, cx: &Ctxt) -> Option<Init> {
         let word = call.name.to_string();
         let Some(class) = Initializer::from_keras_name(&word) else {
-            let message = messages::unknown_initializer(self.class, "", &word);
+            let message = messages::unknown_initializer(self.class, name, &word);
             cx.error_spanned_by(&call.name, message);
             return None;
         };

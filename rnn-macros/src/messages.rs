@@ -500,20 +500,15 @@ fn initializer_signature(init: Initializer) -> String {
     }
 }
 
-/// `name` is empty when the unknown name is called (`Glorot(..)`), the argument then being
-/// clear from the span.
 pub fn unknown_initializer(class: LayerClass, name: &str, found: &str) -> String {
     let signatures: Vec<String> = Initializer::ALL.map(initializer_signature).to_vec();
     let strings: Vec<String> = Initializer::ALL
         .map(|i| format!("\"{}\"", i.string_name()))
         .to_vec();
-    let of = if name.is_empty() {
-        String::new()
-    } else {
-        format!(" for `{name}` of `{}`", class.keras_name())
-    };
     format!(
-        "unknown initializer `{found}`{of}{}\n  initializers: {}\n  or by Keras' names: {}",
+        "unknown initializer `{found}` for `{name}` of `{}`{}\n  initializers: {}\n  \
+         or by Keras' names: {}",
+        class.keras_name(),
         did_you_mean(found, Initializer::names()),
         signatures.join(", "),
         strings.join(", ")
