@@ -1,6 +1,5 @@
 //! Keras' weight initializers ([`Initializer`]), drawn from a seeded generator.
 
-use nalgebra::DMatrix;
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
@@ -295,23 +294,28 @@ pub(crate) fn glorot_uniform(fan_in: usize, fan_out: usize, rng: &mut Rng) -> Ve
 ///
 /// As in Keras: QR of a normal matrix of shape `(max, min)`, the sign of `diag(R)` folded into
 /// `Q` so the result is uniformly distributed, transposed when there are fewer rows than
-/// columns (a recurrent kernel `(H, 4H)` then has orthonormal rows).
+/// columns (a recurrent kernel `(H, 4H)` then has orthonormal rows). The normal samples are
+/// drawn in `f64`, column after column; the QR is computed in `f32`, as Keras does, in blocks
+/// (`kernels::qr`).
 pub(crate) fn orthogonal(rows: usize, cols: usize, rng: &mut Rng) -> Vec<f32> {
     let (big, small) = (rows.max(cols), rows.min(cols));
-    let a = DMatrix::<f64>::from_fn(big, small, |_, _| StandardNormal.sample(rng));
-    let qr = a.qr();
-    let (mut q, r) = (qr.q(), qr.r());
-    for j in 0..small {
-        if r[(j, j)] < 0.0 {
-            q.column_mut(j).neg_mut();
-        }
+    // Column-major `(big, small)`: each column's samples in turn.
+    let mut q: Vec<f32> = (0..big * small)
+        .map(|_| StandardNormal.sample(rng))
+        .map(|v: f64| v as f32)
+        .collect();
+    if small == 0 {
+        return q;
     }
-    // q is (big, small); the result is q when rows >= cols, else q^T.
-    let mut out = Vec::with_capacity(rows * cols);
-    for i in 0..rows {
-        for j in 0..cols {
-            let v = if rows >= cols { q[(i, j)] } else { q[(j, i)] };
-            out.push(v as f32);
+    crate::kernels::qr::orthonormalize(&mut q, big, small);
+    if rows < cols {
+        // Column-major `Q` is row-major `Q^T`.
+        return q;
+    }
+    let mut out = vec![0.0f32; rows * cols];
+    for (j, column) in q.chunks_exact(big).enumerate() {
+        for (i, v) in column.iter().enumerate() {
+            out[i * cols + j] = *v;
         }
     }
     out
@@ -320,6 +324,70 @@ pub(crate) fn orthogonal(rows: usize, cols: usize, rng: &mut Rng) -> Vec<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use nalgebra::DMatrix;
+
+    /// The orthogonal initializer as first written: nalgebra's unblocked QR in `f64`.
+    fn orthogonal_f64(rows: usize, cols: usize, rng: &mut Rng) -> Vec<f32> {
+        let (big, small) = (rows.max(cols), rows.min(cols));
+        let a = DMatrix::<f64>::from_fn(big, small, |_, _| StandardNormal.sample(rng));
+        let qr = a.qr();
+        let (mut q, r) = (qr.q(), qr.r());
+        for j in 0..small {
+            if r[(j, j)] < 0.0 {
+                q.column_mut(j).neg_mut();
+            }
+        }
+        let mut out = Vec::with_capacity(rows * cols);
+        for i in 0..rows {
+            for j in 0..cols {
+                let v = if rows >= cols { q[(i, j)] } else { q[(j, i)] };
+                out.push(v as f32);
+            }
+        }
+        out
+    }
+
+    /// Seconds of the blocked `f32` QR against the unblocked `f64` one, interleaved:
+    /// `cargo test -p rnn-runtime --lib -- --ignored --nocapture orthogonal_speed`.
+    #[test]
+    #[ignore = "a timing run, not a check"]
+    fn orthogonal_speed() {
+        for units in [256, 512, 1024, 2048] {
+            let time = |f: &dyn Fn() -> Vec<f32>| {
+                let start = std::time::Instant::now();
+                std::hint::black_box(f());
+                start.elapsed().as_secs_f64()
+            };
+            let fast = time(&|| orthogonal(units, 4 * units, &mut seeded_rng(1)));
+            let slow = time(&|| orthogonal_f64(units, 4 * units, &mut seeded_rng(1)));
+            let fast2 = time(&|| orthogonal(units, 4 * units, &mut seeded_rng(1)));
+            let fast = fast.min(fast2);
+            println!(
+                "({units}, {}): blocked f32 {fast:.3} s, unblocked f64 {slow:.3} s, {:.1}x",
+                4 * units,
+                slow / fast
+            );
+        }
+    }
+
+    #[test]
+    fn blocked_orthogonal_draws_what_the_f64_qr_drew() {
+        for (rows, cols) in [(1, 1), (1, 9), (9, 1), (7, 7), (33, 33), (20, 80), (80, 20)] {
+            let fast = orthogonal(rows, cols, &mut seeded_rng(5));
+            let slow = orthogonal_f64(rows, cols, &mut seeded_rng(5));
+            let worst = fast
+                .iter()
+                .zip(&slow)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0f32, f32::max);
+            assert!(worst < 1e-5, "{rows}x{cols}: {worst}");
+            // The same number of draws: the next layer's weights do not move.
+            let (mut a, mut b) = (seeded_rng(5), seeded_rng(5));
+            orthogonal(rows, cols, &mut a);
+            orthogonal_f64(rows, cols, &mut b);
+            assert_eq!(a.random::<u64>(), b.random::<u64>());
+        }
+    }
 
     #[test]
     fn orthogonal_rows_or_columns_are_orthonormal() {

@@ -31,6 +31,7 @@ pub(crate) mod kernels {
     pub(crate) mod math;
     pub(crate) mod packed;
     pub(crate) mod pool;
+    pub(crate) mod qr;
 }
 pub mod layer;
 pub mod layer_step;
