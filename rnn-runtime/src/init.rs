@@ -413,4 +413,213 @@ mod tests {
         assert!(w.iter().any(|v| v.abs() > limit * 0.9));
         assert_eq!(w, glorot_uniform(10, 30, &mut seeded_rng(1)));
     }
+
+    /// Mean, standard deviation, least and greatest value.
+    fn stats(v: &[f32]) -> (f64, f64, f64, f64) {
+        let n = v.len() as f64;
+        let mean = v.iter().map(|&x| f64::from(x)).sum::<f64>() / n;
+        let var = v
+            .iter()
+            .map(|&x| (f64::from(x) - mean).powi(2))
+            .sum::<f64>()
+            / n;
+        let min = v.iter().fold(f64::INFINITY, |m, &x| m.min(f64::from(x)));
+        let max = v
+            .iter()
+            .fold(f64::NEG_INFINITY, |m, &x| m.max(f64::from(x)));
+        (mean, var.sqrt(), min, max)
+    }
+
+    /// A draw of `shape` from `init` has Keras' mean and standard deviation (to 5 standard
+    /// errors of the mean, 1.5 % of the deviation) and stays within `[lo, hi]`, reaching
+    /// within 2 % of both ends.
+    fn check(init: Initializer, shape: &[usize], mean: f64, std: f64, lo: f64, hi: f64) {
+        let v = init.fill(shape, &mut seeded_rng(42));
+        let (m, s, min, max) = stats(&v);
+        let n = v.len() as f64;
+        assert!(
+            (m - mean).abs() <= 5.0 * std / n.sqrt(),
+            "{init:?}: mean {m}, want {mean}"
+        );
+        assert!(
+            (s - std).abs() <= 0.015 * std,
+            "{init:?}: std {s}, want {std}"
+        );
+        let slack = 1e-6 * (hi - lo);
+        assert!(
+            min >= lo - slack && max <= hi + slack,
+            "{init:?}: [{min}, {max}]"
+        );
+        let span = hi - lo;
+        assert!(
+            min <= lo + 0.02 * span && max >= hi - 0.02 * span,
+            "{init:?}: [{min}, {max}]"
+        );
+    }
+
+    #[test]
+    fn random_initializers_follow_keras_formulas() {
+        let (fan_in, fan_out) = (300.0f64, 500.0f64);
+        let shape = [300, 500];
+        // Uniform in ±limit: standard deviation limit / sqrt(3).
+        let uniform =
+            |init, limit: f64| check(init, &shape, 0.0, limit / 3f64.sqrt(), -limit, limit);
+        uniform(
+            Initializer::GlorotUniform,
+            (6.0 / (fan_in + fan_out)).sqrt(),
+        );
+        uniform(Initializer::HeUniform, (6.0 / fan_in).sqrt());
+        uniform(Initializer::LecunUniform, (3.0 / fan_in).sqrt());
+        // Variance scaling's truncated normal: the intended variance after truncation, cut at
+        // two of the pre-truncation deviations.
+        let normal = |init, variance: f64| {
+            let std = variance.sqrt();
+            let cut = 2.0 * std / rnn_spec::TRUNCATION_STDDEV;
+            check(init, &shape, 0.0, std, -cut, cut)
+        };
+        normal(Initializer::GlorotNormal, 2.0 / (fan_in + fan_out));
+        normal(Initializer::HeNormal, 2.0 / fan_in);
+        normal(Initializer::LecunNormal, 1.0 / fan_in);
+        let (mean, sd) = (1.0, 0.5);
+        let uniform = Initializer::RandomUniform {
+            minval: -0.3,
+            maxval: 0.7,
+        };
+        check(uniform, &shape, 0.2, 1.0 / 12f64.sqrt(), -0.3, 0.7);
+        let truncated = Initializer::TruncatedNormal {
+            mean: 1.0,
+            stddev: 0.5,
+        };
+        let sd_truncated = sd * rnn_spec::TRUNCATION_STDDEV;
+        check(
+            truncated,
+            &shape,
+            mean,
+            sd_truncated,
+            mean - 2.0 * sd,
+            mean + 2.0 * sd,
+        );
+        // An untruncated normal: 150 000 draws reach beyond 4 deviations, rarely beyond 5.5.
+        let v = Initializer::RandomNormal {
+            mean: 1.0,
+            stddev: 0.5,
+        }
+        .fill(&shape, &mut seeded_rng(42));
+        let (m, s, min, max) = stats(&v);
+        assert!(
+            (m - mean).abs() <= 5.0 * sd / (v.len() as f64).sqrt(),
+            "mean {m}"
+        );
+        assert!((s - sd).abs() <= 0.015 * sd, "std {s}");
+        assert!(
+            min < mean - 4.0 * sd && max > mean + 4.0 * sd,
+            "[{min}, {max}]"
+        );
+        assert!(
+            min > mean - 5.5 * sd && max < mean + 5.5 * sd,
+            "[{min}, {max}]"
+        );
+        // A vector's fans are its length, as in Keras.
+        let he = Initializer::HeUniform.fill(&[50], &mut seeded_rng(1));
+        assert!(he.iter().all(|v| v.abs() <= (6.0f32 / 50.0).sqrt()));
+    }
+
+    #[test]
+    fn constant_initializers_are_exact_and_draw_nothing() {
+        let mut rng = seeded_rng(9);
+        assert_eq!(
+            Initializer::Constant(-0.25).fill(&[2, 2], &mut rng),
+            [-0.25; 4]
+        );
+        assert_eq!(Initializer::Zeros.fill(&[3], &mut rng), [0.0; 3]);
+        assert_eq!(Initializer::Ones.fill(&[3, 1], &mut rng), [1.0; 3]);
+        let eye = Initializer::Identity { gain: 0.5 }.fill(&[3, 2], &mut rng);
+        assert_eq!(eye, [0.5, 0.0, 0.0, 0.5, 0.0, 0.0]);
+        let wide = Initializer::Identity { gain: 1.0 }.fill(&[2, 3], &mut rng);
+        assert_eq!(wide, [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]);
+        // A vector is a one-row matrix.
+        let row = Initializer::Identity { gain: 1.0 }.fill(&[3], &mut rng);
+        assert_eq!(row, [1.0, 0.0, 0.0]);
+        assert_eq!(rng.random::<u64>(), seeded_rng(9).random::<u64>());
+    }
+
+    #[test]
+    fn orthogonal_is_orthonormal_at_odd_sizes() {
+        let shapes = [
+            (1, 1),
+            (7, 7),
+            (33, 33),
+            (257, 257),
+            (1, 5),
+            (5, 1),
+            (33, 132),
+            (257, 65),
+            (129, 200),
+        ];
+        for (rows, cols) in shapes {
+            let gain = 1.5f32;
+            let w = Initializer::Orthogonal { gain }.fill(&[rows, cols], &mut seeded_rng(2));
+            let m = DMatrix::from_row_slice(rows, cols, &w).map(|v| f64::from(v / gain));
+            let gram = if rows <= cols {
+                &m * m.transpose()
+            } else {
+                m.transpose() * &m
+            };
+            let n = rows.min(cols);
+            let err = (gram - DMatrix::identity(n, n)).abs().max();
+            assert!(err < 1e-5, "{rows}x{cols}: {err}");
+        }
+        // A vector is a one-row matrix: a unit vector.
+        let v = Initializer::ORTHOGONAL.fill(&[6], &mut seeded_rng(2));
+        let norm: f32 = v.iter().map(|x| x * x).sum();
+        assert!((norm - 1.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn keras_defaults_and_odd_uniform_bounds() {
+        let k = |class| Initializer::from(class);
+        assert_eq!(
+            k(rnn_spec::defaults::EMBEDDINGS_INITIALIZER),
+            Initializer::RANDOM_UNIFORM
+        );
+        assert_eq!(
+            k(rnn_spec::Initializer::Constant),
+            Initializer::Constant(0.0)
+        );
+        assert_eq!(
+            k(rnn_spec::Initializer::Identity),
+            Initializer::Identity { gain: 1.0 }
+        );
+        // Bounds in the wrong order are swapped; infinite ones give non-finite values, not a panic.
+        let swapped = Initializer::RandomUniform {
+            minval: 1.0,
+            maxval: -1.0,
+        };
+        assert!(
+            swapped
+                .fill(&[100], &mut seeded_rng(0))
+                .iter()
+                .all(|v| v.abs() <= 1.0)
+        );
+        let infinite = Initializer::RandomUniform {
+            minval: 0.0,
+            maxval: f32::INFINITY,
+        };
+        assert!(
+            infinite
+                .fill(&[4], &mut seeded_rng(0))
+                .iter()
+                .all(|v| !v.is_finite() || *v >= 0.0)
+        );
+        // The default Embedding draw is the one it always was.
+        let old = uniform(12, 0.05, &mut seeded_rng(4));
+        assert_eq!(
+            Initializer::RANDOM_UNIFORM.fill(&[3, 4], &mut seeded_rng(4)),
+            old
+        );
+        assert_eq!(
+            Initializer::GlorotUniform.fill(&[3, 4], &mut seeded_rng(4)),
+            glorot_uniform(3, 4, &mut seeded_rng(4))
+        );
+    }
 }
