@@ -27,7 +27,7 @@ fn constant_weight_bilstm_prints_the_notes_numbers() {
     let x: Vec<f32> = x.iter().map(|&v| v as f32).collect();
     let mut model = ConstantBiLstm::new(0);
     let out = model
-        .predict(&Sequence::<5>::from_batch_major(&x, 1, 4).unwrap())
+        .predict(Sequence::<5>::from_batch_major(&x, 1, 4).unwrap())
         .unwrap();
     // The notes print the final states of each direction, the same in every unit.
     let forward_h = &out[1].data;

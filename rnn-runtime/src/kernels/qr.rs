@@ -57,13 +57,13 @@ fn factor(a: &mut [f32], m: usize, n: usize) -> (Vec<Block>, Vec<f32>) {
         let jb = BLOCK.min(n - j0);
         let mm = m - j0;
         let mut taus = [0.0f32; BLOCK];
-        for k in 0..jb {
+        for (k, tau_k) in taus.iter_mut().enumerate().take(jb) {
             let col = j0 + k;
             let (head, tail) = a.split_at_mut((col + 1) * m);
             let x = &mut head[col * m + col..];
             let (beta, tau) = reflect(x);
             diag[col] = beta;
-            taus[k] = tau;
+            *tau_k = tau;
             if tau == 0.0 {
                 continue;
             }
