@@ -43,7 +43,7 @@ impl<const IN: usize, const OUT: usize, const BIAS: bool> Dense<IN, OUT, BIAS> {
     /// [`new`](Self::new) with Keras' `kernel_initializer` and `bias_initializer`.
     ///
     /// ```
-    /// use rnn_runtime::{Activation, Dense, Initializer, seeded_rng};
+    /// use rnn_runtime::{Activation, Dense, Initializer, Weights, seeded_rng};
     /// let d = Dense::<2, 3>::with_initializers(
     ///     "sequential/dense",
     ///     Activation::Linear,

@@ -80,7 +80,7 @@ impl RnnConfig {
     /// Sets `kernel_initializer`.
     ///
     /// ```
-    /// use rnn_runtime::{Initializer, Lstm, Last, RnnConfig, seeded_rng};
+    /// use rnn_runtime::{Initializer, Last, Lstm, RnnConfig, Weights, seeded_rng};
     /// let cfg = RnnConfig::default()
     ///     .kernel_initializer(Initializer::Constant(0.1))
     ///     .recurrent_initializer(Initializer::Identity { gain: 1.0 })
