@@ -3,13 +3,13 @@
 //! Every reader returns `None` after reporting why the argument is wrong.
 
 use quote::ToTokens;
-use rnn_spec::{Activation, ArgDefault, LayerClass, MergeMode};
+use rnn_spec::{Activation, ArgDefault, Initializer, LayerClass, MergeMode};
 use syn::spanned::Spanned;
 use syn::{Expr, ExprLit, Lit, UnOp};
 
 use crate::ast::{Arg, LayerCall, Value, expr_source};
 use crate::ctxt::Ctxt;
-use crate::ir::Size;
+use crate::ir::{Init, Size};
 use crate::messages;
 
 /// A layer's arguments bound to its parameters.
@@ -183,6 +183,20 @@ impl<'a> Args<'a> {
         None
     }
 
+    /// A flag as given, or Keras' default; `None` for anything else, without reporting it
+    /// (its own reader does).
+    pub fn boolean_or_default(&self, name: &str) -> Option<bool> {
+        if self.get(name).is_none() {
+            return self.default(name).as_bool();
+        }
+        match self.expr(name) {
+            Some(Expr::Lit(ExprLit {
+                lit: Lit::Bool(b), ..
+            })) => Some(b.value),
+            _ => None,
+        }
+    }
+
     /// A name given as an identifier or a string: `sigmoid` or `"sigmoid"`; `None` stands
     /// for `python_none`, as Python's `None` does in Keras.
     fn word(&self, name: &str, python_none: &str) -> Option<(&'a Arg, Option<String>)> {
@@ -215,6 +229,115 @@ impl<'a> Args<'a> {
         let found = word.unwrap_or_else(|| value_source(&arg.value));
         cx.error_spanned_by(arg, messages::unknown_activation(&found, name));
         None
+    }
+
+    /// A weight initializer; Keras' default when not given. Written as a word (`Zeros`,
+    /// `glorot_uniform`), a string (`"he_normal"`) or a call with positional or keyword
+    /// arguments (`Constant(0.1)`, `Orthogonal(gain = 2.0)`). `vector`: the weight has one axis
+    /// (a bias), which Keras' matrix-only initializers refuse.
+    pub fn initializer(&self, name: &str, vector: bool, cx: &Ctxt) -> Option<Init> {
+        let Some(arg) = self.get(name) else {
+            return self.default(name).as_initializer().map(Init::default_of);
+        };
+        let init = match &arg.value {
+            Value::Layer(call) => self.initializer_call(name, call, cx)?,
+            Value::Expr(e) => {
+                let word = self.word(name, "None").and_then(|(_, w)| w);
+                match word.as_deref().and_then(Initializer::from_keras_name) {
+                    Some(class) => Init::default_of(class),
+                    None => {
+                        let message = match float_literal(e) {
+                            Some(_) => {
+                                messages::number_as_initializer(self.class, name, &expr_source(e))
+                            }
+                            None => messages::unknown_initializer(
+                                self.class,
+                                name,
+                                &word.unwrap_or_else(|| expr_source(e)),
+                            ),
+                        };
+                        cx.error_spanned_by(arg, message);
+                        return None;
+                    }
+                }
+            }
+        };
+        if vector && init.class.needs_matrix() {
+            let message = messages::initializer_needs_matrix(init.class, self.class, name);
+            cx.error_spanned_by(arg, message);
+            return None;
+        }
+        Some(init)
+    }
+
+    /// `Constant(0.1)`, `RandomUniform(minval = -0.1, maxval = 0.1)`: the arguments bound as
+    /// Keras binds them, each a number.
+    fn initializer_call(&self, name: &str, call: &LayerCall, cx: &Ctxt) -> Option<Init> {
+        let word = call.name.to_string();
+        let Some(class) = Initializer::from_keras_name(&word) else {
+            let message = messages::unknown_initializer(self.class, name, &word);
+            cx.error_spanned_by(&call.name, message);
+            return None;
+        };
+        let mut init = Init::default_of(class);
+        let params = class.args();
+        let mut set = [false; 2];
+        let (mut next, mut ok, mut keyword_seen) = (0, true, false);
+        for a in &call.args {
+            let slot = match &a.key {
+                None if keyword_seen => {
+                    let keyword = call.args.iter().find(|a| a.key.is_some());
+                    let keyword = keyword.map(Arg::source).unwrap_or_default();
+                    cx.error_spanned_by(a, messages::positional_after_keyword(&keyword));
+                    ok = false;
+                    continue;
+                }
+                None if next >= params.len() => {
+                    cx.error_spanned_by(a, messages::initializer_extra_positional(class));
+                    ok = false;
+                    continue;
+                }
+                None => {
+                    next += 1;
+                    next - 1
+                }
+                Some(key) => {
+                    keyword_seen = true;
+                    let k = key.to_string();
+                    match params.iter().position(|p| p.name == k) {
+                        Some(i) => i,
+                        None => {
+                            let message = messages::initializer_unknown_keyword(class, &k);
+                            cx.error_spanned_by(key, message);
+                            ok = false;
+                            continue;
+                        }
+                    }
+                }
+            };
+            let pname = params[slot].name;
+            if set[slot] {
+                let message = messages::initializer_given_twice(class, pname);
+                cx.error_spanned_by(a, message);
+                ok = false;
+                continue;
+            }
+            set[slot] = true;
+            let value = match &a.value {
+                Value::Expr(e) => float_literal(e).filter(|v| v.is_finite()),
+                Value::Layer(_) => None,
+            };
+            match value {
+                Some(v) => init.args[slot] = v,
+                None => {
+                    let found = value_source(&a.value);
+                    let message = messages::initializer_not_a_number(class, pname, &found);
+                    cx.error_spanned_by(a, message);
+                    ok = false;
+                }
+            }
+        }
+        ok.then_some(init)
     }
 
     /// `merge_mode`; Keras' default when not given.
@@ -577,5 +700,93 @@ mod tests {
         let (args, _) = bind(&c, LayerClass::Input, &cx);
         assert_eq!(args.input_shape(&cx), Some((Time::Absent, Size::Lit(8))));
         assert!(errors(cx).is_empty());
+    }
+
+    #[test]
+    fn initializers_as_words_strings_and_calls() {
+        let c = call(
+            "LSTM(4, kernel_initializer = Constant(value = 0.1), \
+             recurrent_initializer = \"orthogonal\", bias_initializer = he_normal)",
+        );
+        let cx = Ctxt::new();
+        let (args, _) = bind(&c, LayerClass::Lstm, &cx);
+        let k = args.initializer("kernel_initializer", false, &cx);
+        assert_eq!(
+            k,
+            Some(Init {
+                class: Initializer::Constant,
+                args: [0.1, 0.0]
+            })
+        );
+        let r = args.initializer("recurrent_initializer", false, &cx);
+        assert_eq!(r, Some(Init::default_of(Initializer::Orthogonal)));
+        let b = args.initializer("bias_initializer", true, &cx);
+        assert_eq!(b, Some(Init::default_of(Initializer::HeNormal)));
+        assert!(errors(cx).is_empty());
+
+        let c = call("Dense(4, kernel_initializer = RandomUniform(-0.1, maxval = 0.2))");
+        let cx = Ctxt::new();
+        let (args, _) = bind(&c, LayerClass::Dense, &cx);
+        let k = args.initializer("kernel_initializer", false, &cx);
+        assert_eq!(k.map(|i| i.args), Some([-0.1, 0.2]));
+        let b = args.initializer("bias_initializer", true, &cx);
+        assert_eq!(b, Some(Init::default_of(Initializer::Zeros)));
+        assert!(errors(cx).is_empty());
+    }
+
+    #[test]
+    fn bad_initializers_are_reported() {
+        let cases = [
+            (
+                "Dense(4, kernel_initializer = GlorotUniforn)",
+                "did you mean `GlorotUniform`",
+            ),
+            (
+                "Dense(4, kernel_initializer = \"he_normall\")",
+                "did you mean `he_normal`",
+            ),
+            (
+                "Dense(4, bias_initializer = 0.1)",
+                "write `bias_initializer = Constant(0.1)`",
+            ),
+            (
+                "Dense(4, bias_initializer = Identity)",
+                "initializes matrices only",
+            ),
+            (
+                "Dense(4, kernel_initializer = Constant(0.1, 0.2))",
+                "takes 1 argument",
+            ),
+            (
+                "Dense(4, kernel_initializer = Orthogonal(gian = 2.0))",
+                "did you mean `gain`",
+            ),
+            (
+                "Dense(4, kernel_initializer = HeNormal(seed = 1))",
+                "drawn from the seed",
+            ),
+            (
+                "Dense(4, kernel_initializer = Constant(x))",
+                "must be a number, found `x`",
+            ),
+            (
+                "Dense(4, kernel_initializer = Constant(1, value = 2))",
+                "given twice",
+            ),
+        ];
+        for (source, message) in cases {
+            let c = call(source);
+            let cx = Ctxt::new();
+            let (args, _) = bind(&c, LayerClass::Dense, &cx);
+            let vector = source.contains("bias");
+            let name = if vector {
+                "bias_initializer"
+            } else {
+                "kernel_initializer"
+            };
+            assert_eq!(args.initializer(name, vector, &cx), None, "{source}");
+            let e = errors(cx);
+            assert!(e.iter().any(|m| m.contains(message)), "{source}: {e:?}");
+        }
     }
 }

@@ -4,10 +4,10 @@
 
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
-use rnn_spec::Activation;
+use rnn_spec::{Activation, Initializer, defaults};
 use syn::{Attribute, Visibility};
 
-use crate::ir::{Dense, Input, Layer, LayerKind, Model, Rnn, RnnCell, Size};
+use crate::ir::{Dense, Init, Input, Layer, LayerKind, Model, Rnn, RnnCell, Size};
 use crate::shapes;
 
 fn lit(n: usize) -> Literal {
@@ -81,6 +81,39 @@ fn activation(activation: Activation) -> TokenStream {
     quote!(::rnn::Activation::#v)
 }
 
+/// A number as an `f32` literal, negative ones with a leading minus.
+fn float(v: f64) -> TokenStream {
+    let lit = Literal::f32_suffixed(v.abs() as f32);
+    if v < 0.0 { quote!(-#lit) } else { quote!(#lit) }
+}
+
+/// The runtime's `Initializer` value: `::rnn::Initializer::Constant(0.1f32)`.
+fn initializer(init: Init) -> TokenStream {
+    let v = Ident::new(init.class.keras_name(), Span::call_site());
+    let [a, b] = init.args.map(float);
+    match init.class {
+        Initializer::Constant => quote!(::rnn::Initializer::#v(#a)),
+        Initializer::Orthogonal | Initializer::Identity => {
+            quote!(::rnn::Initializer::#v { gain: #a })
+        }
+        Initializer::RandomUniform => quote!(::rnn::Initializer::#v { minval: #a, maxval: #b }),
+        Initializer::RandomNormal | Initializer::TruncatedNormal => {
+            quote!(::rnn::Initializer::#v { mean: #a, stddev: #b })
+        }
+        _ => quote!(::rnn::Initializer::#v),
+    }
+}
+
+/// `.name(initializer)` for a builder, unless it is Keras' default.
+fn initializer_setter(name: &str, init: Init, default: Initializer) -> TokenStream {
+    if init == Init::default_of(default) {
+        return TokenStream::new();
+    }
+    let method = Ident::new(name, Span::call_site());
+    let value = initializer(init);
+    quote!(.#method(#value))
+}
+
 fn rnn_type(rnn: &Rnn) -> TokenStream {
     let (i, h, bias) = (size(rnn.input), size(rnn.units), rnn.use_bias);
     let mode = if rnn.return_sequences {
@@ -102,6 +135,24 @@ fn rnn_config(rnn: &Rnn) -> TokenStream {
     let ract = activation(rnn.recurrent_activation);
     let (state, back) = (rnn.return_state, rnn.go_backwards);
     let forget = rnn.cell.unit_forget_bias();
+    let inits = [
+        (
+            "kernel_initializer",
+            rnn.kernel_initializer,
+            defaults::KERNEL_INITIALIZER,
+        ),
+        (
+            "recurrent_initializer",
+            rnn.recurrent_initializer,
+            defaults::RECURRENT_INITIALIZER,
+        ),
+        (
+            "bias_initializer",
+            rnn.bias_initializer,
+            defaults::BIAS_INITIALIZER,
+        ),
+    ]
+    .map(|(name, init, default)| initializer_setter(name, init, default));
     quote! {
         ::rnn::RnnConfig::default()
             .activation(#act)
@@ -109,12 +160,26 @@ fn rnn_config(rnn: &Rnn) -> TokenStream {
             .return_state(#state)
             .go_backwards(#back)
             .unit_forget_bias(#forget)
+            #(#inits)*
     }
 }
 
 fn dense_type(d: &Dense) -> TokenStream {
     let (i, u, bias) = (size(d.input), size(d.units), d.use_bias);
     quote!(::rnn::Dense<#i, #u, #bias>)
+}
+
+/// The expression that builds a `Dense` of type `ty` (`rng` in scope).
+fn dense_new(ty: &TokenStream, path: &str, d: &Dense) -> TokenStream {
+    let act = activation(d.activation);
+    let (k, b) = (d.kernel_initializer, d.bias_initializer);
+    if k == Init::default_of(defaults::KERNEL_INITIALIZER)
+        && b == Init::default_of(defaults::BIAS_INITIALIZER)
+    {
+        return quote!(<#ty>::new(#path, #act, &mut rng));
+    }
+    let (k, b) = (initializer(k), initializer(b));
+    quote!(<#ty>::with_initializers(#path, #act, #k, #b, &mut rng))
 }
 
 /// The runtime type of a layer and the expression that builds it (`rng` in scope).
@@ -127,7 +192,13 @@ fn layer_code(model: &Model, layer: &Layer) -> (TokenStream, TokenStream) {
                 quote!(::rnn::Embedding<#v, #d>)
             };
             let mask_zero = e.mask_zero;
-            let new = quote!(<#ty>::new(#path, #mask_zero, &mut rng));
+            let init = e.embeddings_initializer;
+            let new = if init == Init::default_of(defaults::EMBEDDINGS_INITIALIZER) {
+                quote!(<#ty>::new(#path, #mask_zero, &mut rng))
+            } else {
+                let init = initializer(init);
+                quote!(<#ty>::with_initializer(#path, #mask_zero, #init, &mut rng))
+            };
             (ty, new)
         }
         LayerKind::Recurrent(rnn) => {
@@ -149,15 +220,14 @@ fn layer_code(model: &Model, layer: &Layer) -> (TokenStream, TokenStream) {
         }
         LayerKind::Dense(d) => {
             let ty = dense_type(d);
-            let act = activation(d.activation);
-            (ty.clone(), quote!(<#ty>::new(#path, #act, &mut rng)))
+            (ty.clone(), dense_new(&ty, &path, d))
         }
         LayerKind::TimeDistributed { dense, dense_name } => {
             let dty = dense_type(dense);
-            let act = activation(dense.activation);
             let inner_path = format!("{path}/{dense_name}");
             let ty = quote!(::rnn::TimeDistributed<#dty>);
-            let new = quote!(::rnn::TimeDistributed::new(<#dty>::new(#inner_path, #act, &mut rng)));
+            let inner = dense_new(&dty, &inner_path, dense);
+            let new = quote!(::rnn::TimeDistributed::new(#inner));
             (ty, new)
         }
         LayerKind::Dropout { rate } => {
@@ -467,6 +537,15 @@ mod tests {
             activation: Activation::Relu,
             recurrent_activation: Activation::HardSigmoid,
             use_bias: true,
+            kernel_initializer: Init {
+                class: Initializer::Constant,
+                args: [0.1, 0.0],
+            },
+            recurrent_initializer: Init::default_of(Initializer::Orthogonal),
+            bias_initializer: Init {
+                class: Initializer::RandomUniform,
+                args: [-0.5, 0.25],
+            },
             return_sequences,
             return_state: false,
             go_backwards: true,
@@ -506,6 +585,7 @@ mod tests {
                 kind: LayerKind::Embedding(Embedding {
                     vocab: Size::Lit(10),
                     dim: Size::Lit(4),
+                    embeddings_initializer: Init::default_of(Initializer::RandomUniform),
                     mask_zero: true,
                 }),
             },
@@ -544,6 +624,18 @@ mod tests {
         assert!(out.contains(". go_backwards (true)"), "{out}");
         // Only LSTM reads it; the shared configuration gets Keras' default.
         assert!(out.contains(". unit_forget_bias (true)"), "{out}");
+        // Initializers other than Keras' defaults, negative arguments with a leading minus.
+        assert!(
+            out.contains(". kernel_initializer (:: rnn :: Initializer :: Constant (0.1f32))"),
+            "{out}"
+        );
+        assert!(!out.contains("recurrent_initializer"), "{out}");
+        assert!(
+            out.contains(
+                ". bias_initializer (:: rnn :: Initializer :: RandomUniform { minval : - 0.5f32 , maxval : 0.25f32 })"
+            ),
+            "{out}"
+        );
         assert!(
             out.contains("\"sequential/bidirectional\" , \"gru\""),
             "{out}"

@@ -2,7 +2,7 @@
 //! reads. Every choice is a typed value (cells, activations and merge modes come from
 //! `rnn_spec`); nothing here refers back to the syntax tree.
 
-use rnn_spec::{Activation, Cell, LayerClass, MergeMode, defaults};
+use rnn_spec::{Activation, Cell, Initializer, LayerClass, MergeMode, defaults};
 
 /// A model whose layers all check.
 #[derive(Clone, Debug, PartialEq)]
@@ -226,7 +226,36 @@ pub enum LayerKind {
 pub struct Embedding {
     pub vocab: Size,
     pub dim: Size,
+    pub embeddings_initializer: Init,
     pub mask_zero: bool,
+}
+
+/// A weight initializer with every argument in Keras' order, defaults filled in.
+#[derive(Clone, Copy, Debug)]
+pub struct Init {
+    pub class: Initializer,
+    /// `class.args().len()` of these are used.
+    pub args: [f64; 2],
+}
+
+/// Arguments compare by their bits: a checked model holds no NaN (only literals are read).
+impl PartialEq for Init {
+    fn eq(&self, other: &Self) -> bool {
+        self.class == other.class && self.args.map(f64::to_bits) == other.args.map(f64::to_bits)
+    }
+}
+
+impl Eq for Init {}
+
+impl Init {
+    /// The initializer with Keras' default arguments.
+    pub fn default_of(class: Initializer) -> Init {
+        let mut args = [0.0; 2];
+        for (a, d) in args.iter_mut().zip(class.args()) {
+            *a = d.default;
+        }
+        Init { class, args }
+    }
 }
 
 /// A recurrent layer (alone or inside `Bidirectional`).
@@ -239,6 +268,9 @@ pub struct Rnn {
     /// The gates' activation; SimpleRNN has no gates and keeps the default.
     pub recurrent_activation: Activation,
     pub use_bias: bool,
+    pub kernel_initializer: Init,
+    pub recurrent_initializer: Init,
+    pub bias_initializer: Init,
     pub return_sequences: bool,
     pub return_state: bool,
     pub go_backwards: bool,
@@ -268,6 +300,8 @@ pub struct Dense {
     pub units: Size,
     pub activation: Activation,
     pub use_bias: bool,
+    pub kernel_initializer: Init,
+    pub bias_initializer: Init,
 }
 
 impl RnnCell {

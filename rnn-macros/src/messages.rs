@@ -2,7 +2,7 @@
 //! returns one message; where and when it is reported is the checker's business.
 
 use quote::ToTokens;
-use rnn_spec::{Activation, Cell, LayerClass, MergeMode};
+use rnn_spec::{Activation, Cell, Initializer, LayerClass, MergeMode};
 
 use crate::ast::{LayerCall, Value};
 use crate::suggest::did_you_mean;
@@ -490,6 +490,105 @@ pub fn unknown_activation(found: &str, name: &str) -> String {
     )
 }
 
+/// An initializer as called, with its arguments: `RandomUniform(minval, maxval)`, `Zeros`.
+fn initializer_signature(init: Initializer) -> String {
+    let args: Vec<&str> = init.args().iter().map(|a| a.name).collect();
+    if args.is_empty() {
+        init.keras_name().to_string()
+    } else {
+        format!("{}({})", init.keras_name(), args.join(", "))
+    }
+}
+
+pub fn unknown_initializer(class: LayerClass, name: &str, found: &str) -> String {
+    let signatures: Vec<String> = Initializer::ALL.map(initializer_signature).to_vec();
+    let strings: Vec<String> = Initializer::ALL
+        .map(|i| format!("\"{}\"", i.string_name()))
+        .to_vec();
+    format!(
+        "unknown initializer `{found}` for `{name}` of `{}`{}\n  initializers: {}\n  \
+         or by Keras' names: {}",
+        class.keras_name(),
+        did_you_mean(found, Initializer::names()),
+        signatures.join(", "),
+        strings.join(", ")
+    )
+}
+
+pub fn number_as_initializer(class: LayerClass, name: &str, found: &str) -> String {
+    format!(
+        "`{name}` of `{}` must be an initializer, found the number `{found}`\n\
+         help: to start every weight at {found}, write `{name} = Constant({found})`",
+        class.keras_name()
+    )
+}
+
+pub fn initializer_needs_matrix(init: Initializer, class: LayerClass, name: &str) -> String {
+    format!(
+        "`{}` initializes matrices only, and `{name}` of `{}` is a vector (Keras raises here \
+         too)\nhelp: use an initializer for any shape, e.g. `{name} = Zeros` or \
+         `{name} = Constant(0.1)`",
+        init.keras_name(),
+        class.keras_name()
+    )
+}
+
+pub fn initializer_extra_positional(init: Initializer) -> String {
+    let n = init.args().len();
+    format!(
+        "`{}` takes {n} argument{}: `{}`",
+        init.keras_name(),
+        if n == 1 { "" } else { "s" },
+        initializer_signature(init)
+    )
+}
+
+pub fn initializer_unknown_keyword(init: Initializer, key: &str) -> String {
+    if key == "seed" && init.is_random() {
+        return format!(
+            "`{}` takes no `seed` here: every weight of a model is drawn from the seed given \
+             to `new(seed)`, layer after layer\nhelp: remove `seed`",
+            init.keras_name()
+        );
+    }
+    let names = init.args().iter().map(|a| a.name);
+    let known = if init.args().is_empty() {
+        "it takes no arguments".to_string()
+    } else {
+        format!("arguments: {}", initializer_signature(init))
+    };
+    format!(
+        "`{}` has no argument `{key}`{}\n  {known}",
+        init.keras_name(),
+        did_you_mean(key, names),
+    )
+}
+
+pub fn initializer_given_twice(init: Initializer, key: &str) -> String {
+    format!(
+        "`{key}` is given twice to `{}`\nhelp: remove one",
+        init.keras_name()
+    )
+}
+
+pub fn initializer_not_a_number(init: Initializer, key: &str, found: &str) -> String {
+    format!(
+        "`{key}` of `{}` must be a number, found `{found}`\nhelp: e.g. `{}`",
+        init.keras_name(),
+        initializer_example(init)
+    )
+}
+
+/// A call with Keras' defaults written out: `RandomUniform(-0.05, 0.05)`.
+fn initializer_example(init: Initializer) -> String {
+    let args: Vec<String> = init
+        .args()
+        .iter()
+        .map(|a| format!("{:?}", a.default))
+        .collect();
+    format!("{}({})", init.keras_name(), args.join(", "))
+}
+
 pub fn unknown_merge_mode(found: &str) -> String {
     let names = MergeMode::ALL.map(MergeMode::keras_name);
     format!(
@@ -616,7 +715,8 @@ mod tests {
         );
         assert_eq!(
             signature(LayerClass::Dense),
-            "Dense(units, activation, use_bias, name, input_shape, batch_input_shape, input_dim)"
+            "Dense(units, activation, use_bias, kernel_initializer, bias_initializer, name, \
+             input_shape, batch_input_shape, input_dim)"
         );
         assert_eq!(
             signature(LayerClass::GlobalAveragePooling1D),

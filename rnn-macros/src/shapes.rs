@@ -96,8 +96,9 @@ pub fn dense(input: Shape, units: Size) -> Shape {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ir::Init;
     use crate::ir::RnnCell;
-    use rnn_spec::Activation;
+    use rnn_spec::{Activation, defaults};
 
     fn lstm(return_sequences: bool, return_state: bool) -> Rnn {
         Rnn {
@@ -109,6 +110,9 @@ mod tests {
             activation: Activation::Tanh,
             recurrent_activation: Activation::Sigmoid,
             use_bias: true,
+            kernel_initializer: Init::default_of(defaults::KERNEL_INITIALIZER),
+            recurrent_initializer: Init::default_of(defaults::RECURRENT_INITIALIZER),
+            bias_initializer: Init::default_of(defaults::BIAS_INITIALIZER),
             return_sequences,
             return_state,
             go_backwards: false,

@@ -32,6 +32,7 @@ pub(crate) mod kernels {
     pub(crate) mod math;
     pub(crate) mod packed;
     pub(crate) mod pool;
+    pub(crate) mod qr;
 }
 pub mod layer;
 pub mod layer_step;
@@ -51,7 +52,7 @@ pub mod train;
 
 pub use activation::Activation;
 pub use error::{Error, Result};
-pub use init::{Rng, seeded_rng};
+pub use init::{Initializer, Rng, seeded_rng};
 pub use input::{IntoInput, ModelInput};
 pub use layer::{Chain, First, Layer, Mode, Stack, stack};
 pub use layer_step::{LayerStep, StepContext, StepData};

@@ -7,7 +7,7 @@
 //! assert!(defaults::RESET_AFTER);
 //! ```
 
-use crate::{Activation, MergeMode};
+use crate::{Activation, Initializer, MergeMode};
 
 /// `activation` of SimpleRNN, LSTM and GRU: `tanh`.
 ///
@@ -88,3 +88,33 @@ pub const MASK_ZERO: bool = false;
 /// assert_eq!(rnn_spec::defaults::MERGE_MODE.keras_name(), "concat");
 /// ```
 pub const MERGE_MODE: MergeMode = MergeMode::Concat;
+
+/// `kernel_initializer` of SimpleRNN, LSTM, GRU and Dense: `glorot_uniform`.
+///
+/// ```
+/// assert_eq!(rnn_spec::defaults::KERNEL_INITIALIZER.string_name(), "glorot_uniform");
+/// ```
+pub const KERNEL_INITIALIZER: Initializer = Initializer::GlorotUniform;
+
+/// `recurrent_initializer` of SimpleRNN, LSTM and GRU: `orthogonal`.
+///
+/// ```
+/// assert_eq!(rnn_spec::defaults::RECURRENT_INITIALIZER.string_name(), "orthogonal");
+/// ```
+pub const RECURRENT_INITIALIZER: Initializer = Initializer::Orthogonal;
+
+/// `bias_initializer` of every layer that has a bias: `zeros`.
+///
+/// ```
+/// assert_eq!(rnn_spec::defaults::BIAS_INITIALIZER.string_name(), "zeros");
+/// ```
+pub const BIAS_INITIALIZER: Initializer = Initializer::Zeros;
+
+/// `embeddings_initializer` of Embedding: `"uniform"`, i.e. `RandomUniform(-0.05, 0.05)`.
+///
+/// ```
+/// use rnn_spec::{Initializer, defaults};
+/// assert_eq!(defaults::EMBEDDINGS_INITIALIZER, Initializer::RandomUniform);
+/// assert_eq!(defaults::EMBEDDINGS_INITIALIZER.args()[0].default, -0.05);
+/// ```
+pub const EMBEDDINGS_INITIALIZER: Initializer = Initializer::RandomUniform;

@@ -2,7 +2,7 @@
 //! positional order with its default.
 
 use crate::defaults as d;
-use crate::{Activation, Cell, MergeMode, text};
+use crate::{Activation, Cell, Initializer, MergeMode, text};
 
 /// A layer class of the DSL, named as in Keras.
 ///
@@ -28,7 +28,7 @@ pub enum LayerClass {
     Bidirectional,
     /// `TimeDistributed(layer)`.
     TimeDistributed,
-    /// `Dense(units, activation, use_bias)`.
+    /// `Dense(units, activation, use_bias, kernel_initializer, bias_initializer)`.
     Dense,
     /// `Dropout(rate)`.
     Dropout,
@@ -70,6 +70,8 @@ pub enum ArgDefault {
     Activation(Activation),
     /// A `Bidirectional` merge mode.
     Merge(MergeMode),
+    /// A weight initializer, with its own default arguments.
+    Initializer(Initializer),
 }
 
 impl ArgDefault {
@@ -94,6 +96,20 @@ impl ArgDefault {
     pub const fn as_activation(self) -> Option<Activation> {
         match self {
             ArgDefault::Activation(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// The initializer, for an initializer default.
+    ///
+    /// ```
+    /// use rnn_spec::{ArgDefault, Initializer};
+    /// let zeros = ArgDefault::Initializer(Initializer::Zeros);
+    /// assert_eq!(zeros.as_initializer(), Some(Initializer::Zeros));
+    /// ```
+    pub const fn as_initializer(self) -> Option<Initializer> {
+        match self {
+            ArgDefault::Initializer(i) => Some(i),
             _ => None,
         }
     }
@@ -140,36 +156,53 @@ const fn activation(name: &'static str, value: Activation) -> Arg {
     }
 }
 
+const fn initializer(name: &'static str, value: Initializer) -> Arg {
+    Arg {
+        name,
+        default: ArgDefault::Initializer(value),
+    }
+}
+
 const INPUT: [Arg; 2] = [required("timesteps"), required("features")];
-const EMBEDDING: [Arg; 4] = [
+const EMBEDDING: [Arg; 5] = [
     required("input_dim"),
     required("output_dim"),
+    initializer("embeddings_initializer", d::EMBEDDINGS_INITIALIZER),
     flag("mask_zero", d::MASK_ZERO),
     unset("input_length"),
 ];
-const SIMPLE_RNN: [Arg; 6] = [
+const SIMPLE_RNN: [Arg; 9] = [
     required("units"),
     activation("activation", d::ACTIVATION),
     flag("use_bias", d::USE_BIAS),
+    initializer("kernel_initializer", d::KERNEL_INITIALIZER),
+    initializer("recurrent_initializer", d::RECURRENT_INITIALIZER),
+    initializer("bias_initializer", d::BIAS_INITIALIZER),
     flag("return_sequences", d::RETURN_SEQUENCES),
     flag("return_state", d::RETURN_STATE),
     flag("go_backwards", d::GO_BACKWARDS),
 ];
-const LSTM: [Arg; 8] = [
+const LSTM: [Arg; 11] = [
     required("units"),
     activation("activation", d::ACTIVATION),
     activation("recurrent_activation", d::RECURRENT_ACTIVATION),
     flag("use_bias", d::USE_BIAS),
+    initializer("kernel_initializer", d::KERNEL_INITIALIZER),
+    initializer("recurrent_initializer", d::RECURRENT_INITIALIZER),
+    initializer("bias_initializer", d::BIAS_INITIALIZER),
     flag("unit_forget_bias", d::UNIT_FORGET_BIAS),
     flag("return_sequences", d::RETURN_SEQUENCES),
     flag("return_state", d::RETURN_STATE),
     flag("go_backwards", d::GO_BACKWARDS),
 ];
-const GRU: [Arg; 8] = [
+const GRU: [Arg; 11] = [
     required("units"),
     activation("activation", d::ACTIVATION),
     activation("recurrent_activation", d::RECURRENT_ACTIVATION),
     flag("use_bias", d::USE_BIAS),
+    initializer("kernel_initializer", d::KERNEL_INITIALIZER),
+    initializer("recurrent_initializer", d::RECURRENT_INITIALIZER),
+    initializer("bias_initializer", d::BIAS_INITIALIZER),
     flag("return_sequences", d::RETURN_SEQUENCES),
     flag("return_state", d::RETURN_STATE),
     flag("go_backwards", d::GO_BACKWARDS),
@@ -183,10 +216,12 @@ const BIDIRECTIONAL: [Arg; 2] = [
     },
 ];
 const TIME_DISTRIBUTED: [Arg; 1] = [required("layer")];
-const DENSE: [Arg; 3] = [
+const DENSE: [Arg; 5] = [
     required("units"),
     activation("activation", d::DENSE_ACTIVATION),
     flag("use_bias", d::USE_BIAS),
+    initializer("kernel_initializer", d::KERNEL_INITIALIZER),
+    initializer("bias_initializer", d::BIAS_INITIALIZER),
 ];
 const DROPOUT: [Arg; 1] = [required("rate")];
 const NAME: [Arg; 1] = [unset("name")];
@@ -328,7 +363,10 @@ impl LayerClass {
     ///
     /// ```
     /// let names: Vec<&str> = rnn_spec::LayerClass::Dense.args().iter().map(|a| a.name).collect();
-    /// assert_eq!(names, ["units", "activation", "use_bias"]);
+    /// assert_eq!(
+    ///     names,
+    ///     ["units", "activation", "use_bias", "kernel_initializer", "bias_initializer"]
+    /// );
     /// ```
     pub const fn args(self) -> &'static [Arg] {
         match self {

@@ -1,6 +1,6 @@
 //! Keras' facts about the layers of the `rnn` crate, written once: layer classes and their
-//! default names, every argument in Keras' positional order with its default, activations and
-//! merge modes with their Keras spellings, gate counts, state and cell names, and the
+//! default names, every argument in Keras' positional order with its default, activations,
+//! initializers and merge modes with their Keras spellings, gate counts, state and cell names, and the
 //! parameter-count formulas.
 //!
 //! Everything is `const` data or a `const fn`, so both the `model!` macro (at expansion time)
@@ -32,6 +32,7 @@
 mod activation;
 mod cell;
 pub mod defaults;
+mod initializer;
 mod layer;
 mod merge;
 mod params;
@@ -39,6 +40,7 @@ mod text;
 
 pub use activation::Activation;
 pub use cell::Cell;
+pub use initializer::{Initializer, InitializerArg, TRUNCATION_STDDEV};
 pub use layer::{Arg, ArgDefault, FIRST_LAYER_ARGS, LayerClass};
 pub use merge::MergeMode;
 pub use params::{bidirectional_params, dense_params, embedding_params, recurrent_params};

@@ -1,11 +1,11 @@
-//! `Dense(units, activation, use_bias)`.
+//! `Dense(units, activation, use_bias, kernel_initializer, bias_initializer)`.
 
 use rnn_spec::{Activation, LayerClass};
 
 use super::{Checked, Feed, plain};
 use crate::bind::Args;
 use crate::ctxt::Ctxt;
-use crate::ir::{self, Layer, LayerKind, Shape, Size};
+use crate::ir::{self, Init, Layer, LayerKind, Shape, Size};
 use crate::shapes;
 
 /// A `Dense` layer's arguments, before its input size is known.
@@ -14,6 +14,8 @@ pub struct Options {
     pub units: Size,
     pub activation: Activation,
     pub use_bias: bool,
+    pub kernel_initializer: Init,
+    pub bias_initializer: Init,
 }
 
 impl Options {
@@ -23,6 +25,8 @@ impl Options {
             units: self.units,
             activation: self.activation,
             use_bias: self.use_bias,
+            kernel_initializer: self.kernel_initializer,
+            bias_initializer: self.bias_initializer,
         }
     }
 }
@@ -32,10 +36,14 @@ pub fn read(args: &Args, cx: &Ctxt) -> Option<Options> {
     let units = args.required_size("units", "Dense(1, sigmoid)", cx);
     let activation = args.activation("activation", cx);
     let use_bias = args.boolean("use_bias", cx);
+    let kernel_initializer = args.initializer("kernel_initializer", false, cx);
+    let bias_initializer = args.initializer("bias_initializer", true, cx);
     Some(Options {
         units: units?,
         activation: activation?,
         use_bias: use_bias?,
+        kernel_initializer: kernel_initializer?,
+        bias_initializer: bias_initializer?,
     })
 }
 

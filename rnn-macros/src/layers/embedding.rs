@@ -1,4 +1,4 @@
-//! `Embedding(input_dim, output_dim, mask_zero, input_length)`: token ids to vectors.
+//! `Embedding(input_dim, output_dim, embeddings_initializer, mask_zero, input_length)`: token ids to vectors.
 
 use rnn_spec::LayerClass;
 
@@ -13,9 +13,10 @@ pub fn embedding(args: &Args, first: bool, cx: &Ctxt) -> Option<(Checked, Option
     let example = "Embedding(10000, 64)";
     let vocab = args.required_size("input_dim", example, cx);
     let dim = args.required_size("output_dim", example, cx);
+    let init = args.initializer("embeddings_initializer", false, cx);
     let mask_zero = args.boolean("mask_zero", cx);
     let time = args.literal_size("input_length", cx);
-    let (vocab, dim, mask_zero, time) = (vocab?, dim?, mask_zero?, time?);
+    let (vocab, dim, init, mask_zero, time) = (vocab?, dim?, init?, mask_zero?, time?);
     first.then_some(())?;
     let output = Shape::Sequence {
         time,
@@ -32,6 +33,7 @@ pub fn embedding(args: &Args, first: bool, cx: &Ctxt) -> Option<(Checked, Option
         kind: LayerKind::Embedding(ir::Embedding {
             vocab,
             dim,
+            embeddings_initializer: init,
             mask_zero,
         }),
     };

@@ -5,7 +5,7 @@ use rnn_spec::{Activation, Cell, LayerClass, defaults};
 use super::{Checked, Feed, plain};
 use crate::bind::Args;
 use crate::ctxt::Ctxt;
-use crate::ir::{Layer, LayerKind, Rnn, RnnCell, Size};
+use crate::ir::{Init, Layer, LayerKind, Rnn, RnnCell, Size};
 use crate::shapes;
 
 /// A recurrent layer's arguments, before its input size is known.
@@ -16,6 +16,9 @@ pub struct Options {
     pub activation: Activation,
     pub recurrent_activation: Activation,
     pub use_bias: bool,
+    pub kernel_initializer: Init,
+    pub recurrent_initializer: Init,
+    pub bias_initializer: Init,
     pub return_sequences: bool,
     pub return_state: bool,
     pub go_backwards: bool,
@@ -30,6 +33,9 @@ impl Options {
             activation: self.activation,
             recurrent_activation: self.recurrent_activation,
             use_bias: self.use_bias,
+            kernel_initializer: self.kernel_initializer,
+            recurrent_initializer: self.recurrent_initializer,
+            bias_initializer: self.bias_initializer,
             return_sequences: self.return_sequences,
             return_state: self.return_state,
             go_backwards: self.go_backwards,
@@ -53,6 +59,12 @@ pub fn read(class: LayerClass, args: &Args, cx: &Ctxt) -> Option<Options> {
         Some(defaults::RECURRENT_ACTIVATION)
     };
     let use_bias = args.boolean("use_bias", cx);
+    let kernel_initializer = args.initializer("kernel_initializer", false, cx);
+    let recurrent_initializer = args.initializer("recurrent_initializer", false, cx);
+    // The bias is a vector, except GRU's two rows with `reset_after` (read later, in Keras'
+    // order, so looked up here without reporting).
+    let two_rows = class == LayerClass::Gru && args.boolean_or_default("reset_after") == Some(true);
+    let bias_initializer = args.initializer("bias_initializer", !two_rows, cx);
     let unit_forget_bias = has("unit_forget_bias").then(|| args.boolean("unit_forget_bias", cx));
     let return_sequences = args.boolean("return_sequences", cx);
     let return_state = args.boolean("return_state", cx);
@@ -73,6 +85,9 @@ pub fn read(class: LayerClass, args: &Args, cx: &Ctxt) -> Option<Options> {
         activation: activation?,
         recurrent_activation: recurrent_activation?,
         use_bias: use_bias?,
+        kernel_initializer: kernel_initializer?,
+        recurrent_initializer: recurrent_initializer?,
+        bias_initializer: bias_initializer?,
         return_sequences: return_sequences?,
         return_state: return_state?,
         go_backwards: go_backwards?,

@@ -11,6 +11,7 @@
 use std::fmt::Debug;
 
 use crate::activation::Activation;
+use crate::init::Rng;
 use crate::kernels::gemm::{MatRef, gemm};
 use crate::kernels::packed::Packed;
 
@@ -56,12 +57,11 @@ pub trait Cell: Clone + Debug + Default + Send + Sync + 'static {
         }
     }
 
-    /// Initial bias values, `BIAS_ROWS * GATES * units` of them (Keras: zeros, and ones for
-    /// LSTM's forget gate with `unit_forget_bias`).
+    /// Initial bias values, `BIAS_ROWS * GATES * units` of them, from `bias_initializer`
+    /// (LSTM also has `unit_forget_bias`).
     #[doc(hidden)]
-    fn init_bias(cfg: &RnnConfig, units: usize, bias: &mut [f32]) {
-        let _ = (cfg, units);
-        bias.fill(0.0);
+    fn init_bias(cfg: &RnnConfig, units: usize, bias: &mut [f32], rng: &mut Rng) {
+        bias.copy_from_slice(&cfg.bias_initializer.fill(&Self::bias_shape(units), rng));
     }
 
     /// Sizes the trace for a forward pass of `time` steps of `len = batch * units` values.

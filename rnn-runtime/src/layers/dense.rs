@@ -2,7 +2,7 @@
 
 use crate::activation::Activation;
 use crate::error::{Error, Result};
-use crate::init::{Rng, glorot_uniform};
+use crate::init::{Initializer, Rng};
 use crate::kernels::gemm::{MatRef, gemm};
 use crate::layer::{Layer, Mode, no_state_grads};
 use crate::layer_step::{LayerStep, StepContext, StepData, check_step_len};
@@ -36,12 +36,39 @@ impl<const IN: usize, const OUT: usize, const BIAS: bool> Dense<IN, OUT, BIAS> {
     /// does (Glorot-uniform kernel, zero bias). `path` is the Keras variable path of the layer,
     /// e.g. `sequential/dense_1`; its last component names the layer in error messages.
     pub fn new(path: &str, activation: Activation, rng: &mut Rng) -> Self {
+        let (kernel, bias) = (Initializer::GlorotUniform, Initializer::Zeros);
+        Self::with_initializers(path, activation, kernel, bias, rng)
+    }
+
+    /// [`new`](Self::new) with Keras' `kernel_initializer` and `bias_initializer`.
+    ///
+    /// ```
+    /// use rnn_runtime::{Activation, Dense, Initializer, Weights, seeded_rng};
+    /// let d = Dense::<2, 3>::with_initializers(
+    ///     "sequential/dense",
+    ///     Activation::Linear,
+    ///     Initializer::HeNormal,
+    ///     Initializer::Constant(0.5),
+    ///     &mut seeded_rng(0),
+    /// );
+    /// assert_eq!(d.params()[1].values(), [0.5; 3]);
+    /// ```
+    pub fn with_initializers(
+        path: &str,
+        activation: Activation,
+        kernel_initializer: Initializer,
+        bias_initializer: Initializer,
+        rng: &mut Rng,
+    ) -> Self {
         let kernel = Param::new(
             format!("{path}/kernel"),
             vec![IN, OUT],
-            glorot_uniform(IN, OUT, rng),
+            kernel_initializer.fill(&[IN, OUT], rng),
         );
-        let bias = BIAS.then(|| Param::zeros(format!("{path}/bias"), vec![OUT]));
+        let bias = BIAS.then(|| {
+            let values = bias_initializer.fill(&[OUT], rng);
+            Param::new(format!("{path}/bias"), vec![OUT], values)
+        });
         Dense {
             name: path.rsplit('/').next().unwrap_or(path).to_string(),
             activation,

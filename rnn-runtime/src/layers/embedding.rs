@@ -1,7 +1,7 @@
 //! `Embedding`: token ids to vectors, optionally producing a mask for id 0.
 
 use crate::error::{Error, Result};
-use crate::init::{Rng, uniform};
+use crate::init::{Initializer, Rng};
 use crate::layer::{Layer, Mode, no_state_grads};
 use crate::layer_step::{LayerStep, StepContext, StepData, check_step_len};
 use crate::param::{Param, Weights};
@@ -31,13 +31,30 @@ pub struct Embedding<const VOCAB: usize, const DIM: usize> {
 impl<const VOCAB: usize, const DIM: usize> Embedding<VOCAB, DIM> {
     /// A table named `{path}/embeddings`, drawn from Keras' default `uniform(-0.05, 0.05)`.
     pub fn new(path: &str, mask_zero: bool, rng: &mut Rng) -> Self {
+        Self::with_initializer(path, mask_zero, Initializer::RANDOM_UNIFORM, rng)
+    }
+
+    /// [`new`](Self::new) with Keras' `embeddings_initializer`.
+    ///
+    /// ```
+    /// use rnn_runtime::{Embedding, Initializer, seeded_rng};
+    /// let init = Initializer::TruncatedNormal { mean: 0.0, stddev: 0.1 };
+    /// let emb = Embedding::<5, 2>::with_initializer("sequential/embedding", false, init, &mut seeded_rng(0));
+    /// assert!(emb.vector(4).is_some_and(|v| v.iter().all(|x| x.abs() <= 0.2)));
+    /// ```
+    pub fn with_initializer(
+        path: &str,
+        mask_zero: bool,
+        embeddings_initializer: Initializer,
+        rng: &mut Rng,
+    ) -> Self {
         Embedding {
             name: path.rsplit('/').next().unwrap_or(path).to_string(),
             mask_zero,
             table: Param::new(
                 format!("{path}/embeddings"),
                 vec![VOCAB, DIM],
-                uniform(VOCAB * DIM, 0.05, rng),
+                embeddings_initializer.fill(&[VOCAB, DIM], rng),
             ),
         }
     }

@@ -49,10 +49,16 @@ impl Cell for LstmCell {
     type Trace = LstmTrace;
 
     /// Keras' `unit_forget_bias`: the forget gate starts open.
-    fn init_bias(cfg: &RnnConfig, units: usize, bias: &mut [f32]) {
-        bias.fill(0.0);
+    /// As Keras: with `unit_forget_bias`, `[init((units,)), ones, init((2 * units,))]`, two
+    /// draws with their own fans; otherwise one draw of `(4 * units,)`.
+    fn init_bias(cfg: &RnnConfig, units: usize, bias: &mut [f32], rng: &mut Rng) {
+        let init = cfg.bias_initializer;
         if cfg.unit_forget_bias {
+            bias[..units].copy_from_slice(&init.fill(&[units], rng));
             bias[units..2 * units].fill(1.0);
+            bias[2 * units..].copy_from_slice(&init.fill(&[2 * units], rng));
+        } else {
+            bias.copy_from_slice(&init.fill(&[4 * units], rng));
         }
     }
 

@@ -12,7 +12,7 @@
 use std::marker::PhantomData;
 
 use crate::error::{Error, Result, fmt_shape};
-use crate::init::{Rng, glorot_uniform, orthogonal};
+use crate::init::Rng;
 use crate::kernels::gemm::{MatRef, gemm};
 use crate::kernels::packed::Packed;
 use crate::layer::{Layer, Mode};
@@ -81,16 +81,16 @@ impl<C: Cell> RnnCore<C> {
         let kernel = Param::new(
             format!("{scope}/kernel"),
             vec![input, gh],
-            glorot_uniform(input, gh, rng),
+            cfg.kernel_initializer.fill(&[input, gh], rng),
         );
         let recurrent = Param::new(
             format!("{scope}/recurrent_kernel"),
             vec![units, gh],
-            orthogonal(units, gh, rng),
+            cfg.recurrent_initializer.fill(&[units, gh], rng),
         );
         let bias = use_bias.then(|| {
             let mut b = Param::zeros(format!("{scope}/bias"), C::bias_shape(units));
-            C::init_bias(&cfg, units, b.values_mut());
+            C::init_bias(&cfg, units, b.values_mut(), rng);
             b
         });
         RnnCore {

@@ -2,6 +2,7 @@
 //! (what a layer returns, a type parameter).
 
 use crate::activation::Activation;
+use crate::init::Initializer;
 use crate::tensor::{Features, Mask, Sequence, Tensor};
 
 /// Options of SimpleRNN, LSTM and GRU that do not change shapes or parameter counts (those
@@ -24,6 +25,14 @@ pub struct RnnConfig {
     pub go_backwards: bool,
     /// LSTM: initialise the forget-gate bias to 1 (`true`).
     pub unit_forget_bias: bool,
+    /// The input kernel's initializer (`GlorotUniform`).
+    pub kernel_initializer: Initializer,
+    /// The recurrent kernel's initializer (`Orthogonal`).
+    pub recurrent_initializer: Initializer,
+    /// The bias's initializer (`Zeros`); with LSTM's `unit_forget_bias`, the forget gate's
+    /// quarter is ones and the other gates are drawn as Keras draws them, `(units,)` then
+    /// `(2 * units,)`.
+    pub bias_initializer: Initializer,
 }
 
 impl Default for RnnConfig {
@@ -35,6 +44,9 @@ impl Default for RnnConfig {
             return_state: defaults::RETURN_STATE,
             go_backwards: defaults::GO_BACKWARDS,
             unit_forget_bias: defaults::UNIT_FORGET_BIAS,
+            kernel_initializer: defaults::KERNEL_INITIALIZER.into(),
+            recurrent_initializer: defaults::RECURRENT_INITIALIZER.into(),
+            bias_initializer: defaults::BIAS_INITIALIZER.into(),
         }
     }
 }
@@ -63,6 +75,31 @@ impl RnnConfig {
     /// Sets `unit_forget_bias`.
     pub fn unit_forget_bias(mut self, on: bool) -> Self {
         self.unit_forget_bias = on;
+        self
+    }
+    /// Sets `kernel_initializer`.
+    ///
+    /// ```
+    /// use rnn_runtime::{Initializer, Last, Lstm, RnnConfig, Weights, seeded_rng};
+    /// let cfg = RnnConfig::default()
+    ///     .kernel_initializer(Initializer::Constant(0.1))
+    ///     .recurrent_initializer(Initializer::Identity { gain: 1.0 })
+    ///     .bias_initializer(Initializer::Zeros);
+    /// let lstm = Lstm::<2, 3, Last>::new("sequential/lstm", cfg, &mut seeded_rng(0));
+    /// assert!(lstm.params()[0].values().iter().all(|&v| v == 0.1));
+    /// ```
+    pub fn kernel_initializer(mut self, init: Initializer) -> Self {
+        self.kernel_initializer = init;
+        self
+    }
+    /// Sets `recurrent_initializer`.
+    pub fn recurrent_initializer(mut self, init: Initializer) -> Self {
+        self.recurrent_initializer = init;
+        self
+    }
+    /// Sets `bias_initializer`.
+    pub fn bias_initializer(mut self, init: Initializer) -> Self {
+        self.bias_initializer = init;
         self
     }
 }
