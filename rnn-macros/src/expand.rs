@@ -102,6 +102,7 @@ fn rnn_config(rnn: &Rnn) -> TokenStream {
     let ract = activation(rnn.recurrent_activation);
     let (state, back) = (rnn.return_state, rnn.go_backwards);
     let forget = rnn.cell.unit_forget_bias();
+    let (drop, rdrop) = (rnn.dropout.0 as f32, rnn.recurrent_dropout.0 as f32);
     quote! {
         ::rnn::RnnConfig::default()
             .activation(#act)
@@ -109,6 +110,8 @@ fn rnn_config(rnn: &Rnn) -> TokenStream {
             .return_state(#state)
             .go_backwards(#back)
             .unit_forget_bias(#forget)
+            .dropout(#drop)
+            .recurrent_dropout(#rdrop)
     }
 }
 
@@ -470,6 +473,8 @@ mod tests {
             return_sequences,
             return_state: false,
             go_backwards: true,
+            dropout: crate::ir::Rate(0.25),
+            recurrent_dropout: crate::ir::Rate(0.0),
         }
     }
 
@@ -544,6 +549,7 @@ mod tests {
         assert!(out.contains(". go_backwards (true)"), "{out}");
         // Only LSTM reads it; the shared configuration gets Keras' default.
         assert!(out.contains(". unit_forget_bias (true)"), "{out}");
+        assert!(out.contains(". dropout (0.25f32)"), "{out}");
         assert!(
             out.contains("\"sequential/bidirectional\" , \"gru\""),
             "{out}"

@@ -5,7 +5,7 @@ use rnn_spec::{Activation, Cell, LayerClass, defaults};
 use super::{Checked, Feed, plain};
 use crate::bind::Args;
 use crate::ctxt::Ctxt;
-use crate::ir::{Layer, LayerKind, Rnn, RnnCell, Size};
+use crate::ir::{Layer, LayerKind, Rate, Rnn, RnnCell, Size};
 use crate::shapes;
 
 /// A recurrent layer's arguments, before its input size is known.
@@ -19,6 +19,8 @@ pub struct Options {
     pub return_sequences: bool,
     pub return_state: bool,
     pub go_backwards: bool,
+    pub dropout: Rate,
+    pub recurrent_dropout: Rate,
 }
 
 impl Options {
@@ -33,6 +35,8 @@ impl Options {
             return_sequences: self.return_sequences,
             return_state: self.return_state,
             go_backwards: self.go_backwards,
+            dropout: self.dropout,
+            recurrent_dropout: self.recurrent_dropout,
         }
     }
 }
@@ -54,6 +58,8 @@ pub fn read(class: LayerClass, args: &Args, cx: &Ctxt) -> Option<Options> {
     };
     let use_bias = args.boolean("use_bias", cx);
     let unit_forget_bias = has("unit_forget_bias").then(|| args.boolean("unit_forget_bias", cx));
+    let dropout = args.dropout_rate("dropout", cx);
+    let recurrent_dropout = args.dropout_rate("recurrent_dropout", cx);
     let return_sequences = args.boolean("return_sequences", cx);
     let return_state = args.boolean("return_state", cx);
     let go_backwards = args.boolean("go_backwards", cx);
@@ -76,6 +82,8 @@ pub fn read(class: LayerClass, args: &Args, cx: &Ctxt) -> Option<Options> {
         return_sequences: return_sequences?,
         return_state: return_state?,
         go_backwards: go_backwards?,
+        dropout: Rate(dropout?),
+        recurrent_dropout: Rate(recurrent_dropout?),
     })
 }
 

@@ -24,6 +24,11 @@ pub struct RnnConfig {
     pub go_backwards: bool,
     /// LSTM: initialise the forget-gate bias to 1 (`true`).
     pub unit_forget_bias: bool,
+    /// Fraction of the input features dropped in training, one mask per sequence (`0.0`).
+    pub dropout: f32,
+    /// Fraction of the previous state's units dropped before the recurrent product in
+    /// training, one mask per sequence (`0.0`).
+    pub recurrent_dropout: f32,
 }
 
 impl Default for RnnConfig {
@@ -35,6 +40,8 @@ impl Default for RnnConfig {
             return_state: defaults::RETURN_STATE,
             go_backwards: defaults::GO_BACKWARDS,
             unit_forget_bias: defaults::UNIT_FORGET_BIAS,
+            dropout: defaults::DROPOUT as f32,
+            recurrent_dropout: defaults::RECURRENT_DROPOUT as f32,
         }
     }
 }
@@ -63,6 +70,39 @@ impl RnnConfig {
     /// Sets `unit_forget_bias`.
     pub fn unit_forget_bias(mut self, on: bool) -> Self {
         self.unit_forget_bias = on;
+        self
+    }
+    /// Sets `dropout`: in training each input feature of a sequence is zeroed with
+    /// probability `rate` (the same features at every step) and the others are scaled by
+    /// `1 / (1 - rate)`; at inference the input is used as is.
+    ///
+    /// ```
+    /// use rnn_runtime::RnnConfig;
+    /// let cfg = RnnConfig::default().dropout(0.2).recurrent_dropout(0.2);
+    /// assert_eq!((cfg.dropout, cfg.recurrent_dropout), (0.2, 0.2));
+    /// ```
+    ///
+    /// # Panics
+    /// If `rate` is outside `[0, 1)`, as [`Dropout::new`](crate::Dropout::new) does; the
+    /// `model!` macro checks it at compile time.
+    pub fn dropout(mut self, rate: f32) -> Self {
+        assert!((0.0..1.0).contains(&rate), "dropout must be in [0, 1)");
+        self.dropout = rate;
+        self
+    }
+    /// Sets `recurrent_dropout`: in training each unit of the previous state is zeroed
+    /// with probability `rate` before the recurrent product (the same units at every step of
+    /// a sequence; LSTM and GRU draw one mask per gate, as Keras 3 does) and the others are
+    /// scaled by `1 / (1 - rate)`.
+    ///
+    /// # Panics
+    /// If `rate` is outside `[0, 1)`.
+    pub fn recurrent_dropout(mut self, rate: f32) -> Self {
+        assert!(
+            (0.0..1.0).contains(&rate),
+            "recurrent_dropout must be in [0, 1)"
+        );
+        self.recurrent_dropout = rate;
         self
     }
 }
