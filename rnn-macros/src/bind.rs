@@ -407,7 +407,7 @@ impl<'a> Args<'a> {
             Some(r) => messages::rate_out_of_range(self.class, name, r),
             None => messages::rate_not_a_number(self.class, name, &value_source(&arg.value)),
         };
-        cx.error_spanned_by(arg, message);
+        cx.error_spanned_by(&arg.value, message);
         None
     }
 
