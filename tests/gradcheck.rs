@@ -647,13 +647,29 @@ fn recurrent_dropout_training_fixed_masks() {
     }
     let x = || seq::<3>(2, 1.0);
     case("simple_rnn", model!(Input(5, 3) => SimpleRNN(4, dropout = 0.3, recurrent_dropout = 0.3, return_sequences = true)).into_inner(), x());
-    case("simple_rnn_input_only", model!(Input(5, 3) => SimpleRNN(4, dropout = 0.4)).into_inner(), x());
-    case("lstm_input_only", model!(Input(5, 3) => LSTM(4, dropout = 0.4, return_sequences = true)).into_inner(), x());
-    case("lstm_recurrent_only", model!(Input(5, 3) => LSTM(4, recurrent_dropout = 0.4)).into_inner(), x());
+    case(
+        "simple_rnn_input_only",
+        model!(Input(5, 3) => SimpleRNN(4, dropout = 0.4)).into_inner(),
+        x(),
+    );
+    case(
+        "lstm_input_only",
+        model!(Input(5, 3) => LSTM(4, dropout = 0.4, return_sequences = true)).into_inner(),
+        x(),
+    );
+    case(
+        "lstm_recurrent_only",
+        model!(Input(5, 3) => LSTM(4, recurrent_dropout = 0.4)).into_inner(),
+        x(),
+    );
     case("lstm_both_state", model!(Input(5, 3) => LSTM(4, dropout = 0.3, recurrent_dropout = 0.3, return_sequences = true, return_state = true)).into_inner(), x());
     case("gru_both_seq", model!(Input(5, 3) => GRU(4, dropout = 0.3, recurrent_dropout = 0.3, return_sequences = true)).into_inner(), x());
     case("gru_reset_before_both_backwards", model!(Input(5, 3) => GRU(4, reset_after = false, dropout = 0.3, recurrent_dropout = 0.3, go_backwards = true, return_sequences = true)).into_inner(), x());
-    case("gru_reset_before_recurrent_only", model!(Input(5, 3) => GRU(4, reset_after = false, recurrent_dropout = 0.4)).into_inner(), x());
+    case(
+        "gru_reset_before_recurrent_only",
+        model!(Input(5, 3) => GRU(4, reset_after = false, recurrent_dropout = 0.4)).into_inner(),
+        x(),
+    );
     case("bidir_lstm", model!(Input(5, 3) => Bidirectional(LSTM(3, dropout = 0.3, recurrent_dropout = 0.3, return_sequences = true))).into_inner(), x());
     case("masked_gru", model!(Embedding(11, 3, mask_zero = true, input_length = 5) => GRU(4, dropout = 0.3, recurrent_dropout = 0.3, return_sequences = true)).into_inner(), padded_ids());
 }

@@ -32,11 +32,7 @@ fn rows(n: usize, time: usize, features: usize, seed: u64) -> Vec<Vec<Vec<f32>>>
     (0..n)
         .map(|_| {
             (0..time)
-                .map(|_| {
-                    (0..features)
-                        .map(|_| rng.random_range(-1.0..1.0))
-                        .collect()
-                })
+                .map(|_| (0..features).map(|_| rng.random_range(-1.0..1.0)).collect())
                 .collect()
         })
         .collect()
@@ -75,8 +71,18 @@ macro_rules! inference_case {
 
 inference_case!(lstm_inference_is_unaffected, LstmDrop, LstmPlain, true);
 inference_case!(gru_inference_is_unaffected, GruDrop, GruPlain, true);
-inference_case!(simple_rnn_inference_is_unaffected, SimpleDrop, SimplePlain, true);
-inference_case!(bidirectional_inference_is_unaffected, BiDrop, BiPlain, false);
+inference_case!(
+    simple_rnn_inference_is_unaffected,
+    SimpleDrop,
+    SimplePlain,
+    true
+);
+inference_case!(
+    bidirectional_inference_is_unaffected,
+    BiDrop,
+    BiPlain,
+    false
+);
 
 model! {
     /// `h_t = (h_{t-1} * r) U + (x_t * m) W` with `W = U = I` and no bias: the output shows
@@ -135,15 +141,29 @@ fn the_input_mask_is_drawn_per_row_and_reused_at_every_step() {
         .collect();
     m.set_weights(&[eye, vec![0.0; h * h]]).unwrap();
     let ones = Sequence::<64>::from_nested(&vec![vec![vec![1.0f32; h]; time]; batch]).unwrap();
-    let y = m.forward(&ones, Mode::Training).unwrap().main().data.clone();
+    let y = m
+        .forward(&ones, Mode::Training)
+        .unwrap()
+        .main()
+        .data
+        .clone();
     for b in 0..batch {
         let first = &y[b * time * h..(b * time + 1) * h];
         for t in 1..time {
-            assert_eq!(&y[(b * time + t) * h..(b * time + t + 1) * h], first, "row {b} step {t}");
+            assert_eq!(
+                &y[(b * time + t) * h..(b * time + t + 1) * h],
+                first,
+                "row {b} step {t}"
+            );
         }
     }
     // A new call draws new masks.
-    let again = m.forward(&ones, Mode::Training).unwrap().main().data.clone();
+    let again = m
+        .forward(&ones, Mode::Training)
+        .unwrap()
+        .main()
+        .data
+        .clone();
     assert_ne!(y, again);
 }
 
@@ -175,7 +195,10 @@ fn the_recurrent_mask_is_drawn_per_row_and_reused_at_every_step() {
                 if h1 == 0.0 {
                     assert_eq!(got, 0.0, "row {b} unit {j} step {t}");
                 } else {
-                    assert!((got - want).abs() <= 1e-5 * want, "row {b} unit {j} step {t}");
+                    assert!(
+                        (got - want).abs() <= 1e-5 * want,
+                        "row {b} unit {j} step {t}"
+                    );
                 }
             }
             seen += 1;
@@ -194,7 +217,12 @@ fn sig(z: f64) -> f64 {
 /// `v (n) x M (n, cols)` restricted to columns `c0..c0+w` of a row-major `M` with `cols`.
 fn vec_mat(v: &[f64], m: &[f64], cols: usize, c0: usize, w: usize) -> Vec<f64> {
     (0..w)
-        .map(|j| v.iter().enumerate().map(|(i, a)| a * m[i * cols + c0 + j]).sum())
+        .map(|j| {
+            v.iter()
+                .enumerate()
+                .map(|(i, a)| a * m[i * cols + c0 + j])
+                .sum()
+        })
         .collect()
 }
 
@@ -204,7 +232,14 @@ fn mul(a: &[f64], b: &[f64]) -> Vec<f64> {
 
 /// Keras 3's LSTMCell, `implementation = 1`, for one row: gate `g` reads `x * mx[g]` and
 /// `h * mh[g]`. Returns the output of every step.
-fn lstm_ref(x: &[Vec<f64>], w: &[f64], u: &[f64], b: &[f64], mx: &[Vec<f64>], mh: &[Vec<f64>]) -> Vec<f64> {
+fn lstm_ref(
+    x: &[Vec<f64>],
+    w: &[f64],
+    u: &[f64],
+    b: &[f64],
+    mx: &[Vec<f64>],
+    mh: &[Vec<f64>],
+) -> Vec<f64> {
     let units = b.len() / 4;
     let (mut h, mut c) = (vec![0.0; units], vec![0.0; units]);
     let mut out = Vec::new();
@@ -225,7 +260,14 @@ fn lstm_ref(x: &[Vec<f64>], w: &[f64], u: &[f64], b: &[f64], mx: &[Vec<f64>], mh
 }
 
 /// Keras 3's GRUCell (`reset_after = true`), `implementation = 1`, for one row.
-fn gru_ref(x: &[Vec<f64>], w: &[f64], u: &[f64], b: &[f64], mx: &[Vec<f64>], mh: &[Vec<f64>]) -> Vec<f64> {
+fn gru_ref(
+    x: &[Vec<f64>],
+    w: &[f64],
+    u: &[f64],
+    b: &[f64],
+    mx: &[Vec<f64>],
+    mh: &[Vec<f64>],
+) -> Vec<f64> {
     let units = b.len() / 6;
     let (bx, bh) = b.split_at(3 * units);
     let mut h = vec![0.0; units];
@@ -275,12 +317,13 @@ fn row_masks(m: &[f32], gates: usize, batch: usize, width: usize, row: usize) ->
         .collect()
 }
 
+/// A float64 cell over one row: `(x, kernel, recurrent kernel, bias, input masks, state
+/// masks)` to the output of every step.
+type CellRef = fn(&[Vec<f64>], &[f64], &[f64], &[f64], &[Vec<f64>], &[Vec<f64>]) -> Vec<f64>;
+
 /// Runs a layer with the given masks and compares every step of every row with `reference`.
-fn check_given_masks<L>(
-    mut layer: L,
-    gates: usize,
-    reference: fn(&[Vec<f64>], &[f64], &[f64], &[f64], &[Vec<f64>], &[Vec<f64>]) -> Vec<f64>,
-) where
+fn check_given_masks<L>(mut layer: L, gates: usize, reference: CellRef)
+where
     L: Recurrent + Layer<Sequence<3>, Output = Sequence<4>>,
 {
     let (batch, time, input, units) = (3, 5, 3, 4);
@@ -312,7 +355,10 @@ fn check_given_masks<L>(
         assert_close(&format!("row {b}"), got, &want, OUT_ATOL, OUT_RTOL);
     }
     // The masks are the layer's: inference ignores them.
-    let plain = layer.forward(&xs, Mode::Inference).unwrap().to_batch_major();
+    let plain = layer
+        .forward(&xs, Mode::Inference)
+        .unwrap()
+        .to_batch_major();
     assert_ne!(plain, y);
 }
 
@@ -337,7 +383,10 @@ fn masks_of_the_wrong_size_are_an_error_naming_the_layer() {
     lstm.core_mut().set_dropout_masks(vec![1.0; 5], Vec::new());
     let x = Sequence::<3>::zeros(2, 3);
     let err = lstm.forward(&x, Mode::Training).unwrap_err().to_string();
-    assert!(err.contains("lstm_7") && err.contains("dropout masks"), "{err}");
+    assert!(
+        err.contains("lstm_7") && err.contains("dropout masks"),
+        "{err}"
+    );
     // Inference does not use them.
     assert!(lstm.forward(&x, Mode::Inference).is_ok());
 }
@@ -358,7 +407,11 @@ const CALLS: usize = 8;
 
 /// Mean and sample standard deviation of the training-mode outputs over `ROWS * CALLS`
 /// independent masks (one sequence on every row).
-fn sample<S>(model: &mut Sequential<S>, x: &[f32], fixture: &Value) -> (Vec<f64>, Vec<f64>, Vec<f32>)
+fn sample<S>(
+    model: &mut Sequential<S>,
+    x: &[f32],
+    fixture: &Value,
+) -> (Vec<f64>, Vec<f64>, Vec<f32>)
 where
     S: Stack<In = Sequence<2>>,
     S::Out: ModelOutput,
@@ -371,7 +424,12 @@ where
         .collect();
     model.set_weights(&weights).unwrap();
     let one = Sequence::<2>::from_batch_major(x, 1, 4).unwrap();
-    let inference = model.forward(&one, Mode::Inference).unwrap().main().data.clone();
+    let inference = model
+        .forward(&one, Mode::Inference)
+        .unwrap()
+        .main()
+        .data
+        .clone();
     let batch: Vec<f32> = x.iter().copied().cycle().take(ROWS * x.len()).collect();
     let xs = Sequence::<2>::from_batch_major(&batch, ROWS, 4).unwrap();
     let n = inference.len();
@@ -440,7 +498,10 @@ fn mean_training_output_matches_keras() {
             );
             discriminates |= (k_mean[k] - f64::from(inference[k])).abs() > 2.0 * bound;
         }
-        assert!(discriminates, "{name}: the expectation equals the inference output");
+        assert!(
+            discriminates,
+            "{name}: the expectation equals the inference output"
+        );
         println!("{name}: largest |mean - Keras| / bound {worst:.3}");
     }
 }

@@ -118,11 +118,7 @@ impl RnnDropout {
                         fmt_shape(&[gates, batch, input]),
                         fmt_shape(&[gates, batch, units])
                     ),
-                    format!(
-                        "{} and {} values",
-                        self.input.len(),
-                        self.recurrent.len()
-                    ),
+                    format!("{} and {} values", self.input.len(), self.recurrent.len()),
                 ));
             }
             self.in_count = in_count;
@@ -131,9 +127,23 @@ impl RnnDropout {
                 return Ok(());
             };
             self.in_count = Self::input_count(cfg, gates);
-            draw(rng, cfg.dropout, &mut self.input, self.in_count * batch * input);
-            let rec = if cfg.recurrent_dropout > 0.0 { gates } else { 0 };
-            draw(rng, cfg.recurrent_dropout, &mut self.recurrent, rec * batch * units);
+            draw(
+                rng,
+                cfg.dropout,
+                &mut self.input,
+                self.in_count * batch * input,
+            );
+            let rec = if cfg.recurrent_dropout > 0.0 {
+                gates
+            } else {
+                0
+            };
+            draw(
+                rng,
+                cfg.recurrent_dropout,
+                &mut self.recurrent,
+                rec * batch * units,
+            );
         }
         self.active = self.in_count > 0 || !self.recurrent.is_empty();
         Ok(())
@@ -255,4 +265,80 @@ fn draw(rng: &mut Rng, rate: f32, mask: &mut Vec<f32>, len: usize) {
             keep
         }
     }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::init::seeded_rng;
+
+    fn cfg(dropout: f32, recurrent: f32) -> RnnConfig {
+        RnnConfig::default()
+            .dropout(dropout)
+            .recurrent_dropout(recurrent)
+    }
+
+    #[test]
+    fn masks_per_keras_cell() {
+        // SimpleRNN (1 gate), LSTM (4), GRU (3): one input mask unless the state is dropped
+        // too, then one per gate; one recurrent mask per gate.
+        for (gates, d, r, want_in, want_rec) in [
+            (1, 0.2, 0.2, 1, 1),
+            (4, 0.2, 0.0, 1, 0),
+            (4, 0.2, 0.2, 4, 4),
+            (3, 0.0, 0.2, 0, 3),
+        ] {
+            let c = cfg(d, r);
+            let mut drop = RnnDropout::new(&c, &mut seeded_rng(0));
+            drop.begin("l", &c, Mode::Training, (2, 3, 5, gates))
+                .unwrap();
+            assert_eq!(drop.input.len(), want_in * 2 * 3, "{gates} {d} {r}");
+            assert_eq!(drop.recurrent.len(), want_rec * 2 * 5, "{gates} {d} {r}");
+            assert!(drop.active);
+        }
+    }
+
+    #[test]
+    fn drawn_factors_are_zero_or_scaled_in_the_right_proportion() {
+        let c = cfg(0.25, 0.0);
+        let mut drop = RnnDropout::new(&c, &mut seeded_rng(3));
+        drop.begin("l", &c, Mode::Training, (100, 100, 1, 1))
+            .unwrap();
+        let keep = 1.0 / 0.75;
+        assert!(drop.input.iter().all(|&m| m == 0.0 || m == keep));
+        let kept = drop.input.iter().filter(|&&m| m != 0.0).count() as f64 / 1e4;
+        // 5 binomial standard deviations of 10,000 draws: 0.022.
+        assert!((kept - 0.75).abs() < 0.022, "{kept}");
+    }
+
+    #[test]
+    fn inference_and_zero_rates_drop_nothing() {
+        let c = cfg(0.5, 0.5);
+        let mut drop = RnnDropout::new(&c, &mut seeded_rng(0));
+        for mode in [Mode::Inference, Mode::InferenceGrad] {
+            drop.begin("l", &c, mode, (2, 3, 4, 4)).unwrap();
+            assert!(!drop.drops_input() && drop.step_views().0.is_none());
+        }
+        let none = RnnConfig::default();
+        let mut rng = seeded_rng(0);
+        let before = rng.clone();
+        let mut drop = RnnDropout::new(&none, &mut rng);
+        assert_eq!(rng, before, "no generator is drawn without dropout");
+        drop.begin("l", &none, Mode::Training, (2, 3, 4, 4))
+            .unwrap();
+        assert!(!drop.active);
+    }
+
+    #[test]
+    fn given_masks_replace_drawn_ones_and_are_checked() {
+        let c = cfg(0.5, 0.5);
+        let mut drop = RnnDropout::new(&c, &mut seeded_rng(0));
+        drop.set_masks(vec![2.0; 2 * 3], vec![0.5; 4 * 2 * 4]);
+        drop.begin("l", &c, Mode::Training, (2, 3, 4, 4)).unwrap();
+        assert!(drop.drops_input());
+        assert_eq!(drop.step_views().0, Some(&[0.5; 32][..]));
+        // A batch of another size does not fit them.
+        let err = drop.begin("lstm_3", &c, Mode::Training, (5, 3, 4, 4));
+        assert!(err.unwrap_err().to_string().contains("lstm_3"));
+    }
 }
