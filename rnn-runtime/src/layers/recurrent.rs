@@ -165,29 +165,31 @@ impl<C: Cell> RnnCore<C> {
         if !self.drop.drops_input() {
             return self.project_input(x, rows, z);
         }
-        let gh = C::GATES * self.units;
-        match &self.bias {
-            Some(b) => {
-                let row = &b.values()[..gh];
-                z.chunks_exact_mut(gh).for_each(|z| z.copy_from_slice(row));
-            }
-            None => z.fill(0.0),
+        if self.fill_bias(z) == 0.0 {
+            z.fill(0.0);
         }
         self.drop
             .project_input(x, self.kernel.values(), self.input, z);
     }
 
-    /// `z = x W + b` (the input side of the gates) for `rows` rows of `x`.
-    fn project_input(&self, x: &[f32], rows: usize, z: &mut [f32]) {
+    /// Copies the input-side bias into every row of `z`; returns the factor of `z` for a
+    /// product added to it (0 without a bias, which leaves `z` as it was).
+    fn fill_bias(&self, z: &mut [f32]) -> f32 {
         let gh = C::GATES * self.units;
-        let beta = match &self.bias {
+        match &self.bias {
             Some(b) => {
                 let row = &b.values()[..gh];
                 z.chunks_exact_mut(gh).for_each(|z| z.copy_from_slice(row));
                 1.0
             }
             None => 0.0,
-        };
+        }
+    }
+
+    /// `z = x W + b` (the input side of the gates) for `rows` rows of `x`.
+    fn project_input(&self, x: &[f32], rows: usize, z: &mut [f32]) {
+        let gh = C::GATES * self.units;
+        let beta = self.fill_bias(z);
         gemm(
             1.0,
             MatRef::new(x, rows, self.input),
