@@ -513,6 +513,28 @@ model! {
     struct Reviews = Embedding(20, 8) => LSTM(16, dropout = 0.2, recurrent_dropout = 0.2) => Dense(1, sigmoid);
 }
 
+model! {
+    /// The IMDB recipe as the course notes write it.
+    #[params = 242_561]
+    struct Recipe = Embedding(5000, 32) => LSTM(128, dropout=0.2, recurrent_dropout=0.2) => Dense(1, sigmoid);
+}
+
+#[test]
+fn the_recipe_as_written_trains_a_step() {
+    let mut model = Recipe::new(0);
+    model.compile(Loss::binary_crossentropy(), Adam::new(0.01), &[]);
+    let before = model.get_weights();
+    let x = vec![vec![4u32, 17, 250, 4999, 3]; 4];
+    model
+        .fit(
+            &x,
+            &[1.0f32, 0.0, 1.0, 0.0][..],
+            Fit::new().epochs(1).verbose(0),
+        )
+        .unwrap();
+    assert_ne!(model.get_weights(), before);
+}
+
 /// Reviews of 8 words: ids 1-9 are positive words, 10-19 negative; the label says whether
 /// positive words outnumber negative ones.
 fn reviews(n: usize, seed: u64) -> (Vec<Vec<u32>>, Vec<f32>) {
