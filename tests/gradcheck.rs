@@ -624,6 +624,56 @@ fn dropout_training_fixed_mask() {
     check("dropout_training_fixed_mask", &model, &x, SMOOTH);
 }
 
+/// `dropout` and `recurrent_dropout` while training: as with `Dropout`, every evaluation
+/// runs on a copy whose generators are in the same state, so the masks are the same on
+/// every pass; the backward pass must apply them where the forward pass did (input masks
+/// shared by the gates or one per gate, one recurrent mask per gate).
+#[test]
+fn recurrent_dropout_training_fixed_masks() {
+    fn case<S>(name: &str, mut model: Sequential<S>, x: S::In)
+    where
+        S: Stack + Clone,
+        S::In: ModelInput + InputValues,
+        S::Out: ModelOutput + PartialEq + std::fmt::Debug,
+        <S::In as rnn::Tensor>::Grad: InputGrad,
+    {
+        randomize(&mut model, 1, 0.5);
+        let trained = model.clone().forward(&x, Mode::Training).unwrap();
+        let again = model.clone().forward(&x, Mode::Training).unwrap();
+        let inferred = model.clone().forward(&x, Mode::InferenceGrad).unwrap();
+        assert_eq!(trained, again, "{name}: copies draw the same masks");
+        assert_ne!(trained, inferred, "{name}: training mode drops");
+        check(name, &model, &x, SMOOTH);
+    }
+    let x = || seq::<3>(2, 1.0);
+    case("simple_rnn", model!(Input(5, 3) => SimpleRNN(4, dropout = 0.3, recurrent_dropout = 0.3, return_sequences = true)).into_inner(), x());
+    case(
+        "simple_rnn_input_only",
+        model!(Input(5, 3) => SimpleRNN(4, dropout = 0.4)).into_inner(),
+        x(),
+    );
+    case(
+        "lstm_input_only",
+        model!(Input(5, 3) => LSTM(4, dropout = 0.4, return_sequences = true)).into_inner(),
+        x(),
+    );
+    case(
+        "lstm_recurrent_only",
+        model!(Input(5, 3) => LSTM(4, recurrent_dropout = 0.4)).into_inner(),
+        x(),
+    );
+    case("lstm_both_state", model!(Input(5, 3) => LSTM(4, dropout = 0.3, recurrent_dropout = 0.3, return_sequences = true, return_state = true)).into_inner(), x());
+    case("gru_both_seq", model!(Input(5, 3) => GRU(4, dropout = 0.3, recurrent_dropout = 0.3, return_sequences = true)).into_inner(), x());
+    case("gru_reset_before_both_backwards", model!(Input(5, 3) => GRU(4, reset_after = false, dropout = 0.3, recurrent_dropout = 0.3, go_backwards = true, return_sequences = true)).into_inner(), x());
+    case(
+        "gru_reset_before_recurrent_only",
+        model!(Input(5, 3) => GRU(4, reset_after = false, recurrent_dropout = 0.4)).into_inner(),
+        x(),
+    );
+    case("bidir_lstm", model!(Input(5, 3) => Bidirectional(LSTM(3, dropout = 0.3, recurrent_dropout = 0.3, return_sequences = true))).into_inner(), x());
+    case("masked_gru", model!(Embedding(11, 3, mask_zero = true, input_length = 5) => GRU(4, dropout = 0.3, recurrent_dropout = 0.3, return_sequences = true)).into_inner(), padded_ids());
+}
+
 /// Kinks of the piecewise-linear activations, where a central difference is wrong.
 fn kinks(activation: &str) -> &'static [f32] {
     match activation {

@@ -512,16 +512,25 @@ impl<'a> Args<'a> {
 
     /// `Dropout(rate)`: a number in `[0, 1)`.
     pub fn rate(&self, cx: &Ctxt) -> Option<f64> {
-        let Some(arg) = self.get("rate") else {
+        if self.get("rate").is_none() {
             return self.missing("rate", "Dropout(0.5)", cx);
+        }
+        self.dropout_rate("rate", cx)
+    }
+
+    /// A dropout rate, `rate` of `Dropout` or `dropout`/`recurrent_dropout` of a recurrent
+    /// layer: a number in `[0, 1)`, the default when not given.
+    pub fn dropout_rate(&self, name: &str, cx: &Ctxt) -> Option<f64> {
+        let Some(arg) = self.get(name) else {
+            return self.default(name).as_rate();
         };
-        let value = self.expr("rate").and_then(float_literal);
+        let value = self.expr(name).and_then(float_literal);
         let message = match value {
             Some(r) if (0.0..1.0).contains(&r) => return Some(r),
-            Some(r) => messages::rate_out_of_range(r),
-            None => messages::rate_not_a_number(&value_source(&arg.value)),
+            Some(r) => messages::rate_out_of_range(self.class, name, r),
+            None => messages::rate_not_a_number(self.class, name, &value_source(&arg.value)),
         };
-        cx.error_spanned_by(arg, message);
+        cx.error_spanned_by(&arg.value, message);
         None
     }
 

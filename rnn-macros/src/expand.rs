@@ -153,6 +153,7 @@ fn rnn_config(rnn: &Rnn) -> TokenStream {
         ),
     ]
     .map(|(name, init, default)| initializer_setter(name, init, default));
+    let (drop, rdrop) = (rnn.dropout.0 as f32, rnn.recurrent_dropout.0 as f32);
     quote! {
         ::rnn::RnnConfig::default()
             .activation(#act)
@@ -161,6 +162,8 @@ fn rnn_config(rnn: &Rnn) -> TokenStream {
             .go_backwards(#back)
             .unit_forget_bias(#forget)
             #(#inits)*
+            .dropout(#drop)
+            .recurrent_dropout(#rdrop)
     }
 }
 
@@ -549,6 +552,8 @@ mod tests {
             return_sequences,
             return_state: false,
             go_backwards: true,
+            dropout: crate::ir::Rate(0.25),
+            recurrent_dropout: crate::ir::Rate(0.0),
         }
     }
 
@@ -636,6 +641,7 @@ mod tests {
             ),
             "{out}"
         );
+        assert!(out.contains(". dropout (0.25f32)"), "{out}");
         assert!(
             out.contains("\"sequential/bidirectional\" , \"gru\""),
             "{out}"

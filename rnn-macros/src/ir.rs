@@ -274,7 +274,16 @@ pub struct Rnn {
     pub return_sequences: bool,
     pub return_state: bool,
     pub go_backwards: bool,
+    /// `dropout` and `recurrent_dropout`.
+    pub dropout: Rate,
+    pub recurrent_dropout: Rate,
 }
+
+/// A dropout rate, checked to be in `[0, 1)` (so never NaN, which makes it `Eq`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Rate(pub f64);
+
+impl Eq for Rate {}
 
 /// The cell of a recurrent layer, with the options only that cell has.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -598,15 +598,38 @@ pub fn unknown_merge_mode(found: &str) -> String {
     )
 }
 
-pub fn rate_out_of_range(rate: f64) -> String {
-    format!(
-        "`Dropout` rate must be in [0, 1), found {rate}: it is the fraction of values \
-         dropped\nhelp: e.g. `Dropout(0.2)`"
-    )
+/// What a dropout rate of `class` is, what it means, and an example of it.
+fn rate_meaning(class: LayerClass, name: &str) -> (String, String, String) {
+    let layer = class.keras_name();
+    match name {
+        "rate" => (
+            format!("`{layer}` rate"),
+            "it is the fraction of values dropped".to_string(),
+            "Dropout(0.2)".to_string(),
+        ),
+        _ => {
+            let what = if name == "dropout" {
+                "input features"
+            } else {
+                "the previous state's units"
+            };
+            (
+                format!("`{layer}` argument `{name}`"),
+                format!("it is the fraction of {what} dropped in training"),
+                format!("{layer}(64, {name} = 0.2)"),
+            )
+        }
+    }
 }
 
-pub fn rate_not_a_number(found: &str) -> String {
-    format!("`Dropout` rate must be a number in [0, 1), found `{found}`")
+pub fn rate_out_of_range(class: LayerClass, name: &str, rate: f64) -> String {
+    let (what, meaning, example) = rate_meaning(class, name);
+    format!("{what} must be in [0, 1), found {rate:?}: {meaning}\nhelp: e.g. `{example}`")
+}
+
+pub fn rate_not_a_number(class: LayerClass, name: &str, found: &str) -> String {
+    let (what, _, example) = rate_meaning(class, name);
+    format!("{what} must be a number in [0, 1), found `{found}`\nhelp: e.g. `{example}`")
 }
 
 pub fn wraps_a_layer(class: LayerClass, found: &str, example: &str) -> String {

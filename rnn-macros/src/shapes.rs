@@ -116,6 +116,8 @@ mod tests {
             return_sequences,
             return_state,
             go_backwards: false,
+            dropout: crate::ir::Rate(0.0),
+            recurrent_dropout: crate::ir::Rate(0.0),
         }
     }
 

@@ -75,6 +75,22 @@ pub const GO_BACKWARDS: bool = false;
 /// ```
 pub const RESET_AFTER: bool = true;
 
+/// `dropout` of SimpleRNN, LSTM and GRU: the fraction of each input step's features
+/// dropped in training (one mask per sequence, reused at every step); none by default.
+///
+/// ```
+/// assert_eq!(rnn_spec::defaults::DROPOUT, 0.0);
+/// ```
+pub const DROPOUT: f64 = 0.0;
+
+/// `recurrent_dropout` of SimpleRNN, LSTM and GRU: the fraction of the previous state's
+/// units dropped before the recurrent product in training; none by default.
+///
+/// ```
+/// assert_eq!(rnn_spec::defaults::RECURRENT_DROPOUT, 0.0);
+/// ```
+pub const RECURRENT_DROPOUT: f64 = 0.0;
+
 /// `mask_zero` of Embedding: token 0 is an ordinary token.
 ///
 /// ```

@@ -43,7 +43,7 @@ pub enum LayerClass {
 /// let units = &LayerClass::Lstm.args()[0];
 /// assert_eq!((units.name, units.default), ("units", ArgDefault::Required));
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Arg {
     /// Keras' keyword, e.g. `"return_sequences"`.
     pub name: &'static str,
@@ -58,7 +58,7 @@ pub struct Arg {
 /// let mask_zero = LayerClass::Embedding.arg("mask_zero").map(|a| a.default);
 /// assert_eq!(mask_zero.and_then(ArgDefault::as_bool), Some(false));
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum ArgDefault {
     /// The argument must be given.
     Required,
@@ -72,6 +72,8 @@ pub enum ArgDefault {
     Merge(MergeMode),
     /// A weight initializer, with its own default arguments.
     Initializer(Initializer),
+    /// A dropout rate in `[0, 1)`.
+    Rate(f64),
 }
 
 impl ArgDefault {
@@ -126,6 +128,20 @@ impl ArgDefault {
             _ => None,
         }
     }
+
+    /// The rate, for a dropout-rate default.
+    ///
+    /// ```
+    /// use rnn_spec::{ArgDefault, LayerClass};
+    /// let rate = LayerClass::Lstm.arg("recurrent_dropout").map(|a| a.default);
+    /// assert_eq!(rate.and_then(ArgDefault::as_rate), Some(0.0));
+    /// ```
+    pub const fn as_rate(self) -> Option<f64> {
+        match self {
+            ArgDefault::Rate(r) => Some(r),
+            _ => None,
+        }
+    }
 }
 
 const fn required(name: &'static str) -> Arg {
@@ -146,6 +162,13 @@ const fn flag(name: &'static str, value: bool) -> Arg {
     Arg {
         name,
         default: ArgDefault::Bool(value),
+    }
+}
+
+const fn rate(name: &'static str, value: f64) -> Arg {
+    Arg {
+        name,
+        default: ArgDefault::Rate(value),
     }
 }
 
@@ -171,18 +194,20 @@ const EMBEDDING: [Arg; 5] = [
     flag("mask_zero", d::MASK_ZERO),
     unset("input_length"),
 ];
-const SIMPLE_RNN: [Arg; 9] = [
+const SIMPLE_RNN: [Arg; 11] = [
     required("units"),
     activation("activation", d::ACTIVATION),
     flag("use_bias", d::USE_BIAS),
     initializer("kernel_initializer", d::KERNEL_INITIALIZER),
     initializer("recurrent_initializer", d::RECURRENT_INITIALIZER),
     initializer("bias_initializer", d::BIAS_INITIALIZER),
+    rate("dropout", d::DROPOUT),
+    rate("recurrent_dropout", d::RECURRENT_DROPOUT),
     flag("return_sequences", d::RETURN_SEQUENCES),
     flag("return_state", d::RETURN_STATE),
     flag("go_backwards", d::GO_BACKWARDS),
 ];
-const LSTM: [Arg; 11] = [
+const LSTM: [Arg; 13] = [
     required("units"),
     activation("activation", d::ACTIVATION),
     activation("recurrent_activation", d::RECURRENT_ACTIVATION),
@@ -191,11 +216,13 @@ const LSTM: [Arg; 11] = [
     initializer("recurrent_initializer", d::RECURRENT_INITIALIZER),
     initializer("bias_initializer", d::BIAS_INITIALIZER),
     flag("unit_forget_bias", d::UNIT_FORGET_BIAS),
+    rate("dropout", d::DROPOUT),
+    rate("recurrent_dropout", d::RECURRENT_DROPOUT),
     flag("return_sequences", d::RETURN_SEQUENCES),
     flag("return_state", d::RETURN_STATE),
     flag("go_backwards", d::GO_BACKWARDS),
 ];
-const GRU: [Arg; 11] = [
+const GRU: [Arg; 13] = [
     required("units"),
     activation("activation", d::ACTIVATION),
     activation("recurrent_activation", d::RECURRENT_ACTIVATION),
@@ -203,6 +230,8 @@ const GRU: [Arg; 11] = [
     initializer("kernel_initializer", d::KERNEL_INITIALIZER),
     initializer("recurrent_initializer", d::RECURRENT_INITIALIZER),
     initializer("bias_initializer", d::BIAS_INITIALIZER),
+    rate("dropout", d::DROPOUT),
+    rate("recurrent_dropout", d::RECURRENT_DROPOUT),
     flag("return_sequences", d::RETURN_SEQUENCES),
     flag("return_state", d::RETURN_STATE),
     flag("go_backwards", d::GO_BACKWARDS),

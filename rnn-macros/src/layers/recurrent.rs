@@ -5,7 +5,7 @@ use rnn_spec::{Activation, Cell, LayerClass, defaults};
 use super::{Checked, Feed, plain};
 use crate::bind::Args;
 use crate::ctxt::Ctxt;
-use crate::ir::{Init, Layer, LayerKind, Rnn, RnnCell, Size};
+use crate::ir::{Init, Layer, LayerKind, Rate, Rnn, RnnCell, Size};
 use crate::shapes;
 
 /// A recurrent layer's arguments, before its input size is known.
@@ -22,6 +22,8 @@ pub struct Options {
     pub return_sequences: bool,
     pub return_state: bool,
     pub go_backwards: bool,
+    pub dropout: Rate,
+    pub recurrent_dropout: Rate,
 }
 
 impl Options {
@@ -39,6 +41,8 @@ impl Options {
             return_sequences: self.return_sequences,
             return_state: self.return_state,
             go_backwards: self.go_backwards,
+            dropout: self.dropout,
+            recurrent_dropout: self.recurrent_dropout,
         }
     }
 }
@@ -66,6 +70,8 @@ pub fn read(class: LayerClass, args: &Args, cx: &Ctxt) -> Option<Options> {
     let two_rows = class == LayerClass::Gru && args.boolean_or_default("reset_after") == Some(true);
     let bias_initializer = args.initializer("bias_initializer", !two_rows, cx);
     let unit_forget_bias = has("unit_forget_bias").then(|| args.boolean("unit_forget_bias", cx));
+    let dropout = args.dropout_rate("dropout", cx);
+    let recurrent_dropout = args.dropout_rate("recurrent_dropout", cx);
     let return_sequences = args.boolean("return_sequences", cx);
     let return_state = args.boolean("return_state", cx);
     let go_backwards = args.boolean("go_backwards", cx);
@@ -91,6 +97,8 @@ pub fn read(class: LayerClass, args: &Args, cx: &Ctxt) -> Option<Options> {
         return_sequences: return_sequences?,
         return_state: return_state?,
         go_backwards: go_backwards?,
+        dropout: Rate(dropout?),
+        recurrent_dropout: Rate(recurrent_dropout?),
     })
 }
 

@@ -277,12 +277,13 @@ impl<L: Recurrent, const OUT: usize, M: Merge> Bidirectional<L, OUT, M> {
         x: &[f32],
         (batch, time): (usize, usize),
         mask: Option<&Mask>,
+        mode: Mode,
     ) -> Result<M::Output<L::Mode, L::Direction, OUT>> {
         // The two directions are independent: each gets a core when there are two.
         let (fw, bw) = (&mut self.forward, &mut self.backward);
         let (a, b) = rayon::join(
-            || fw.core_mut().forward(x, batch, time, mask),
-            || bw.core_mut().forward(x, batch, time, mask),
+            || fw.core_mut().forward(x, (batch, time), mask, mode),
+            || bw.core_mut().forward(x, (batch, time), mask, mode),
         );
         a?;
         b?;
@@ -371,8 +372,8 @@ where
 {
     type Output = M::Output<L::Mode, L::Direction, OUT>;
 
-    fn forward(&mut self, x: &Sequence<IN>, _mode: Mode) -> Result<Self::Output> {
-        self.run(x.as_slice(), (x.batch(), x.time()), x.mask())
+    fn forward(&mut self, x: &Sequence<IN>, mode: Mode) -> Result<Self::Output> {
+        self.run(x.as_slice(), (x.batch(), x.time()), x.mask(), mode)
     }
 
     fn backward(

@@ -13,7 +13,7 @@ use std::fmt::Debug;
 use crate::activation::Activation;
 use crate::init::Rng;
 use crate::kernels::gemm::{MatRef, gemm};
-use crate::kernels::packed::Packed;
+use crate::kernels::packed::{Packed, gemm_packed};
 
 use super::rnn_config::RnnConfig;
 
@@ -134,6 +134,9 @@ pub struct CellCtx<'a> {
     pub(crate) up: &'a Packed,
     /// The whole bias (all rows), if any.
     pub(crate) bias: Option<&'a [f32]>,
+    /// Recurrent dropout in training: `(GATES, batch, units)` factors of `h_{t-1}`, one
+    /// block per gate, the same at every step (`rnn_dropout.rs`); `None` otherwise.
+    pub(crate) rdrop: Option<&'a [f32]>,
 }
 
 impl CellCtx<'_> {
@@ -150,6 +153,101 @@ impl CellCtx<'_> {
         for b in (0..self.batch).filter(|&b| self.masked(b)) {
             out[b * h..(b + 1) * h].copy_from_slice(&prev[b * h..(b + 1) * h]);
         }
+    }
+
+    /// `out[:, ..gates*H] += h_prev U[:, ..gates*H]` (`out` with leading dimension `ldo`),
+    /// each gate's block reading `h_prev` times its recurrent dropout mask when there is
+    /// one; `scratch` is `(batch, units)`.
+    pub(crate) fn recurrent_product(
+        &self,
+        h_prev: &[f32],
+        gates: usize,
+        (out, ldo): (&mut [f32], usize),
+        scratch: &mut [f32],
+    ) {
+        let (b, h) = (self.batch, self.units);
+        let gh = self.u.len() / h;
+        match self.rdrop {
+            None if gates * h == gh => {
+                gemm_packed(h_prev, b, MatRef::new(self.u, h, gh), self.up, out, ldo);
+            }
+            None => gemm(
+                1.0,
+                MatRef::new(h_prev, b, h),
+                MatRef::with_ld(self.u, h, gates * h, gh),
+                1.0,
+                out,
+                ldo,
+            ),
+            Some(masks) => {
+                let hm = &mut scratch[..b * h];
+                for g in 0..gates {
+                    let m = &masks[g * b * h..(g + 1) * b * h];
+                    hm.iter_mut()
+                        .zip(h_prev.iter().zip(m))
+                        .for_each(|(o, (v, m))| *o = v * m);
+                    gemm(
+                        1.0,
+                        MatRef::new(hm, b, h),
+                        MatRef::with_ld(&self.u[g * h..], h, h, gh),
+                        1.0,
+                        &mut out[g * h..],
+                        ldo,
+                    );
+                }
+            }
+        }
+    }
+
+    /// The gradient of [`Self::recurrent_product`] with respect to `h_prev`: adds
+    /// `d[:, ..gates*H] U[:, ..gates*H]^T` (times each gate's mask) to `dh_prev`; `d` has
+    /// leading dimension `ldd`.
+    pub(crate) fn recurrent_product_grad(
+        &self,
+        (d, ldd): (&[f32], usize),
+        gates: usize,
+        dh_prev: &mut [f32],
+        scratch: &mut [f32],
+    ) {
+        let (b, h) = (self.batch, self.units);
+        let gh = self.u.len() / h;
+        match self.rdrop {
+            None if gates * h == gh && ldd == gh => {
+                gemm_packed(d, b, MatRef::new(self.u, h, gh).t(), self.up, dh_prev, h);
+            }
+            None => gemm(
+                1.0,
+                MatRef::with_ld(d, b, gates * h, ldd),
+                MatRef::with_ld(self.u, h, gates * h, gh).t(),
+                1.0,
+                dh_prev,
+                h,
+            ),
+            Some(masks) => {
+                let part = &mut scratch[..b * h];
+                for g in 0..gates {
+                    gemm(
+                        1.0,
+                        MatRef::with_ld(&d[g * h..], b, h, ldd),
+                        MatRef::with_ld(&self.u[g * h..], h, h, gh).t(),
+                        0.0,
+                        part,
+                        h,
+                    );
+                    let m = &masks[g * b * h..(g + 1) * b * h];
+                    dh_prev
+                        .iter_mut()
+                        .zip(part.iter().zip(m))
+                        .for_each(|(o, (v, m))| *o += v * m);
+                }
+            }
+        }
+    }
+
+    /// Gate `g`'s recurrent dropout factors, `(batch, units)`, if the state is dropped.
+    pub(crate) fn rdrop_gate(&self, g: usize) -> Option<&[f32]> {
+        let len = self.batch * self.units;
+        self.rdrop.map(|m| &m[g * len..(g + 1) * len])
     }
 
     /// Zeroes the rows of masked samples in a `(batch, width)` buffer.
@@ -178,6 +276,8 @@ pub struct ForwardStep<'a> {
     pub(crate) prev: Option<usize>,
     /// The zero state, `(batch, units)`.
     pub(crate) zeros: &'a [f32],
+    /// `(batch, units)` scratch of the recurrent product under recurrent dropout.
+    pub(crate) scratch: &'a mut [f32],
 }
 
 impl ForwardStep<'_> {
@@ -206,6 +306,8 @@ pub struct BackwardStep<'a> {
     pub(crate) prev: Option<usize>,
     /// The zero state, `(batch, units)`.
     pub(crate) zeros: &'a [f32],
+    /// `(batch, units)` scratch of the recurrent product under recurrent dropout.
+    pub(crate) scratch: &'a mut [f32],
 }
 
 /// What the weight gradients of a whole backward pass read.
@@ -219,6 +321,9 @@ pub struct GradCtx<'a> {
     pub(crate) hs: &'a [f32],
     /// `(T, B, G*H)`: pre-activation gradients on the input side.
     pub(crate) dzs: &'a [f32],
+    /// Recurrent dropout: `(G, T, B, H)`, `hs` times each gate's mask, which is what the
+    /// gates' recurrent products read.
+    pub(crate) hsm: Option<&'a [f32]>,
 }
 
 impl GradCtx<'_> {
@@ -233,18 +338,34 @@ impl GradCtx<'_> {
         let gh = du.len() / h;
         let (len, m) = (batch * h, (time - 1) * batch);
         let (hp, d) = if self.go_backwards {
-            (&self.hs[len..time * len], &d[..m * gh])
+            (len..time * len, &d[..m * gh])
         } else {
-            (&self.hs[..m * h], &d[batch * gh..time * batch * gh])
+            (0..m * h, &d[batch * gh..time * batch * gh])
         };
-        gemm(
-            1.0,
-            MatRef::new(hp, m, h).t(),
-            MatRef::with_ld(d, m, cols, gh),
-            1.0,
-            du,
-            gh,
-        );
+        let Some(hsm) = self.hsm else {
+            gemm(
+                1.0,
+                MatRef::new(&self.hs[hp], m, h).t(),
+                MatRef::with_ld(d, m, cols, gh),
+                1.0,
+                du,
+                gh,
+            );
+            return;
+        };
+        // Under recurrent dropout each gate's block read its own masked state.
+        let per_gate = time * len;
+        for g in 0..cols / h {
+            let hs = &hsm[g * per_gate..(g + 1) * per_gate];
+            gemm(
+                1.0,
+                MatRef::new(&hs[hp.clone()], m, h).t(),
+                MatRef::with_ld(&d[g * h..], m, h, gh),
+                1.0,
+                &mut du[g * h..],
+                gh,
+            );
+        }
     }
 }
 

@@ -11,7 +11,6 @@
 use crate::error::Result;
 use crate::init::Rng;
 use crate::kernels::gemm::{MatRef, gemm};
-use crate::kernels::packed::gemm_packed;
 use crate::layer::{Layer, Mode};
 use crate::layer_step::{LayerStep, StepContext, StepData};
 use crate::output::Array;
@@ -158,6 +157,7 @@ fn forward_step_reset_after(
         z,
         h_prev,
         h: h_out,
+        scratch,
         ..
     } = io;
     let (batch, h) = (ctx.batch, ctx.units);
@@ -170,7 +170,7 @@ fn forward_step_reset_after(
         None => rec.fill(0.0),
     }
     if !first {
-        gemm_packed(h_prev, batch, MatRef::new(ctx.u, h, gh), ctx.up, rec, gh);
+        ctx.recurrent_product(h_prev, GATES, (rec, gh), scratch);
     }
     for b in 0..batch {
         let zr = &mut z[b * gh..(b + 1) * gh];
@@ -207,31 +207,30 @@ fn forward_step_reset_before(
         z,
         h_prev,
         h: h_out,
+        scratch,
         ..
     } = io;
     let (batch, h) = (ctx.batch, ctx.units);
     let gh = GATES * h;
     if !first {
         // z and r blocks: h_prev U[:, :2H], added straight into z.
-        gemm(
-            1.0,
-            MatRef::new(h_prev, batch, h),
-            MatRef::with_ld(ctx.u, h, 2 * h, gh),
-            1.0,
-            z,
-            gh,
-        );
+        ctx.recurrent_product(h_prev, 2, (z, gh), scratch);
     }
+    // The candidate's product reads h_prev times its own recurrent dropout mask.
+    let cand = ctx.rdrop_gate(2);
     for b in 0..batch {
         let zr = &mut z[b * gh..(b + 1) * gh];
         ctx.ract.apply(&mut zr[..h], h);
         ctx.ract.apply(&mut zr[h..2 * h], h);
         let row = b * h..(b + 1) * h;
         let (r, hp) = (&zr[h..2 * h], &h_prev[row.clone()]);
-        rh[row]
-            .iter_mut()
+        let rhr = &mut rh[row.clone()];
+        rhr.iter_mut()
             .zip(r.iter().zip(hp))
             .for_each(|(o, (r, h))| *o = r * h);
+        if let Some(m) = cand {
+            rhr.iter_mut().zip(&m[row]).for_each(|(o, m)| *o *= m);
+        }
     }
     let rec = &mut rec[..batch * h];
     rec.fill(0.0);
@@ -292,6 +291,7 @@ fn backward_step_reset_after(
         dh,
         dz,
         dh_prev,
+        scratch,
         ..
     } = io;
     let (batch, h) = (ctx.batch, ctx.units);
@@ -326,14 +326,7 @@ fn backward_step_reset_after(
     ctx.zero_masked_rows(dz, gh);
     ctx.zero_masked_rows(drec, gh);
     ctx.carry_masked_rows(dh_prev, dh);
-    gemm_packed(
-        drec,
-        batch,
-        MatRef::new(ctx.u, h, gh).t(),
-        ctx.up,
-        dh_prev,
-        h,
-    );
+    ctx.recurrent_product_grad((drec, gh), GATES, dh_prev, scratch);
 }
 
 /// One step back with `reset_after = false`. Writes `dz = [dz | dr | dxh]` (pre-activation)
@@ -347,6 +340,7 @@ fn backward_step_reset_before(ctx: &CellCtx<'_>, io: BackwardStep<'_>, drh: &mut
         dh,
         dz,
         dh_prev,
+        scratch,
         ..
     } = io;
     let (batch, h) = (ctx.batch, ctx.units);
@@ -379,16 +373,20 @@ fn backward_step_reset_before(ctx: &CellCtx<'_>, io: BackwardStep<'_>, drh: &mut
         drh,
         h,
     );
+    let cand = ctx.rdrop_gate(2);
     for b in 0..batch {
         let row = b * h..(b + 1) * h;
         let gr = &gates[b * gh..(b + 1) * gh];
         let (zg, r) = (&gr[..h], &gr[h..2 * h]);
         let (hp, d) = (&h_prev[row.clone()], &drh[row.clone()]);
+        let m = cand.map(|m| &m[row.clone()]);
         let dzr = &mut dz[b * gh..(b + 1) * gh];
         let direct = &mut dh_prev[row];
         for j in 0..h {
-            dzr[h + j] = d[j] * hp[j];
-            direct[j] += d[j] * r[j];
+            // The candidate read r * (h_prev * m) under recurrent dropout.
+            let mj = m.map_or(1.0, |m| m[j]);
+            dzr[h + j] = d[j] * hp[j] * mj;
+            direct[j] += d[j] * r[j] * mj;
         }
         let (dzg, rest) = dzr.split_at_mut(h);
         ctx.ract.backward(zg, dzg, h);
@@ -396,14 +394,7 @@ fn backward_step_reset_before(ctx: &CellCtx<'_>, io: BackwardStep<'_>, drh: &mut
     }
     ctx.zero_masked_rows(dz, gh);
     ctx.carry_masked_rows(dh_prev, dh);
-    gemm(
-        1.0,
-        MatRef::with_ld(dz, batch, 2 * h, gh),
-        MatRef::with_ld(ctx.u, h, 2 * h, gh).t(),
-        1.0,
-        dh_prev,
-        h,
-    );
+    ctx.recurrent_product_grad((dz, gh), 2, dh_prev, scratch);
 }
 
 /// A gated recurrent unit layer (Keras `GRU`) from `IN` features to `H` units: [`Rnn`] with a

@@ -8,8 +8,6 @@
 
 use crate::error::Result;
 use crate::init::Rng;
-use crate::kernels::gemm::MatRef;
-use crate::kernels::packed::gemm_packed;
 use crate::layer::{Layer, Mode};
 use crate::layer_step::{LayerStep, StepContext, StepData};
 use crate::output::Array;
@@ -78,18 +76,13 @@ impl Cell for LstmCell {
             z,
             h_prev,
             h: h_out,
+            scratch,
             ..
         } = io;
         let (batch, h) = (ctx.batch, ctx.units);
         if !first {
-            gemm_packed(
-                h_prev,
-                batch,
-                MatRef::new(ctx.u, h, Self::GATES * h),
-                ctx.up,
-                z,
-                Self::GATES * h,
-            );
+            let gates = Self::GATES;
+            ctx.recurrent_product(h_prev, gates, (z, gates * h), scratch);
         }
         for b in 0..batch {
             let zr = &mut z[b * Self::GATES * h..(b + 1) * Self::GATES * h];
@@ -155,6 +148,7 @@ impl Cell for LstmCell {
             dh,
             dz,
             dh_prev,
+            scratch,
             ..
         } = io;
         let (dc, dc_prev, dtc) = (&tr.dc[..], &mut tr.dc_prev[..], &mut tr.dtc[..]);
@@ -194,14 +188,8 @@ impl Cell for LstmCell {
         ctx.carry_masked_rows(dc_prev, dc);
         dh_prev.fill(0.0);
         ctx.carry_masked_rows(dh_prev, dh);
-        gemm_packed(
-            dz,
-            batch,
-            MatRef::new(ctx.u, h, Self::GATES * h).t(),
-            ctx.up,
-            dh_prev,
-            h,
-        );
+        let gh = Self::GATES * h;
+        ctx.recurrent_product_grad((dz, gh), Self::GATES, dh_prev, scratch);
         std::mem::swap(&mut tr.dc, &mut tr.dc_prev);
     }
 }

@@ -12,4 +12,5 @@ pub mod lstm;
 pub mod pooling;
 pub mod recurrent;
 pub mod rnn_config;
+mod rnn_dropout;
 pub mod simple_rnn;

@@ -25,6 +25,7 @@ use super::cell::{
     BackwardStep, Cell, CellCtx, ForwardStep, GradCtx, cell_params, prev_and_cur, sized,
 };
 use super::rnn_config::{Last, RecurrentOutput, ReturnMode, RnnConfig, RnnOptions};
+use super::rnn_dropout::RnnDropout;
 
 /// Buffers of one layer shared by every cell, sized per batch shape and reused across calls.
 #[derive(Clone, Debug, Default)]
@@ -65,6 +66,8 @@ pub struct RnnCore<C: Cell> {
     bias: Option<Param>,
     ws: Workspace,
     trace: C::Trace,
+    /// `dropout` and `recurrent_dropout`: generator, masks and their scratch.
+    drop: RnnDropout,
 }
 
 impl<C: Cell> RnnCore<C> {
@@ -93,6 +96,7 @@ impl<C: Cell> RnnCore<C> {
             C::init_bias(&cfg, units, b.values_mut(), rng);
             b
         });
+        let drop = RnnDropout::new(&cfg, rng);
         RnnCore {
             name: path.rsplit('/').next().unwrap_or(path).to_string(),
             input,
@@ -104,6 +108,7 @@ impl<C: Cell> RnnCore<C> {
             bias,
             ws: Workspace::default(),
             trace: C::Trace::default(),
+            drop,
         }
     }
 
@@ -130,6 +135,7 @@ impl<C: Cell> RnnCore<C> {
         mask: Option<&'a [bool]>,
         batch: usize,
         packed: &'a Packed,
+        rdrop: Option<&'a [f32]>,
     ) -> CellCtx<'a> {
         CellCtx {
             batch,
@@ -140,20 +146,50 @@ impl<C: Cell> RnnCore<C> {
             u: self.recurrent.values(),
             up: packed,
             bias: self.bias.as_ref().map(Param::values),
+            rdrop,
         }
     }
 
-    /// `z = x W + b` (the input side of the gates) for `rows` rows of `x`.
-    fn project_input(&self, x: &[f32], rows: usize, z: &mut [f32]) {
+    /// Fixes the dropout masks of the following training passes instead of drawing them
+    /// (for gradient checks): `input` `(1, B, IN)`, or `(GATES, B, IN)` as Keras 3 draws them
+    /// for LSTM and GRU with `recurrent_dropout`; `recurrent` `(GATES, B, H)`; each may be
+    /// empty (nothing dropped there). The values are the factors (0 or `1 / (1 - rate)`).
+    #[doc(hidden)]
+    pub fn set_dropout_masks(&mut self, input: Vec<f32>, recurrent: Vec<f32>) {
+        self.drop.set_masks(input, recurrent);
+    }
+
+    /// `z = x W + b` (the input side of the gates) for `rows` rows of `x`; with input
+    /// dropout in training, `x` times its mask(s).
+    fn project_input_dropped(&mut self, x: &[f32], rows: usize, z: &mut [f32]) {
+        if !self.drop.drops_input() {
+            return self.project_input(x, rows, z);
+        }
+        if self.fill_bias(z) == 0.0 {
+            z.fill(0.0);
+        }
+        self.drop
+            .project_input(x, self.kernel.values(), self.input, z);
+    }
+
+    /// Copies the input-side bias into every row of `z`; returns the factor of `z` for a
+    /// product added to it (0 without a bias, which leaves `z` as it was).
+    fn fill_bias(&self, z: &mut [f32]) -> f32 {
         let gh = C::GATES * self.units;
-        let beta = match &self.bias {
+        match &self.bias {
             Some(b) => {
                 let row = &b.values()[..gh];
                 z.chunks_exact_mut(gh).for_each(|z| z.copy_from_slice(row));
                 1.0
             }
             None => 0.0,
-        };
+        }
+    }
+
+    /// `z = x W + b` (the input side of the gates) for `rows` rows of `x`.
+    fn project_input(&self, x: &[f32], rows: usize, z: &mut [f32]) {
+        let gh = C::GATES * self.units;
+        let beta = self.fill_bias(z);
         gemm(
             1.0,
             MatRef::new(x, rows, self.input),
@@ -168,9 +204,9 @@ impl<C: Cell> RnnCore<C> {
     pub(crate) fn forward(
         &mut self,
         x: &[f32],
-        batch: usize,
-        time: usize,
+        (batch, time): (usize, usize),
         mask: Option<&Mask>,
+        mode: Mode,
     ) -> Result<()> {
         if time == 0 {
             return Err(Error::Empty {
@@ -184,6 +220,8 @@ impl<C: Cell> RnnCore<C> {
         }
         let (h, gh) = (self.units, C::GATES * self.units);
         let (n, len) = (batch * time, batch * self.units);
+        let dims = (batch, self.input, h, C::GATES);
+        self.drop.begin(&self.name, &self.cfg, mode, dims)?;
         let mut ws = std::mem::take(&mut self.ws);
         ws.batch = batch;
         ws.time = time;
@@ -196,14 +234,17 @@ impl<C: Cell> RnnCore<C> {
         ws.packed
             .pack(MatRef::new(self.recurrent.values(), h, gh), batch);
         // Input projection of every step at once.
-        self.project_input(x, n, &mut ws.zs);
+        self.project_input_dropped(x, n, &mut ws.zs);
 
         let go_back = self.cfg.go_backwards;
         let mut trace = std::mem::take(&mut self.trace);
+        let mut drop = std::mem::take(&mut self.drop);
+        let (rdrop, scratch) = drop.step_views();
         for s in 0..time {
             let t = Self::time_index(go_back, s, time);
             let prev = (s > 0).then(|| Self::time_index(go_back, s - 1, time));
-            let ctx = self.ctx(ws.mask.as_ref().map(|m| m.step(t)), batch, &ws.packed);
+            let step_mask = ws.mask.as_ref().map(|m| m.step(t));
+            let ctx = self.ctx(step_mask, batch, &ws.packed, rdrop);
             let (h_prev, h_out) = prev_and_cur(&mut ws.hs, prev, t, len);
             let io = ForwardStep {
                 z: &mut ws.zs[t * batch * gh..(t + 1) * batch * gh],
@@ -212,9 +253,11 @@ impl<C: Cell> RnnCore<C> {
                 t,
                 prev,
                 zeros: &ws.zeros,
+                scratch,
             };
             C::forward_step(&ctx, io, &mut trace);
         }
+        self.drop = drop;
         self.trace = trace;
         self.ws = ws;
         Ok(())
@@ -367,6 +410,8 @@ impl<C: Cell> RnnCore<C> {
             ws.dh.iter_mut().zip(src).for_each(|(a, b)| *a += b);
         }
         C::seed_state_grads(&mut trace, dstates.get(1..).unwrap_or(&[]));
+        let mut drop = std::mem::take(&mut self.drop);
+        let (rdrop, scratch) = drop.step_views();
 
         for s in (0..time).rev() {
             let t = Self::time_index(go_back, s, time);
@@ -385,7 +430,7 @@ impl<C: Cell> RnnCore<C> {
                         .for_each(|(a, b)| *a += b);
                 }
             }
-            let ctx = self.ctx(mask, batch, &ws.packed);
+            let ctx = self.ctx(mask, batch, &ws.packed, rdrop);
             let io = BackwardStep {
                 gates: &ws.zs[t * batch * gh..(t + 1) * batch * gh],
                 h_prev: match prev {
@@ -398,6 +443,7 @@ impl<C: Cell> RnnCore<C> {
                 t,
                 prev,
                 zeros: &ws.zeros,
+                scratch: &mut *scratch,
             };
             C::backward_step(&ctx, io, &mut trace);
             std::mem::swap(&mut ws.dh, &mut ws.dh_prev);
@@ -405,14 +451,16 @@ impl<C: Cell> RnnCore<C> {
 
         // Weight gradients over all steps at once.
         let dzs = &ws.dzs[..n * gh];
-        gemm(
-            1.0,
-            MatRef::new(x, n, input).t(),
-            MatRef::new(dzs, n, gh),
-            1.0,
-            self.kernel.grad_mut(),
-            gh,
-        );
+        if !drop.drops_input() {
+            gemm(
+                1.0,
+                MatRef::new(x, n, input).t(),
+                MatRef::new(dzs, n, gh),
+                1.0,
+                self.kernel.grad_mut(),
+                gh,
+            );
+        }
         let (db_first, db_rest) = match &mut self.bias {
             Some(b) => b.grad_mut().split_at_mut(gh),
             None => (&mut [][..], &mut [][..]),
@@ -429,17 +477,24 @@ impl<C: Cell> RnnCore<C> {
             go_backwards: go_back,
             hs: &ws.hs[..n * h],
             dzs,
+            hsm: drop.masked_states(&ws.hs[..n * h]),
         };
         C::recurrent_grads(&g, &trace, self.recurrent.grad_mut(), db_rest);
         let mut dx = vec![0.0f32; n * input];
-        gemm(
-            1.0,
-            MatRef::new(dzs, n, gh),
-            MatRef::new(self.kernel.values(), input, gh).t(),
-            0.0,
-            &mut dx,
-            input,
-        );
+        if drop.drops_input() {
+            let (w, dw) = self.kernel.values_and_grad_mut();
+            drop.input_grads(x, dzs, (&*w, dw), &mut dx);
+        } else {
+            gemm(
+                1.0,
+                MatRef::new(dzs, n, gh),
+                MatRef::new(self.kernel.values(), input, gh).t(),
+                0.0,
+                &mut dx,
+                input,
+            );
+        }
+        self.drop = drop;
         self.trace = trace;
         self.ws = ws;
         Ok(dx)
@@ -501,7 +556,7 @@ impl<C: Cell> RnnCore<C> {
         self.project_input(x, batch, &mut st.z);
         // The state may be anything (`set_states`), so its product is never skipped; the
         // kernel is not packed, so a single row is a matrix-vector product over `U`.
-        let ctx = self.ctx(mask, batch, &st.unpacked);
+        let ctx = self.ctx(mask, batch, &st.unpacked, None);
         let (h_prev, h) = prev_and_cur(&mut st.hs, Some(prev), t, len);
         let io = ForwardStep {
             z: &mut st.z,
@@ -510,6 +565,7 @@ impl<C: Cell> RnnCore<C> {
             t,
             prev: Some(prev),
             zeros: &st.zeros,
+            scratch: &mut [],
         };
         C::forward_step(&ctx, io, &mut st.trace);
         st.cur = t;
@@ -622,9 +678,9 @@ impl<C: Cell, const IN: usize, const H: usize, R: ReturnMode, const BIAS: bool> 
 {
     type Output = R::Output<H>;
 
-    fn forward(&mut self, x: &Sequence<IN>, _mode: Mode) -> Result<R::Output<H>> {
+    fn forward(&mut self, x: &Sequence<IN>, mode: Mode) -> Result<R::Output<H>> {
         self.core
-            .forward(x.as_slice(), x.batch(), x.time(), x.mask())?;
+            .forward(x.as_slice(), (x.batch(), x.time()), x.mask(), mode)?;
         let data = self
             .core
             .main_output(R::SEQUENCES, self.core.cfg.go_backwards);

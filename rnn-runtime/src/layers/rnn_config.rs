@@ -33,6 +33,11 @@ pub struct RnnConfig {
     /// quarter is ones and the other gates are drawn as Keras draws them, `(units,)` then
     /// `(2 * units,)`.
     pub bias_initializer: Initializer,
+    /// Fraction of the input features dropped in training, one mask per sequence (`0.0`).
+    pub dropout: f32,
+    /// Fraction of the previous state's units dropped before the recurrent product in
+    /// training, one mask per sequence (`0.0`).
+    pub recurrent_dropout: f32,
 }
 
 impl Default for RnnConfig {
@@ -47,6 +52,8 @@ impl Default for RnnConfig {
             kernel_initializer: defaults::KERNEL_INITIALIZER.into(),
             recurrent_initializer: defaults::RECURRENT_INITIALIZER.into(),
             bias_initializer: defaults::BIAS_INITIALIZER.into(),
+            dropout: defaults::DROPOUT as f32,
+            recurrent_dropout: defaults::RECURRENT_DROPOUT as f32,
         }
     }
 }
@@ -75,6 +82,39 @@ impl RnnConfig {
     /// Sets `unit_forget_bias`.
     pub fn unit_forget_bias(mut self, on: bool) -> Self {
         self.unit_forget_bias = on;
+        self
+    }
+    /// Sets `dropout`: in training each input feature of a sequence is zeroed with
+    /// probability `rate` (the same features at every step) and the others are scaled by
+    /// `1 / (1 - rate)`; at inference the input is used as is.
+    ///
+    /// ```
+    /// use rnn_runtime::RnnConfig;
+    /// let cfg = RnnConfig::default().dropout(0.2).recurrent_dropout(0.2);
+    /// assert_eq!((cfg.dropout, cfg.recurrent_dropout), (0.2, 0.2));
+    /// ```
+    ///
+    /// # Panics
+    /// If `rate` is outside `[0, 1)`, as [`Dropout::new`](crate::Dropout::new) does; the
+    /// `model!` macro checks it at compile time.
+    pub fn dropout(mut self, rate: f32) -> Self {
+        assert!((0.0..1.0).contains(&rate), "dropout must be in [0, 1)");
+        self.dropout = rate;
+        self
+    }
+    /// Sets `recurrent_dropout`: in training each unit of the previous state is zeroed
+    /// with probability `rate` before the recurrent product (the same units at every step of
+    /// a sequence; LSTM and GRU draw one mask per gate, as Keras 3 does) and the others are
+    /// scaled by `1 / (1 - rate)`.
+    ///
+    /// # Panics
+    /// If `rate` is outside `[0, 1)`.
+    pub fn recurrent_dropout(mut self, rate: f32) -> Self {
+        assert!(
+            (0.0..1.0).contains(&rate),
+            "recurrent_dropout must be in [0, 1)"
+        );
+        self.recurrent_dropout = rate;
         self
     }
     /// Sets `kernel_initializer`.

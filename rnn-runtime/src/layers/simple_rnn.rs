@@ -2,8 +2,6 @@
 
 use crate::error::Result;
 use crate::init::Rng;
-use crate::kernels::gemm::MatRef;
-use crate::kernels::packed::gemm_packed;
 use crate::layer::{Layer, Mode};
 use crate::layer_step::{LayerStep, StepContext, StepData};
 use crate::output::Array;
@@ -32,9 +30,9 @@ impl Cell for SimpleRnnCell {
 
     /// `z` becomes `act(z + h_prev U)`, which is also the new state.
     fn forward_step(ctx: &CellCtx<'_>, io: ForwardStep<'_>, _: &mut ()) {
-        let (b, h) = (ctx.batch, ctx.units);
+        let h = ctx.units;
         if !io.first() {
-            gemm_packed(io.h_prev, b, MatRef::new(ctx.u, h, h), ctx.up, io.z, h);
+            ctx.recurrent_product(io.h_prev, 1, (io.z, h), io.scratch);
         }
         ctx.act.apply(io.z, h);
         io.h.copy_from_slice(io.z);
@@ -53,21 +51,14 @@ impl Cell for SimpleRnnCell {
     fn prepare_backward(_: &mut (), _: usize, _: usize, _: usize) {}
 
     fn backward_step(ctx: &CellCtx<'_>, io: BackwardStep<'_>, _: &mut ()) {
-        let (b, h) = (ctx.batch, ctx.units);
+        let h = ctx.units;
         io.dz.copy_from_slice(io.dh);
         ctx.act.backward(io.gates, io.dz, h);
         ctx.zero_masked_rows(io.dz, h);
         // A masked step passes its state gradient straight to the previous step.
         io.dh_prev.fill(0.0);
         ctx.carry_masked_rows(io.dh_prev, io.dh);
-        gemm_packed(
-            io.dz,
-            b,
-            MatRef::new(ctx.u, h, h).t(),
-            ctx.up,
-            io.dh_prev,
-            h,
-        );
+        ctx.recurrent_product_grad((io.dz, h), 1, io.dh_prev, io.scratch);
     }
 }
 
