@@ -317,6 +317,10 @@ fn has_first_layer_args(call: &LayerCall) -> bool {
 /// Compares `#[params = N]` with the count; returns `N` when the count depends on constants,
 /// for the compiler to compare.
 fn check_declared(expr: &Expr, model: &Model, cx: &Ctxt) -> Option<DeclaredParams> {
+    if model.run_time_vocab() {
+        cx.error_spanned_by(expr, messages::params_with_run_time_vocab());
+        return None;
+    }
     let Some(declared) = int_literal(expr) else {
         cx.error_spanned_by(expr, messages::params_not_an_integer(model.params));
         return None;
@@ -730,5 +734,33 @@ mod tests {
             "{e:?}"
         );
         assert!(e.iter().all(|m| !m.contains("unit = 2)")), "{e:?}");
+    }
+
+    #[test]
+    fn a_vocabulary_chosen_at_run_time() {
+        let m = ok(quote!(struct M = Embedding(_, 4) => LSTM(2) => Dense(MAX_WORDS, softmax);));
+        assert!(m.run_time_vocab());
+        assert_eq!(m.params, None);
+        let LayerKind::Embedding(e) = &m.layers[0].kind else {
+            panic!("embedding")
+        };
+        assert_eq!((e.vocab, e.dim), (None, Size::Lit(4)));
+        // A size that later layers depend on cannot be `_`.
+        let e = errs(quote!(struct M = Embedding(_, 4) => LSTM(2) => Dense(_, softmax);));
+        assert!(
+            e[0].starts_with("`units` of `Dense` cannot be `_`"),
+            "{e:?}"
+        );
+        assert!(e[0].contains("`units = MAX_WORDS`"), "{e:?}");
+        let e = errs(quote!(struct M = Embedding(10, _) => LSTM(2);));
+        assert!(
+            e[0].starts_with("`output_dim` of `Embedding` cannot be `_`"),
+            "{e:?}"
+        );
+        let e = errs(quote!(#[params = 10] struct M = Embedding(_, 4) => LSTM(2);));
+        assert!(
+            e[0].contains("depends on the vocabulary chosen by `with_vocab`"),
+            "{e:?}"
+        );
     }
 }

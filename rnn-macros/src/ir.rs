@@ -224,7 +224,8 @@ pub enum LayerKind {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Embedding {
-    pub vocab: Size,
+    /// `None` for `Embedding(_, ..)`: the vocabulary is chosen at construction.
+    pub vocab: Option<Size>,
     pub dim: Size,
     pub mask_zero: bool,
 }
@@ -312,6 +313,15 @@ impl Dense {
             self.units.known()?,
             self.use_bias,
         ))
+    }
+}
+
+impl Model {
+    /// Whether the first layer's vocabulary is chosen at construction (`Embedding(_, 16)`).
+    pub fn run_time_vocab(&self) -> bool {
+        self.layers
+            .first()
+            .is_some_and(|l| matches!(l.kind, LayerKind::Embedding(Embedding { vocab: None, .. })))
     }
 }
 

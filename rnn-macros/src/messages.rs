@@ -463,6 +463,34 @@ pub fn not_a_size(class: LayerClass, name: &str, found: &str) -> String {
     )
 }
 
+/// `_` for a size that the layers after it depend on.
+pub fn size_at_run_time(class: LayerClass, name: &str) -> String {
+    format!(
+        "`{name}` of `{}` cannot be `_`: the compiler sizes the layers after it from it, so it \
+         must be known when compiling; only `Embedding(_, ..)`'s `input_dim` (the first \
+         layer's vocabulary) may be chosen at run time\nhelp: state an upper bound as a \
+         constant, `const MAX_WORDS: usize = 10_000;` then `{name} = MAX_WORDS`, and build the \
+         tokenizer with `num_words(MAX_WORDS)` so that it never produces a larger id",
+        class.keras_name()
+    )
+}
+
+/// `Embedding(_, ..)` in `model!(..)`, whose value is built with `new(seed)`.
+pub fn vocab_in_expression() -> String {
+    "a model expression is built at once with a seed, so its `Embedding` cannot take `_`: \
+     name the model, `model! { struct Net = Embedding(_, 16) => ...; }`, and build it with \
+     `Net::with_vocab(vocab, seed)`"
+        .to_string()
+}
+
+/// `#[params = N]` on a model whose vocabulary is chosen at run time.
+pub fn params_with_run_time_vocab() -> String {
+    "`#[params = N]` cannot be checked: the model's count depends on the vocabulary chosen by \
+     `with_vocab` (`Embedding(_, ..)` adds `vocab * output_dim`)\nhelp: remove it, or give \
+     the vocabulary as a constant, `Embedding(VOCAB, ..)`"
+        .to_string()
+}
+
 /// A constant where the number of time steps must be written out.
 pub fn literal_required(class: LayerClass, name: &str, found: &str) -> String {
     format!(

@@ -18,6 +18,7 @@
 //! ```
 
 pub mod activation;
+mod alloc;
 pub mod checkpoint;
 pub mod datasets;
 mod debug_build;
@@ -49,6 +50,7 @@ pub mod text;
 pub mod train;
 
 pub use activation::Activation;
+pub use alloc::reserve_params;
 pub use error::{Error, Result};
 pub use init::{Rng, seeded_rng};
 pub use input::{IntoInput, ModelInput};
@@ -58,7 +60,7 @@ pub use layers::bidirectional::{Ave, Bidirectional, Concat, Merge, Mul, NoMerge,
 pub use layers::cell::{Cell, cell_params};
 pub use layers::dense::{Dense, TimeDistributed};
 pub use layers::dropout::Dropout;
-pub use layers::embedding::Embedding;
+pub use layers::embedding::{ANY_VOCAB, Embedding};
 pub use layers::gru::{Gru, GruCell};
 pub use layers::lstm::{Lstm, LstmCell};
 pub use layers::pooling::GlobalAveragePooling1D;
