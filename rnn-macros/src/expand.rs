@@ -14,6 +14,11 @@ fn lit(n: usize) -> Literal {
     Literal::usize_unsuffixed(n)
 }
 
+/// A parameter count, checked against the limit (which is below `usize::MAX`) before this.
+fn count(n: u128) -> Literal {
+    Literal::u128_unsuffixed(n)
+}
+
 /// A size as a const generic argument: a literal, or the user's constant expression in a
 /// block (`{ VOCAB + 1 }`), which the compiler evaluates.
 fn size(s: Size) -> TokenStream {
@@ -238,7 +243,7 @@ fn parts(model: &Model, ident: &Ident) -> Parts {
         // With constant sizes the count is the runtime type's, which computes Keras'
         // formula from the same sizes.
         if let Some(params) = layer.params {
-            let count = lit(params);
+            let count = count(params);
             let message = format!(
                 "rnn: the runtime's parameter count of layer `{}` differs from the macro's ({})",
                 layer.name, params
@@ -250,7 +255,7 @@ fn parts(model: &Model, ident: &Ident) -> Parts {
         types.push(ty);
     }
     if let Some(params) = model.params {
-        let total = lit(params);
+        let total = count(params);
         let message =
             format!("rnn: the runtime's parameter count of `{ident}` differs from {params}");
         checks.push(
@@ -308,7 +313,7 @@ fn parts(model: &Model, ident: &Ident) -> Parts {
             }
         });
         let params = match l.params {
-            Some(n) => lit(n).into_token_stream(),
+            Some(n) => count(n).into_token_stream(),
             None => quote!(<#ty as ::rnn::Weights>::PARAMS),
         };
         quote!(::rnn::LayerSpec {
@@ -453,7 +458,7 @@ pub fn model_item(
     let fill = Filling {
         inner_ty: quote!(::rnn::Sequential<#stack_ty>),
         params: match model.params {
-            Some(n) => lit(n).into_token_stream(),
+            Some(n) => count(n).into_token_stream(),
             None => quote!(<#stack_ty as ::rnn::Weights>::PARAMS),
         },
         params_doc: match model.params {

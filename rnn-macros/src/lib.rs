@@ -78,7 +78,12 @@ fn expand_invocation(input: TokenStream2) -> TokenStream2 {
         Invocation::Items(items) => items
             .iter()
             .map(|item| {
-                let checked = check::check(&item.layers, item.params.as_ref(), item.ident.span());
+                let checked = check::check(
+                    &item.layers,
+                    item.params.as_ref(),
+                    item.max_params.as_ref(),
+                    item.ident.span(),
+                );
                 let errors = checked.errors.iter().map(syn::Error::to_compile_error);
                 let code = match &checked.model {
                     Some(model) => expand::model_item(&item.attrs, &item.vis, &item.ident, model),
@@ -88,7 +93,12 @@ fn expand_invocation(input: TokenStream2) -> TokenStream2 {
             })
             .collect(),
         Invocation::Expr(expr) => {
-            let checked = check::check(&expr.layers, expr.params.as_ref(), expr.span);
+            let checked = check::check(
+                &expr.layers,
+                expr.params.as_ref(),
+                expr.max_params.as_ref(),
+                expr.span,
+            );
             let errors = checked.errors.iter().map(syn::Error::to_compile_error);
             let seed = match &expr.seed {
                 Some(seed) => quote!(#seed),

@@ -33,7 +33,7 @@ pub fn embedding(args: &Args, first: bool, cx: &Ctxt) -> Option<(Checked, Option
         params: vocab
             .and_then(Size::known)
             .zip(dim.known())
-            .map(|(v, d)| rnn_spec::embedding_params(v, d)),
+            .map(|(v, d)| v as u128 * d as u128),
         kind: LayerKind::Embedding(ir::Embedding {
             vocab,
             dim,
