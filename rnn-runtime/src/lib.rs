@@ -25,6 +25,7 @@ mod debug_build;
 pub mod error;
 mod fixed_batch;
 pub mod generate;
+pub mod indexing;
 pub mod init;
 pub mod input;
 pub(crate) mod kernels {
