@@ -18,6 +18,10 @@ model! {
     struct NextWord = Embedding(_, 12) => LSTM(16) => Dense(MAX_WORDS, softmax);
 
     struct Masked = Embedding(_, 4, mask_zero = true, input_length = 3) => GRU(2) => Dense(1);
+
+    /// 1.6e16 parameters, 64 PB at f32: beyond any machine's address space.
+    #[max_params = 20_000_000_000_000_000]
+    struct Huge = Embedding(4_000_000_000, 4_000_000) => Dense(1);
 }
 
 const POSITIVE: [&str; 6] = [
@@ -184,4 +188,21 @@ fn masking_and_input_length_work_with_a_run_time_vocabulary() {
     let summary = model.summary();
     assert!(summary.contains("(None, 3, 4)"), "{summary}");
     assert!(summary.contains("         20 │"), "{summary}");
+}
+
+#[test]
+fn a_model_too_large_for_memory_is_an_error_from_try_new() {
+    let Err(err) = Huge::try_new(0).map(drop) else {
+        panic!("64 PB of weights were allocated");
+    };
+    let text = err.to_string();
+    assert!(
+        text.starts_with("embedding: cannot allocate 16000000000000000 parameters"),
+        "{text}"
+    );
+    assert!(text.contains("at f32"), "{text}");
+    // A model that fits builds with either constructor, to the same weights.
+    let a = Sentiment::try_new(5).unwrap();
+    let b = Sentiment::new(5);
+    assert_eq!(a.get_weights(), b.get_weights());
 }

@@ -49,6 +49,11 @@ use crate::ast::Invocation;
 /// let mut model = Quiz::new(42);
 /// ```
 ///
+/// `Embedding(_, 16)` takes its vocabulary at construction (`Name::with_vocab(vocab, seed)`,
+/// `Name::try_with_vocab`) instead of `new(seed)`; `try_new(seed)` returns an allocation
+/// failure as an error. A model above 64 billion parameters is a compile error;
+/// `#[max_params = N]` changes the limit.
+///
 /// Or a value of a generated type (`#[seed = N]` optional, default 0):
 ///
 /// ```ignore

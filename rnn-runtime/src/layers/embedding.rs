@@ -50,6 +50,8 @@ pub const ANY_VOCAB: usize = 0;
 
 impl<const VOCAB: usize, const DIM: usize> Embedding<VOCAB, DIM> {
     /// A table named `{path}/embeddings`, drawn from Keras' default `uniform(-0.05, 0.05)`.
+    /// With `VOCAB` = [`ANY_VOCAB`] the table has no rows: build it with
+    /// [`Embedding::with_vocab`].
     pub fn new(path: &str, mask_zero: bool, rng: &mut Rng) -> Self {
         Embedding {
             name: path.rsplit('/').next().unwrap_or(path).to_string(),
