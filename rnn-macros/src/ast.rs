@@ -15,6 +15,8 @@ pub struct ModelItem {
     /// Attributes other than ours, passed through to the generated struct.
     pub attrs: Vec<Attribute>,
     pub params: Option<Expr>,
+    /// `#[max_params = N]`: the limit on the parameter count, raised or lowered.
+    pub max_params: Option<Expr>,
     pub vis: Visibility,
     pub ident: Ident,
     pub layers: Vec<LayerCall>,
@@ -23,6 +25,7 @@ pub struct ModelItem {
 /// `model!(#[params = N] #[seed = S] Layer(..) => Layer(..))`
 pub struct ModelExpr {
     pub params: Option<Expr>,
+    pub max_params: Option<Expr>,
     pub seed: Option<Expr>,
     pub layers: Vec<LayerCall>,
     /// Where to report "a model needs layers" and similar whole-model problems.

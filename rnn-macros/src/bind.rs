@@ -153,10 +153,17 @@ impl<'a> Args<'a> {
             Some(0) => messages::size_zero(self.class, name),
             Some(n) if n <= u32::MAX as u128 => return Some(Some(n as usize)),
             Some(n) => messages::size_too_large(self.class, name, n),
+            None if is_infer(e) => messages::size_at_run_time(self.class, name),
             None => messages::not_a_size(self.class, name, &expr_source(e)),
         };
         cx.error_spanned_by(arg, message);
         None
+    }
+
+    /// Whether the argument is written `_`: a size chosen at run time (only `Embedding`'s
+    /// `input_dim` may be).
+    pub fn run_time(&self, name: &str) -> bool {
+        self.expr(name).is_some_and(is_infer)
     }
 
     /// A required size.
@@ -595,6 +602,15 @@ fn is_constant(e: &Expr) -> bool {
         }
         Expr::Binary(_) | Expr::Block(_) | Expr::Call(_) | Expr::Paren(_) | Expr::Cast(_) => true,
         Expr::Group(g) => is_constant(&g.expr),
+        _ => false,
+    }
+}
+
+/// `_`.
+fn is_infer(e: &Expr) -> bool {
+    match e {
+        Expr::Infer(_) => true,
+        Expr::Group(g) => is_infer(&g.expr),
         _ => false,
     }
 }

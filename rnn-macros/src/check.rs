@@ -25,10 +25,36 @@ pub struct Checked {
     pub errors: Vec<syn::Error>,
 }
 
-/// Checks one model's layer chain against an optional declared parameter count.
-pub fn check(layers: &[LayerCall], declared: Option<&Expr>, span: Span) -> Checked {
+/// The default limit on a model's parameter count: 64 billion parameters, 256 GB at f32,
+/// about what the largest single machines hold once gradients and optimizer slots (three to
+/// four times the weights) are counted. `#[max_params = N]` changes it.
+pub const MAX_PARAMS: u128 = 64_000_000_000;
+
+/// Checks one model's layer chain against an optional declared parameter count and limit.
+pub fn check(
+    layers: &[LayerCall],
+    declared: Option<&Expr>,
+    max: Option<&Expr>,
+    span: Span,
+) -> Checked {
     let cx = Ctxt::new();
     let mut model = chain(layers, span, &cx);
+    let limit = match max {
+        None => Some(MAX_PARAMS),
+        Some(e) => match int_literal(e) {
+            Some(n) if n > 0 => Some(n),
+            _ => {
+                cx.error_spanned_by(e, messages::max_params_not_an_integer());
+                None
+            }
+        },
+    };
+    if let (Some(m), Some(limit)) = (&model, limit)
+        && !within_limit(m, layers, limit, max.is_some(), span, &cx)
+    {
+        // A wrong count is not worth comparing with `#[params]`, nor writing out.
+        model = None;
+    }
     if let Some(model) = &mut model
         && let Some(expr) = declared
     {
@@ -93,7 +119,7 @@ fn chain(calls: &[LayerCall], span: Span, cx: &Ctxt) -> Option<Model> {
     }
     walk.complete?;
     let (input, input_time) = walk.input?;
-    let params = walk.layers.iter().map(|l| l.params).sum::<Option<usize>>();
+    let params = walk.layers.iter().map(|l| l.params).sum::<Option<u128>>();
     Some(Model {
         name: rnn_spec::MODEL_NAME,
         input,
@@ -314,9 +340,51 @@ fn has_first_layer_args(call: &LayerCall) -> bool {
     })
 }
 
+/// Whether every layer's count and the total are at most `limit`; reports the first layer
+/// above it (at its call), or else the total.
+fn within_limit(
+    model: &Model,
+    calls: &[LayerCall],
+    limit: u128,
+    raised: bool,
+    span: Span,
+    cx: &Ctxt,
+) -> bool {
+    // `Input(..)` declares the input and is no layer of the model.
+    let layer_calls: Vec<&LayerCall> = calls.iter().filter(|c| c.name != "Input").collect();
+    let aligned = layer_calls.len() == model.layers.len();
+    for (i, layer) in model.layers.iter().enumerate() {
+        let Some(n) = layer.params.filter(|&n| n > limit) else {
+            continue;
+        };
+        let call = aligned.then(|| layer_calls[i]);
+        let what = match call {
+            Some(c) => format!("`{}` (layer `{}`)", c.source(), layer.name),
+            None => format!("layer `{}` ({})", layer.name, layer.class.keras_name()),
+        };
+        let message = messages::too_many_params(&what, n, limit, raised);
+        match call {
+            Some(c) => cx.error_spanned_by(c, message),
+            None => cx.error_at(span, message),
+        }
+        return false;
+    }
+    let total = model.layers.iter().filter_map(|l| l.params).sum::<u128>();
+    if total > limit {
+        let message = messages::too_many_params("the model", total, limit, raised);
+        cx.error_at(span, message);
+        return false;
+    }
+    true
+}
+
 /// Compares `#[params = N]` with the count; returns `N` when the count depends on constants,
 /// for the compiler to compare.
 fn check_declared(expr: &Expr, model: &Model, cx: &Ctxt) -> Option<DeclaredParams> {
+    if model.run_time_vocab() {
+        cx.error_spanned_by(expr, messages::params_with_run_time_vocab());
+        return None;
+    }
     let Some(declared) = int_literal(expr) else {
         cx.error_spanned_by(expr, messages::params_not_an_integer(model.params));
         return None;
@@ -327,8 +395,8 @@ fn check_declared(expr: &Expr, model: &Model, cx: &Ctxt) -> Option<DeclaredParam
             span: syn::spanned::Spanned::span(expr),
         });
     };
-    if declared != total as u128 {
-        let rows: Vec<(&str, LayerClass, usize)> = model
+    if declared != total {
+        let rows: Vec<(&str, LayerClass, u128)> = model
             .layers
             .iter()
             .map(|l| (l.name.as_str(), l.class, l.params.unwrap_or_default()))
@@ -351,8 +419,12 @@ mod tests {
             panic!("items")
         };
         let item = &items[0];
-        let Checked { model, errors } =
-            check(&item.layers, item.params.as_ref(), Span::call_site());
+        let Checked { model, errors } = check(
+            &item.layers,
+            item.params.as_ref(),
+            item.max_params.as_ref(),
+            Span::call_site(),
+        );
         (model, errors.iter().map(|e| e.to_string()).collect())
     }
 
@@ -375,7 +447,7 @@ mod tests {
         );
         assert_eq!(m.params, Some(529_441));
         assert_eq!(m.input, Input::Tokens);
-        let rows: Vec<(&str, &str, String, Option<usize>)> = m
+        let rows: Vec<(&str, &str, String, Option<u128>)> = m
             .layers
             .iter()
             .map(|l| {
@@ -730,5 +802,77 @@ mod tests {
             "{e:?}"
         );
         assert!(e.iter().all(|m| !m.contains("unit = 2)")), "{e:?}");
+    }
+
+    #[test]
+    fn a_vocabulary_chosen_at_run_time() {
+        let m = ok(quote!(struct M = Embedding(_, 4) => LSTM(2) => Dense(MAX_WORDS, softmax);));
+        assert!(m.run_time_vocab());
+        assert_eq!(m.params, None);
+        let LayerKind::Embedding(e) = &m.layers[0].kind else {
+            panic!("embedding")
+        };
+        assert_eq!((e.vocab, e.dim), (None, Size::Lit(4)));
+        // A size that later layers depend on cannot be `_`.
+        let e = errs(quote!(struct M = Embedding(_, 4) => LSTM(2) => Dense(_, softmax);));
+        assert!(
+            e[0].starts_with("`units` of `Dense` cannot be `_`"),
+            "{e:?}"
+        );
+        assert!(e[0].contains("`units = MAX_WORDS`"), "{e:?}");
+        let e = errs(quote!(struct M = Embedding(10, _) => LSTM(2);));
+        assert!(
+            e[0].starts_with("`output_dim` of `Embedding` cannot be `_`"),
+            "{e:?}"
+        );
+        let e = errs(quote!(#[params = 10] struct M = Embedding(_, 4) => LSTM(2);));
+        assert!(
+            e[0].contains("depends on the vocabulary chosen by `with_vocab`"),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn counts_are_wide_and_limited() {
+        // 4e12 parameters: 16 TB at f32, above the default limit.
+        let e = errs(quote!(struct M = Embedding(4_000_000_000, 1000) => LSTM(2);));
+        assert!(
+            e[0].starts_with(
+                "`Embedding(4_000_000_000, 1000)` (layer `embedding`) has 4,000,000,000,000 \
+                 parameters (4.0e12), 16 TB at f32: more than the default limit of \
+                 64,000,000,000 (256 GB)"
+            ),
+            "{e:?}"
+        );
+        assert!(
+            e[0].contains("`#[max_params = 4_000_000_000_000]`"),
+            "{e:?}"
+        );
+        // Beyond `u64`: 4 * 4e9 * (4e9 + 4e9) + 4 * 4e9 overflows a 64-bit count.
+        let e = errs(quote!(struct M = Input(_, 4_000_000_000) => LSTM(4_000_000_000);));
+        assert!(
+            e[0].contains("has 128,000,000,016,000,000,000 parameters"),
+            "{e:?}"
+        );
+        // Each layer within the limit, the total above it.
+        let e = errs(quote!(#[max_params = 100] struct M = Input(_, 4) => LSTM(3) => Dense(10);));
+        assert!(
+            e[0].starts_with("the model has 136 parameters, 544 B at f32")
+                && e[0].contains("this model's `#[max_params]` of 100"),
+            "{e:?}"
+        );
+        let m = ok(quote!(#[max_params = 136] struct M = Input(_, 4) => LSTM(3) => Dense(10);));
+        assert_eq!(m.params, Some(136));
+        // Raised, a large model checks (it is only built if the memory is there).
+        let m = ok(quote!(
+            #[max_params = 5_000_000_000_000]
+            struct M = Embedding(4_000_000_000, 1000) => LSTM(2);
+        ));
+        assert_eq!(m.params, Some(4_000_000_000_000 + 4 * 2 * 1002 + 8));
+        let e = errs(quote!(#[max_params = 0] struct M = Input(_, 4) => LSTM(3);));
+        assert!(
+            e[0].starts_with("`#[max_params = ..]` takes a positive integer"),
+            "{e:?}"
+        );
     }
 }

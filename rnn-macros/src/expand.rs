@@ -14,6 +14,11 @@ fn lit(n: usize) -> Literal {
     Literal::usize_unsuffixed(n)
 }
 
+/// A parameter count, checked against the limit (which is below `usize::MAX`) before this.
+fn count(n: u128) -> Literal {
+    Literal::u128_unsuffixed(n)
+}
+
 /// A size as a const generic argument: a literal, or the user's constant expression in a
 /// block (`{ VOCAB + 1 }`), which the compiler evaluates.
 fn size(s: Size) -> TokenStream {
@@ -62,7 +67,9 @@ fn constant_sizes(model: &Model) -> Vec<(Size, String)> {
         let named = format!("layer `{}` ({})", l.name, l.class.keras_name());
         match &l.kind {
             LayerKind::Embedding(e) => {
-                add(e.vocab, "input_dim", named.clone());
+                if let Some(vocab) = e.vocab {
+                    add(vocab, "input_dim", named.clone());
+                }
                 add(e.dim, "output_dim", named);
             }
             LayerKind::Recurrent(r) => add(r.units, "units", named),
@@ -190,19 +197,34 @@ fn layer_code(model: &Model, layer: &Layer) -> (TokenStream, TokenStream) {
     let path = format!("{}/{}", model.name, layer.name);
     match &layer.kind {
         LayerKind::Embedding(e) => {
-            let ty = {
-                let (v, d) = (size(e.vocab), size(e.dim));
-                quote!(::rnn::Embedding<#v, #d>)
-            };
+            let d = size(e.dim);
             let mask_zero = e.mask_zero;
             let init = e.embeddings_initializer;
-            let new = if init == Init::default_of(defaults::EMBEDDINGS_INITIALIZER) {
-                quote!(<#ty>::new(#path, #mask_zero, &mut rng))
-            } else {
-                let init = initializer(init);
-                quote!(<#ty>::with_initializer(#path, #mask_zero, #init, &mut rng))
-            };
-            (ty, new)
+            let default_init = init == Init::default_of(defaults::EMBEDDINGS_INITIALIZER);
+            match e.vocab {
+                Some(v) => {
+                    let v = size(v);
+                    let ty = quote!(::rnn::Embedding<#v, #d>);
+                    let new = if default_init {
+                        quote!(<#ty>::new(#path, #mask_zero, &mut rng))
+                    } else {
+                        let init = initializer(init);
+                        quote!(<#ty>::with_initializer(#path, #mask_zero, #init, &mut rng))
+                    };
+                    (ty, new)
+                }
+                // `vocab` is the argument of the generated `try_with_vocab`.
+                None => {
+                    let ty = quote!(::rnn::Embedding<{ ::rnn::ANY_VOCAB }, #d>);
+                    let new = if default_init {
+                        quote!(<#ty>::with_vocab(#path, vocab, #mask_zero, &mut rng)?)
+                    } else {
+                        let init = initializer(init);
+                        quote!(<#ty>::with_vocab_and_initializer(#path, vocab, #mask_zero, #init, &mut rng)?)
+                    };
+                    (ty, new)
+                }
+            }
         }
         LayerKind::Recurrent(rnn) => {
             let ty = rnn_type(rnn);
@@ -269,6 +291,9 @@ fn input_type(input: Input) -> TokenStream {
 struct Parts {
     stack_ty: TokenStream,
     build: TokenStream,
+    /// Checks that each layer's weights (sized when compiling) can be allocated, the largest
+    /// first.
+    reserve: TokenStream,
     spec: TokenStream,
     asserts: TokenStream,
 }
@@ -279,8 +304,14 @@ fn parts(model: &Model, ident: &Ident) -> Parts {
     let mut build = TokenStream::new();
     let mut checks = Vec::new();
     let mut types = Vec::new();
+    let mut reserve = Vec::new();
     for (i, layer) in model.layers.iter().enumerate() {
         let (ty, new) = layer_code(model, layer);
+        let name = &layer.name;
+        reserve.push((
+            layer.params.unwrap_or(0),
+            quote!(::rnn::reserve_params(#name, <#ty as ::rnn::Weights>::PARAMS)?;),
+        ));
         if i == 0 {
             stack_ty = quote!(::rnn::First<#in_ty, #ty>);
             build = quote!(::rnn::stack::<#in_ty, _>(#new));
@@ -291,7 +322,7 @@ fn parts(model: &Model, ident: &Ident) -> Parts {
         // With constant sizes the count is the runtime type's, which computes Keras'
         // formula from the same sizes.
         if let Some(params) = layer.params {
-            let count = lit(params);
+            let count = count(params);
             let message = format!(
                 "rnn: the runtime's parameter count of layer `{}` differs from the macro's ({})",
                 layer.name, params
@@ -303,7 +334,7 @@ fn parts(model: &Model, ident: &Ident) -> Parts {
         types.push(ty);
     }
     if let Some(params) = model.params {
-        let total = lit(params);
+        let total = count(params);
         let message =
             format!("rnn: the runtime's parameter count of `{ident}` differs from {params}");
         checks.push(
@@ -361,7 +392,7 @@ fn parts(model: &Model, ident: &Ident) -> Parts {
             }
         });
         let params = match l.params {
-            Some(n) => lit(n).into_token_stream(),
+            Some(n) => count(n).into_token_stream(),
             None => quote!(<#ty as ::rnn::Weights>::PARAMS),
         };
         quote!(::rnn::LayerSpec {
@@ -395,9 +426,14 @@ fn parts(model: &Model, ident: &Ident) -> Parts {
             layers: &[#(#rows),*],
         }
     };
+    // Known counts first, largest first: the layer that cannot fit is named before any
+    // smaller one is tried.
+    reserve.sort_by_key(|r| std::cmp::Reverse(r.0));
+    let reserve = reserve.into_iter().map(|(_, r)| r).collect();
     Parts {
         stack_ty,
         build,
+        reserve,
         spec,
         asserts,
     }
@@ -410,8 +446,9 @@ pub(crate) struct Filling {
     pub(crate) params: TokenStream,
     pub(crate) params_doc: String,
     pub(crate) spec: TokenStream,
-    /// The body of `new(seed)`.
-    pub(crate) build: TokenStream,
+    /// The constructors: `new(seed)` and `try_new(seed)`, or `with_vocab(vocab, seed)` and
+    /// `try_with_vocab(vocab, seed)` for `Embedding(_, ..)`.
+    pub(crate) ctors: TokenStream,
     /// Compile-time checks emitted beside the model.
     pub(crate) asserts: TokenStream,
 }
@@ -431,7 +468,7 @@ pub(crate) fn model_type(
         params,
         params_doc,
         spec,
-        build,
+        ctors,
         asserts,
     } = fill;
     quote! {
@@ -450,11 +487,7 @@ pub(crate) fn model_type(
             /// parameter counts, as `summary()` prints them.
             pub const SPEC: ::rnn::ModelSpec = #spec;
 
-            /// Builds the model with Keras' default initializers, drawn from a generator
-            /// seeded with `seed`: the same seed gives the same weights.
-            pub fn new(seed: u64) -> Self {
-                #build
-            }
+            #ctors
 
             /// The underlying `Sequential` model.
             pub fn into_inner(self) -> #inner_ty {
@@ -490,32 +523,103 @@ pub fn model_item(
     let Parts {
         stack_ty,
         build,
+        reserve,
         spec,
         asserts,
     } = parts(model, ident);
+    let body = quote! {
+        #reserve
+        let mut rng = ::rnn::seeded_rng(seed);
+        let stack = #build;
+        ::core::result::Result::Ok(#ident { inner: ::rnn::Sequential::new(stack, &Self::SPEC) })
+    };
+    let vocab = model.run_time_vocab();
     let fill = Filling {
         inner_ty: quote!(::rnn::Sequential<#stack_ty>),
         params: match model.params {
-            Some(n) => lit(n).into_token_stream(),
+            Some(n) => count(n).into_token_stream(),
             None => quote!(<#stack_ty as ::rnn::Weights>::PARAMS),
         },
         params_doc: match model.params {
+            _ if vocab => "The number of trainable parameters fixed when compiling: every \
+                           layer's but the `Embedding` table, whose `vocab * output_dim` \
+                           values are added by `with_vocab` (`count_params()` and `summary()` \
+                           count them)."
+                .into(),
             Some(n) => format!("The number of trainable parameters: {n}."),
             None => "The number of trainable parameters (its sizes depend on constants).".into(),
         },
         spec,
-        build: quote! {
-            let mut rng = ::rnn::seeded_rng(seed);
-            let stack = #build;
-            #ident { inner: ::rnn::Sequential::new(stack, &Self::SPEC) }
+        ctors: if vocab {
+            vocab_ctors(body)
+        } else {
+            seed_ctors(body)
         },
         asserts,
     };
     model_type(attrs, vis, ident, fill)
 }
 
+/// `new(seed)` and `try_new(seed)`, around `body`, which returns the model or an error.
+pub(crate) fn seed_ctors(body: TokenStream) -> TokenStream {
+    quote! {
+        /// Builds the model with Keras' default initializers, drawn from a generator
+        /// seeded with `seed`: the same seed gives the same weights.
+        ///
+        /// # Panics
+        /// Only when a layer's weights cannot be allocated; `try_new` returns that as an
+        /// error.
+        pub fn new(seed: u64) -> Self {
+            match Self::try_new(seed) {
+                ::core::result::Result::Ok(model) => model,
+                ::core::result::Result::Err(e) => ::core::panic!("{}", e),
+            }
+        }
+
+        /// `new(seed)`, or an error naming the layer and the byte size when its weights
+        /// cannot be allocated (each layer's memory is reserved with `try_reserve` first).
+        pub fn try_new(seed: u64) -> ::core::result::Result<Self, ::rnn::Error> {
+            #body
+        }
+    }
+}
+
+/// `with_vocab(vocab, seed)` and `try_with_vocab(vocab, seed)` for a model whose first layer
+/// is `Embedding(_, ..)`, around `body`, which reads `vocab` and `seed`.
+pub(crate) fn vocab_ctors(body: TokenStream) -> TokenStream {
+    quote! {
+        /// Builds the model with an `Embedding` of `vocab` rows (ids 0 to `vocab - 1`: a
+        /// tokenizer's `vocab_size()`, Keras' `len(word_index) + 1`) and Keras' default
+        /// initializers, drawn from a generator seeded with `seed`.
+        ///
+        /// # Panics
+        /// When `vocab` is 0 or above 2^32, or the weights cannot be allocated;
+        /// `try_with_vocab` returns these as errors.
+        pub fn with_vocab(vocab: usize, seed: u64) -> Self {
+            match Self::try_with_vocab(vocab, seed) {
+                ::core::result::Result::Ok(model) => model,
+                ::core::result::Result::Err(e) => ::core::panic!("{}", e),
+            }
+        }
+
+        /// `with_vocab(vocab, seed)`, or an error naming the layer when `vocab` is 0 or above
+        /// 2^32, or when the weights cannot be allocated (with the byte size).
+        pub fn try_with_vocab(
+            vocab: usize,
+            seed: u64,
+        ) -> ::core::result::Result<Self, ::rnn::Error> {
+            #body
+        }
+    }
+}
+
 /// An anonymous model expression: the struct in a block, and its value.
 pub fn model_expr(model: &Model, seed: TokenStream) -> TokenStream {
+    if model.run_time_vocab() {
+        let message = crate::messages::vocab_in_expression();
+        let fallback = crate::fallback::placeholder_expr();
+        return quote!({ ::core::compile_error!(#message); #fallback });
+    }
     let ident = Ident::new("Model", Span::call_site());
     let item = model_item(&[], &Visibility::Inherited, &ident, model);
     quote! {
@@ -588,7 +692,7 @@ mod tests {
                 }],
                 params: Some(40),
                 kind: LayerKind::Embedding(Embedding {
-                    vocab: Size::Lit(10),
+                    vocab: Some(Size::Lit(10)),
                     dim: Size::Lit(4),
                     embeddings_initializer: Init::default_of(Initializer::RandomUniform),
                     mask_zero: true,

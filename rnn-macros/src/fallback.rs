@@ -7,7 +7,7 @@ use quote::quote;
 use rnn_spec::MODEL_NAME;
 use syn::{Attribute, Visibility};
 
-use crate::expand::{Filling, model_type};
+use crate::expand::{Filling, model_type, seed_ctors, vocab_ctors};
 
 /// What is emitted for a model with errors, beside the errors: the same type and items as for
 /// a checked model, dereferencing to the stand-in, so that code using the model does not add
@@ -20,9 +20,15 @@ pub fn placeholder_item(attrs: &[Attribute], vis: &Visibility, ident: &Ident) ->
         spec: quote! {
             ::rnn::ModelSpec { name: #MODEL_NAME, input_time: ::core::option::Option::None, input_batch: ::core::option::Option::None, layers: &[] }
         },
-        build: quote! {
-            let _ = seed;
-            ::core::unreachable!("a model with compile errors cannot be built")
+        // Both kinds of constructors, so that code using either adds no error.
+        ctors: {
+            let body = quote! {
+                let _ = seed;
+                ::core::unreachable!("a model with compile errors cannot be built")
+            };
+            let seed = seed_ctors(body.clone());
+            let vocab = vocab_ctors(quote!(let _ = vocab; #body));
+            quote!(#seed #vocab)
         },
         asserts: TokenStream::new(),
     };

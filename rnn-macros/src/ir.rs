@@ -16,8 +16,9 @@ pub struct Model {
     /// output shapes instead of `None`, as Keras does.
     pub input_batch: Option<usize>,
     pub layers: Vec<Layer>,
-    /// The sum of the layers' counts, when every size is a literal.
-    pub params: Option<usize>,
+    /// The sum of the layers' counts, when every size is a literal; in `u128`, which sizes
+    /// up to 2^32 cannot overflow, and checked against the limit before it is written.
+    pub params: Option<u128>,
     /// `#[params = N]` and where it is written, when the count depends on constants and the
     /// compiler compares it (its error then points at `N`).
     pub declared_params: Option<DeclaredParams>,
@@ -201,7 +202,7 @@ pub struct Layer {
     /// Every output, the main one first (more with `return_state` or `merge_mode = none`).
     pub outputs: Vec<Shape>,
     /// Keras' count, when the layer's sizes are literals.
-    pub params: Option<usize>,
+    pub params: Option<u128>,
     pub kind: LayerKind,
 }
 
@@ -224,7 +225,8 @@ pub enum LayerKind {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Embedding {
-    pub vocab: Size,
+    /// `None` for `Embedding(_, ..)`: the vocabulary is chosen at construction.
+    pub vocab: Option<Size>,
     pub dim: Size,
     pub embeddings_initializer: Init,
     pub mask_zero: bool,
@@ -338,10 +340,11 @@ impl RnnCell {
 
 impl Rnn {
     /// Keras' count for one direction, when both sizes are literals.
-    pub fn params(&self) -> Option<usize> {
-        Some(self.cell.cell().params(
-            self.input.known()?,
-            self.units.known()?,
+    pub fn params(&self) -> Option<u128> {
+        Some(rnn_spec::recurrent_params_wide(
+            self.cell.cell(),
+            self.input.known()? as u128,
+            self.units.known()? as u128,
             self.use_bias,
             self.cell.reset_after(),
         ))
@@ -349,12 +352,21 @@ impl Rnn {
 }
 
 impl Dense {
-    pub fn params(&self) -> Option<usize> {
-        Some(rnn_spec::dense_params(
-            self.input.known()?,
-            self.units.known()?,
+    pub fn params(&self) -> Option<u128> {
+        Some(rnn_spec::dense_params_wide(
+            self.input.known()? as u128,
+            self.units.known()? as u128,
             self.use_bias,
         ))
+    }
+}
+
+impl Model {
+    /// Whether the first layer's vocabulary is chosen at construction (`Embedding(_, 16)`).
+    pub fn run_time_vocab(&self) -> bool {
+        self.layers
+            .first()
+            .is_some_and(|l| matches!(l.kind, LayerKind::Embedding(Embedding { vocab: None, .. })))
     }
 }
 

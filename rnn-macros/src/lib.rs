@@ -49,6 +49,11 @@ use crate::ast::Invocation;
 /// let mut model = Quiz::new(42);
 /// ```
 ///
+/// `Embedding(_, 16)` takes its vocabulary at construction (`Name::with_vocab(vocab, seed)`,
+/// `Name::try_with_vocab`) instead of `new(seed)`; `try_new(seed)` returns an allocation
+/// failure as an error. A model above 64 billion parameters is a compile error;
+/// `#[max_params = N]` changes the limit.
+///
 /// Or a value of a generated type (`#[seed = N]` optional, default 0):
 ///
 /// ```ignore
@@ -78,7 +83,12 @@ fn expand_invocation(input: TokenStream2) -> TokenStream2 {
         Invocation::Items(items) => items
             .iter()
             .map(|item| {
-                let checked = check::check(&item.layers, item.params.as_ref(), item.ident.span());
+                let checked = check::check(
+                    &item.layers,
+                    item.params.as_ref(),
+                    item.max_params.as_ref(),
+                    item.ident.span(),
+                );
                 let errors = checked.errors.iter().map(syn::Error::to_compile_error);
                 let code = match &checked.model {
                     Some(model) => expand::model_item(&item.attrs, &item.vis, &item.ident, model),
@@ -88,7 +98,12 @@ fn expand_invocation(input: TokenStream2) -> TokenStream2 {
             })
             .collect(),
         Invocation::Expr(expr) => {
-            let checked = check::check(&expr.layers, expr.params.as_ref(), expr.span);
+            let checked = check::check(
+                &expr.layers,
+                expr.params.as_ref(),
+                expr.max_params.as_ref(),
+                expr.span,
+            );
             let errors = checked.errors.iter().map(syn::Error::to_compile_error);
             let seed = match &expr.seed {
                 Some(seed) => quote!(#seed),

@@ -463,6 +463,41 @@ pub fn not_a_size(class: LayerClass, name: &str, found: &str) -> String {
     )
 }
 
+/// `_` for a size that the layers after it depend on.
+pub fn size_at_run_time(class: LayerClass, name: &str) -> String {
+    let help = if name == "units" {
+        format!(
+            "for a vocabulary, state an upper bound as a constant, `const MAX_WORDS: usize = \
+             10_000;` then `{name} = MAX_WORDS`, and build the tokenizer with \
+             `num_words(MAX_WORDS)` so that it never produces a larger id"
+        )
+    } else {
+        format!("write the number, or a constant: `const SIZE: usize = 64;` then `{name} = SIZE`")
+    };
+    format!(
+        "`{name}` of `{}` cannot be `_`: the compiler sizes the layers after it from it, so it \
+         must be known when compiling; only `Embedding(_, ..)`'s `input_dim` (the first \
+         layer's vocabulary) may be chosen at run time\nhelp: {help}",
+        class.keras_name()
+    )
+}
+
+/// `Embedding(_, ..)` in `model!(..)`, whose value is built with `new(seed)`.
+pub fn vocab_in_expression() -> String {
+    "a model expression is built at once with a seed, so its `Embedding` cannot take `_`: \
+     name the model, `model! { struct Net = Embedding(_, 16) => ...; }`, and build it with \
+     `Net::with_vocab(vocab, seed)`"
+        .to_string()
+}
+
+/// `#[params = N]` on a model whose vocabulary is chosen at run time.
+pub fn params_with_run_time_vocab() -> String {
+    "`#[params = N]` cannot be checked: the model's count depends on the vocabulary chosen by \
+     `with_vocab` (`Embedding(_, ..)` adds `vocab * output_dim`)\nhelp: remove it, or give \
+     the vocabulary as a constant, `Embedding(VOCAB, ..)`"
+        .to_string()
+}
+
 /// A constant where the number of time steps must be written out.
 pub fn literal_required(class: LayerClass, name: &str, found: &str) -> String {
     format!(
@@ -670,10 +705,72 @@ pub fn time_distributed_not_dense(found: LayerClass) -> String {
     )
 }
 
-// `#[params = N]`.
+// `#[params = N]` and `#[max_params = N]`.
+
+/// `what` (a layer, or the model) has `n` parameters, more than `limit`; `raised` when the
+/// limit is the model's own `#[max_params]`.
+pub fn too_many_params(what: &str, n: u128, limit: u128, raised: bool) -> String {
+    let whose = if raised {
+        "this model's `#[max_params]`"
+    } else {
+        "the default limit"
+    };
+    let short = if n >= 1_000_000 {
+        format!(" ({:.1e})", n as f64)
+    } else {
+        String::new()
+    };
+    format!(
+        "{what} has {} parameters{short}, {} at f32: more than {whose} of {} ({}), so the \
+         weights would not fit in memory\nhelp: make it smaller; if the machine has the \
+         memory, raise the limit on the model with `#[max_params = {}]`",
+        thousands(n),
+        decimal_bytes(n.saturating_mul(4)),
+        thousands(limit),
+        decimal_bytes(limit.saturating_mul(4)),
+        underscored(n),
+    )
+}
+
+/// `#[max_params = ..]` that is no positive integer.
+pub fn max_params_not_an_integer() -> String {
+    format!(
+        "`#[max_params = ..]` takes a positive integer, the largest parameter count allowed \
+         (by default {}), e.g. `#[max_params = 100_000_000_000]`",
+        underscored(crate::check::MAX_PARAMS)
+    )
+}
+
+/// A byte size in decimal units, as disks and memory are sold: `16 TB`, `275 GB`.
+fn decimal_bytes(n: u128) -> String {
+    let mut size = n as f64;
+    for unit in ["B", "KB", "MB", "GB", "TB", "PB"] {
+        if size < 1000.0 {
+            return format!("{} {unit}", trim(size));
+        }
+        size /= 1000.0;
+    }
+    format!("{} EB", trim(size))
+}
+
+/// At most three significant digits, without trailing zeros: `16`, `2.75`, `275`.
+fn trim(x: f64) -> String {
+    let s = if x >= 100.0 {
+        format!("{x:.0}")
+    } else if x >= 10.0 {
+        format!("{x:.1}")
+    } else {
+        format!("{x:.2}")
+    };
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
 
 /// `total`: the count, unless it depends on constants.
-pub fn params_not_an_integer(total: Option<usize>) -> String {
+pub fn params_not_an_integer(total: Option<u128>) -> String {
     format!(
         "`#[params = ..]` takes an integer, e.g. `#[params = {}]`",
         underscored(total.unwrap_or(529_441))
@@ -681,7 +778,7 @@ pub fn params_not_an_integer(total: Option<usize>) -> String {
 }
 
 /// `rows`: each layer's name, class and count.
-pub fn params_mismatch(total: usize, declared: u128, rows: &[(&str, LayerClass, usize)]) -> String {
+pub fn params_mismatch(total: u128, declared: u128, rows: &[(&str, LayerClass, u128)]) -> String {
     let rows: Vec<String> = rows
         .iter()
         .map(|(name, class, n)| format!("    {} ({}): {}", name, class.keras_name(), thousands(*n)))
@@ -689,7 +786,7 @@ pub fn params_mismatch(total: usize, declared: u128, rows: &[(&str, LayerClass, 
     format!(
         "this model has {} parameters, not {}\n  parameters per layer:\n{}\nhelp: write `#[params = {}]`",
         thousands(total),
-        thousands(declared as usize),
+        thousands(declared),
         rows.join("\n"),
         underscored(total)
     )
@@ -705,16 +802,16 @@ fn either<'a>(words: impl IntoIterator<Item = &'a str>) -> String {
     }
 }
 
-fn thousands(n: usize) -> String {
+fn thousands(n: impl Into<u128>) -> String {
     group(n, ',')
 }
 
-fn underscored(n: usize) -> String {
+fn underscored(n: impl Into<u128>) -> String {
     group(n, '_')
 }
 
-fn group(n: usize, sep: char) -> String {
-    let digits = n.to_string();
+fn group(n: impl Into<u128>, sep: char) -> String {
+    let digits = n.into().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i).is_multiple_of(3) {
@@ -755,9 +852,9 @@ mod tests {
 
     #[test]
     fn numbers_are_grouped() {
-        assert_eq!(thousands(529_441), "529,441");
-        assert_eq!(underscored(1_000), "1_000");
-        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(529_441u32), "529,441");
+        assert_eq!(underscored(1_000u32), "1_000");
+        assert_eq!(thousands(999u32), "999");
     }
 
     #[test]

@@ -31,18 +31,30 @@ impl Parse for Invocation {
     }
 }
 
-/// Separates our own attributes (`#[params = N]`, `#[seed = N]`) from the ones to pass
-/// through.
-fn split_attrs(
-    attrs: Vec<Attribute>,
-    seed_allowed: bool,
-) -> syn::Result<(Vec<Attribute>, Option<Expr>, Option<Expr>)> {
-    let (mut rest, mut params, mut seed) = (Vec::new(), None, None);
+/// Our own attributes.
+#[derive(Default)]
+struct Ours {
+    params: Option<Expr>,
+    max_params: Option<Expr>,
+    seed: Option<Expr>,
+}
+
+/// Separates our own attributes (`#[params = N]`, `#[max_params = N]`, `#[seed = N]`) from
+/// the ones to pass through.
+fn split_attrs(attrs: Vec<Attribute>, seed_allowed: bool) -> syn::Result<(Vec<Attribute>, Ours)> {
+    let (mut rest, mut ours) = (Vec::new(), Ours::default());
+    let Ours {
+        params,
+        max_params,
+        seed,
+    } = &mut ours;
     for attr in attrs {
         let slot = if attr.path().is_ident("params") {
-            &mut params
+            &mut *params
+        } else if attr.path().is_ident("max_params") {
+            &mut *max_params
         } else if seed_allowed && attr.path().is_ident("seed") {
-            &mut seed
+            &mut *seed
         } else {
             rest.push(attr);
             continue;
@@ -66,13 +78,13 @@ fn split_attrs(
         }
         *slot = Some(nv.value);
     }
-    Ok((rest, params, seed))
+    Ok((rest, ours))
 }
 
 impl Parse for ModelItem {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let attrs = input.call(Attribute::parse_outer)?;
-        let (attrs, params, _) = split_attrs(attrs, false)?;
+        let (attrs, ours) = split_attrs(attrs, false)?;
         let vis = input.parse()?;
         input.parse::<Token![struct]>()?;
         let ident = input.parse()?;
@@ -91,7 +103,8 @@ impl Parse for ModelItem {
         })?;
         Ok(ModelItem {
             attrs,
-            params,
+            params: ours.params,
+            max_params: ours.max_params,
             vis,
             ident,
             layers,
@@ -103,11 +116,12 @@ impl Parse for ModelExpr {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let span = input.span();
         let attrs = input.call(Attribute::parse_outer)?;
-        let (rest, params, seed) = split_attrs(attrs, true)?;
+        let (rest, ours) = split_attrs(attrs, true)?;
         if let Some(attr) = rest.first() {
             return Err(syn::Error::new_spanned(
                 attr,
-                "a model expression takes only `#[params = N]` and `#[seed = N]`; \
+                "a model expression takes only `#[params = N]`, `#[max_params = N]` and \
+                 `#[seed = N]`; \
                  other attributes belong on a named model: `model! { #[..] struct Name = ..; }`",
             ));
         }
@@ -117,8 +131,9 @@ impl Parse for ModelExpr {
             return Err(input.error("expected `=>` and another layer, or the end of the model"));
         }
         Ok(ModelExpr {
-            params,
-            seed,
+            params: ours.params,
+            max_params: ours.max_params,
+            seed: ours.seed,
             layers,
             span,
         })

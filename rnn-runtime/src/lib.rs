@@ -18,12 +18,14 @@
 //! ```
 
 pub mod activation;
+mod alloc;
 pub mod checkpoint;
 pub mod datasets;
 mod debug_build;
 pub mod error;
 mod fixed_batch;
 pub mod generate;
+pub mod indexing;
 pub mod init;
 pub mod input;
 pub mod interop;
@@ -51,6 +53,7 @@ pub mod text;
 pub mod train;
 
 pub use activation::Activation;
+pub use alloc::reserve_params;
 pub use error::{Error, Result};
 pub use init::{Initializer, Rng, seeded_rng};
 pub use input::{IntoInput, ModelInput};
@@ -60,7 +63,7 @@ pub use layers::bidirectional::{Ave, Bidirectional, Concat, Merge, Mul, NoMerge,
 pub use layers::cell::{Cell, cell_params};
 pub use layers::dense::{Dense, TimeDistributed};
 pub use layers::dropout::Dropout;
-pub use layers::embedding::Embedding;
+pub use layers::embedding::{ANY_VOCAB, Embedding};
 pub use layers::gru::{Gru, GruCell};
 pub use layers::lstm::{Lstm, LstmCell};
 pub use layers::pooling::GlobalAveragePooling1D;

@@ -109,8 +109,11 @@ where
     /// assert_eq!(model.count_params(), 3);
     /// # Ok::<(), rnn_runtime::Error>(())
     /// ```
+    ///
+    /// The weights held, so that a table sized at run time (`Embedding(_, 16)` built with
+    /// `with_vocab`) is counted with its actual vocabulary.
     pub fn count_params(&self) -> usize {
-        S::PARAMS
+        self.stack.params().iter().map(|p| p.len()).sum()
     }
 
     /// Runs the model in inference mode on anything convertible to its input: token ids
@@ -227,7 +230,10 @@ where
 
     /// Keras' `model.summary()` text for a terminal `columns` wide.
     pub fn summary_width(&self, columns: usize) -> String {
-        render(self.spec, columns, self.optimizer_state_size())
+        // Only a table sized at run time makes the held weights differ from the compiler's
+        // count, and such an `Embedding` is always the first layer.
+        let run_time = self.count_params().saturating_sub(S::PARAMS);
+        render(self.spec, columns, self.optimizer_state_size(), run_time)
     }
 
     /// Every weight in Keras' `model.get_weights()` order, with its Keras name and shape.

@@ -82,13 +82,19 @@ impl ModelSpec {
     /// The summary as Keras prints it in a terminal `columns` wide (80 by default; from 92
     /// columns on the table is at its full 88 characters).
     pub fn summary(&self, columns: usize) -> String {
-        render(self, columns, None)
+        render(self, columns, None, 0)
     }
 }
 
 /// Renders the table; `optimizer` adds Keras' "Optimizer params" line (count of optimizer
-/// state scalars), which Keras prints once a model has been trained.
-pub(crate) fn render(spec: &ModelSpec, columns: usize, optimizer: Option<usize>) -> String {
+/// state scalars), which Keras prints once a model has been trained; `run_time` is the size
+/// of a first layer's table chosen at run time (`Embedding(_, 16)`), added to its row.
+pub(crate) fn render(
+    spec: &ModelSpec,
+    columns: usize,
+    optimizer: Option<usize>,
+    run_time: usize,
+) -> String {
     let width = 88.min(columns.saturating_sub(4)).max(24);
     // Keras' positions, then rich's reduction of (width + 6 padding) to (width - 4).
     let p1 = (0.45 * width as f64) as usize;
@@ -113,12 +119,15 @@ pub(crate) fn render(spec: &ModelSpec, columns: usize, optimizer: Option<usize>)
         let cols = [
             wrap(&format!("{} ({})", layer.name, layer.class), text[0]),
             wrap(&layer.shape(), text[1]),
-            wrap(&thousands(layer.params), text[2]),
+            wrap(
+                &thousands(layer.params + if i == 0 { run_time } else { 0 }),
+                text[2],
+            ),
         ];
         out.push_str(&row('│', &cols, &text));
     }
     out.push_str(&rule('└', '─', '┴', '┘', &cells));
-    let total = spec.params();
+    let total = spec.params() + run_time;
     let optimizer_count = optimizer.unwrap_or(0);
     out.push_str(&format!(
         " Total params: {} ({})\n",
@@ -238,7 +247,7 @@ fn thousands(n: usize) -> String {
 }
 
 /// Keras' `readable_memory_size`: 1024-based units, two decimals.
-fn memory(bytes: usize) -> String {
+pub(crate) fn memory(bytes: usize) -> String {
     let mut size = bytes as f64;
     for unit in ["B", "KB", "MB", "GB", "TB"] {
         if size / 1024.0 < 1.0 {

@@ -43,7 +43,10 @@ pub use cell::Cell;
 pub use initializer::{Initializer, InitializerArg, TRUNCATION_STDDEV};
 pub use layer::{Arg, ArgDefault, FIRST_LAYER_ARGS, LayerClass};
 pub use merge::MergeMode;
-pub use params::{bidirectional_params, dense_params, embedding_params, recurrent_params};
+pub use params::{
+    bidirectional_params, dense_params, dense_params_wide, embedding_params, recurrent_params,
+    recurrent_params_wide,
+};
 
 /// Keras' name of a `Sequential` model, the first component of every weight path
 /// (`sequential/lstm/lstm_cell/kernel`).

@@ -18,13 +18,47 @@ pub const fn recurrent_params(
     use_bias: bool,
     reset_after: bool,
 ) -> usize {
-    let g = cell.gates() * units;
+    narrow(recurrent_params_wide(
+        cell,
+        input as u128,
+        units as u128,
+        use_bias,
+        reset_after,
+    ))
+}
+
+/// [`recurrent_params`] in `u128`, which sizes up to 2^32 cannot overflow: what `model!`
+/// compares with its limit before any `usize` count is written.
+///
+/// ```
+/// use rnn_spec::{Cell, recurrent_params_wide};
+/// let n = 4_000_000_000u128;
+/// assert_eq!(recurrent_params_wide(Cell::Lstm, n, n, true, false), 4 * n * 2 * n + 4 * n);
+/// ```
+pub const fn recurrent_params_wide(
+    cell: Cell,
+    input: u128,
+    units: u128,
+    use_bias: bool,
+    reset_after: bool,
+) -> u128 {
+    let g = cell.gates() as u128 * units;
     g * (input + units)
         + if use_bias {
-            cell.bias_rows(reset_after) * g
+            cell.bias_rows(reset_after) as u128 * g
         } else {
             0
         }
+}
+
+/// A count as `usize`; in a constant (`<Lstm<A, B> as Weights>::PARAMS`), one that does not
+/// fit is a compile error rather than a wrapped number.
+const fn narrow(n: u128) -> usize {
+    assert!(
+        n <= usize::MAX as u128,
+        "the parameter count does not fit in usize"
+    );
+    n as usize
 }
 
 /// `Bidirectional`: two copies of the wrapped layer.
@@ -40,7 +74,7 @@ pub const fn bidirectional_params(
     use_bias: bool,
     reset_after: bool,
 ) -> usize {
-    2 * recurrent_params(cell, input, units, use_bias, reset_after)
+    narrow(2 * recurrent_params_wide(cell, input as u128, units as u128, use_bias, reset_after))
 }
 
 /// `Dense` (also inside `TimeDistributed`): `in * units + units`.
@@ -50,6 +84,15 @@ pub const fn bidirectional_params(
 /// assert_eq!(rnn_spec::dense_params(64, 64, false), 4096);
 /// ```
 pub const fn dense_params(input: usize, units: usize, use_bias: bool) -> usize {
+    narrow(dense_params_wide(input as u128, units as u128, use_bias))
+}
+
+/// [`dense_params`] in `u128`.
+///
+/// ```
+/// assert_eq!(rnn_spec::dense_params_wide(128, 1, true), 129);
+/// ```
+pub const fn dense_params_wide(input: u128, units: u128, use_bias: bool) -> u128 {
     input * units + if use_bias { units } else { 0 }
 }
 
@@ -59,7 +102,7 @@ pub const fn dense_params(input: usize, units: usize, use_bias: bool) -> usize {
 /// assert_eq!(rnn_spec::embedding_params(5000, 100), 500_000);
 /// ```
 pub const fn embedding_params(input_dim: usize, output_dim: usize) -> usize {
-    input_dim * output_dim
+    narrow(input_dim as u128 * output_dim as u128)
 }
 
 #[cfg(test)]

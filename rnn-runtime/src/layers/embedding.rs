@@ -21,15 +21,35 @@ use crate::tensor::{Mask, Sequence, TokenBatch};
 /// let bad = TokenBatch::new(vec![vec![5]]).unwrap();
 /// assert!(emb.forward(&bad, Mode::Inference).is_err()); // ids must be < 5
 /// ```
+/// With `VOCAB` = [`ANY_VOCAB`] the number of rows is chosen at construction
+/// ([`Embedding::with_vocab`]), as `model!` does for `Embedding(_, 16)`.
 #[derive(Clone, Debug)]
 pub struct Embedding<const VOCAB: usize, const DIM: usize> {
     name: String,
     mask_zero: bool,
+    /// The number of rows: `VOCAB`, or the one given to `with_vocab`.
+    vocab: usize,
     table: Param,
 }
 
+/// The `VOCAB` of an [`Embedding`] whose number of rows (`input_dim`) is chosen at run time,
+/// with [`Embedding::with_vocab`]: `Embedding<ANY_VOCAB, 16>` is Keras' `Embedding(vocab, 16)`
+/// for a `vocab` read from a fitted tokenizer. Its type-level [`Weights::PARAMS`] is 0, since
+/// no row is known to the compiler; `count_params()` and `summary()` count the table.
+///
+/// ```
+/// use rnn_runtime::{ANY_VOCAB, Embedding, Weights, seeded_rng};
+/// let emb = Embedding::<ANY_VOCAB, 4>::with_vocab("embedding", 30, false, &mut seeded_rng(0))?;
+/// assert_eq!(emb.vocab(), 30);
+/// assert_eq!(emb.params()[0].shape(), &[30, 4]);
+/// # Ok::<(), rnn_runtime::Error>(())
+/// ```
+pub const ANY_VOCAB: usize = 0;
+
 impl<const VOCAB: usize, const DIM: usize> Embedding<VOCAB, DIM> {
     /// A table named `{path}/embeddings`, drawn from Keras' default `uniform(-0.05, 0.05)`.
+    /// With `VOCAB` = [`ANY_VOCAB`] the table has no rows: build it with
+    /// [`Embedding::with_vocab`].
     pub fn new(path: &str, mask_zero: bool, rng: &mut Rng) -> Self {
         Self::with_initializer(path, mask_zero, Initializer::RANDOM_UNIFORM, rng)
     }
@@ -51,12 +71,89 @@ impl<const VOCAB: usize, const DIM: usize> Embedding<VOCAB, DIM> {
         Embedding {
             name: path.rsplit('/').next().unwrap_or(path).to_string(),
             mask_zero,
+            vocab: VOCAB,
             table: Param::new(
                 format!("{path}/embeddings"),
                 vec![VOCAB, DIM],
                 embeddings_initializer.fill(&[VOCAB, DIM], rng),
             ),
         }
+    }
+
+    /// A table of `vocab` rows, for `VOCAB` = [`ANY_VOCAB`] (or `vocab` = `VOCAB`): ids
+    /// from 0 to `vocab - 1`, as Keras' `Embedding(vocab, DIM)`.
+    ///
+    /// An error when `vocab` is 0, differs from a fixed `VOCAB`, exceeds the `u32` id range
+    /// (2^32 rows), or when the table's memory cannot be allocated; the error names the
+    /// layer and the byte size.
+    ///
+    /// ```
+    /// use rnn_runtime::{ANY_VOCAB, Embedding, seeded_rng};
+    /// let mut rng = seeded_rng(0);
+    /// assert!(Embedding::<ANY_VOCAB, 4>::with_vocab("embedding", 0, false, &mut rng).is_err());
+    /// assert!(Embedding::<10, 4>::with_vocab("embedding", 11, false, &mut rng).is_err());
+    /// let emb = Embedding::<ANY_VOCAB, 4>::with_vocab("embedding", 11, false, &mut rng)?;
+    /// assert_eq!(emb.vector(10).map(<[f32]>::len), Some(4));
+    /// # Ok::<(), rnn_runtime::Error>(())
+    /// ```
+    pub fn with_vocab(path: &str, vocab: usize, mask_zero: bool, rng: &mut Rng) -> Result<Self> {
+        Self::with_vocab_and_initializer(path, vocab, mask_zero, Initializer::RANDOM_UNIFORM, rng)
+    }
+
+    /// [`with_vocab`](Self::with_vocab) with Keras' `embeddings_initializer`.
+    ///
+    /// ```
+    /// use rnn_runtime::{ANY_VOCAB, Embedding, Initializer, seeded_rng};
+    /// let emb = Embedding::<ANY_VOCAB, 2>::with_vocab_and_initializer(
+    ///     "embedding", 3, false, Initializer::Ones, &mut seeded_rng(0))?;
+    /// assert_eq!(emb.vector(2), Some(&[1.0, 1.0][..]));
+    /// # Ok::<(), rnn_runtime::Error>(())
+    /// ```
+    pub fn with_vocab_and_initializer(
+        path: &str,
+        vocab: usize,
+        mask_zero: bool,
+        embeddings_initializer: Initializer,
+        rng: &mut Rng,
+    ) -> Result<Self> {
+        let name = path.rsplit('/').next().unwrap_or(path).to_string();
+        let fixed = if VOCAB == ANY_VOCAB {
+            String::new()
+        } else {
+            format!(" (the model fixes it at {VOCAB})")
+        };
+        let ids = u32::MAX as usize + 1;
+        if vocab == 0 || (VOCAB != ANY_VOCAB && vocab != VOCAB) || vocab > ids {
+            return Err(Error::config(
+                name,
+                format!(
+                    "the vocabulary size (input_dim) must be from 1 to {ids}{fixed}, found \
+                     {vocab}: token ids go from 0 to vocab - 1 (a tokenizer's `vocab_size()`, \
+                     Keras' `len(word_index) + 1`)"
+                ),
+            ));
+        }
+        let len = crate::alloc::checked_len(&name, &[vocab, DIM])?;
+        // Reserved first, so a table too large for memory is an error, not an abort.
+        drop(crate::alloc::try_vec(&name, len)?);
+        let values = embeddings_initializer.fill(&[vocab, DIM], rng);
+        Ok(Embedding {
+            name,
+            mask_zero,
+            vocab,
+            table: Param::new(format!("{path}/embeddings"), vec![vocab, DIM], values),
+        })
+    }
+
+    /// The number of rows (`input_dim`): `VOCAB`, or the one given to
+    /// [`Embedding::with_vocab`].
+    ///
+    /// ```
+    /// use rnn_runtime::{Embedding, seeded_rng};
+    /// assert_eq!(Embedding::<7, 2>::new("embedding", false, &mut seeded_rng(0)).vocab(), 7);
+    /// ```
+    pub fn vocab(&self) -> usize {
+        self.vocab
     }
 
     /// Whether id 0 is masked.
@@ -67,18 +164,18 @@ impl<const VOCAB: usize, const DIM: usize> Embedding<VOCAB, DIM> {
     /// The vector of one id, e.g. to inspect a trained embedding.
     pub fn vector(&self, id: u32) -> Option<&[f32]> {
         let id = id as usize;
-        (id < VOCAB).then(|| &self.table.values()[id * DIM..(id + 1) * DIM])
+        (id < self.vocab).then(|| &self.table.values()[id * DIM..(id + 1) * DIM])
     }
 
     fn check_ids(&self, ids: &TokenBatch) -> Result<()> {
-        match ids.ids().iter().position(|&id| id as usize >= VOCAB) {
+        match ids.ids().iter().position(|&id| id as usize >= self.vocab) {
             None => Ok(()),
             Some(at) => Err(Error::TokenOutOfRange {
                 layer: self.name.clone(),
                 id: ids.ids()[at],
                 batch: at / ids.time(),
                 step: at % ids.time(),
-                vocab: VOCAB,
+                vocab: self.vocab,
             }),
         }
     }
@@ -165,13 +262,13 @@ impl<const VOCAB: usize, const DIM: usize> Layer<TokenBatch> for Embedding<VOCAB
         state.check_owner(&self.name, DIM)?;
         let batch = state.batch();
         check_step_len(&self.name, ids.len(), batch, 1)?;
-        if let Some(b) = ids.iter().position(|&id| id as usize >= VOCAB) {
+        if let Some(b) = ids.iter().position(|&id| id as usize >= self.vocab) {
             return Err(Error::TokenOutOfRange {
                 layer: self.name.clone(),
                 id: ids[b],
                 batch: b,
                 step: cx.step,
-                vocab: VOCAB,
+                vocab: self.vocab,
             });
         }
         let table = self.table.values();

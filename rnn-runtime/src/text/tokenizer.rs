@@ -538,6 +538,43 @@ impl Tokenizer {
         }
     }
 
+    /// [`Tokenizer::vocab_size`], or an error when the tokenizer can produce an id of `max`
+    /// or more: the check to make before sizing a model whose output is a vocabulary bounded
+    /// by a constant (`Dense(MAX_WORDS, softmax)`), so that no id is ever beyond it. Build the
+    /// tokenizer with `num_words(MAX_WORDS)` to keep only the most frequent words.
+    ///
+    /// ```
+    /// use rnn_runtime::text::Tokenizer;
+    /// const MAX_WORDS: usize = 3;
+    /// let texts = ["a a a b b c"];
+    /// let mut tok = Tokenizer::new();
+    /// tok.fit_on_texts(&texts);
+    /// let err = tok.vocab_size_at_most(MAX_WORDS).unwrap_err();
+    /// assert!(err.to_string().contains("num_words(3)"), "{err}");
+    ///
+    /// let mut tok = Tokenizer::builder().num_words(MAX_WORDS).build()?;
+    /// tok.fit_on_texts(&texts);
+    /// assert_eq!(tok.vocab_size_at_most(MAX_WORDS)?, 3); // ids 0 (padding), 1 and 2
+    /// # Ok::<(), rnn_runtime::Error>(())
+    /// ```
+    pub fn vocab_size_at_most(&self, max: usize) -> Result<usize> {
+        let vocab = self.vocab_size();
+        if vocab <= max {
+            return Ok(vocab);
+        }
+        Err(Error::config(
+            "tokenizer",
+            format!(
+                "its ids go up to {}, beyond the bound of {max} ids (0 to {}) that the model \
+                 was sized for; build it with `Tokenizer::builder().num_words({max})` to keep \
+                 the {} most frequent words, or raise the bound",
+                vocab - 1,
+                max.saturating_sub(1),
+                max.saturating_sub(1)
+            ),
+        ))
+    }
+
     /// The `num_words` limit, as given.
     ///
     /// ```
