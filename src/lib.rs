@@ -46,6 +46,7 @@ pub mod __private {
 /// Everything a model needs: the macro, the model API and the tensor types.
 pub mod prelude {
     pub use rnn_macros::model;
+    pub use rnn_runtime::interop::keras::KerasModel;
     pub use rnn_runtime::{
         Activation, Adagrad, Adam, Array, EarlyStopping, Error, Features, Fit, History, IntoInput,
         IntoTargets, Layer, Logs, Loss, Metric, Mode, Optimizer, Outputs, RmsProp, Sequence,

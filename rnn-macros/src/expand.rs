@@ -16,7 +16,7 @@ fn lit(n: usize) -> Literal {
 
 /// A size as a const generic argument: a literal, or the user's constant expression in a
 /// block (`{ VOCAB + 1 }`), which the compiler evaluates.
-fn size(s: Size) -> TokenStream {
+pub(crate) fn size(s: Size) -> TokenStream {
     match s {
         Size::Lit(n) => lit(n).into_token_stream(),
         Size::Const(e, at) => match syn::parse_str::<syn::Expr>(e) {
@@ -76,7 +76,7 @@ fn constant_sizes(model: &Model) -> Vec<(Size, String)> {
     out
 }
 
-fn activation(activation: Activation) -> TokenStream {
+pub(crate) fn activation(activation: Activation) -> TokenStream {
     let v = Ident::new(activation.variant_name(), Span::call_site());
     quote!(::rnn::Activation::#v)
 }
@@ -420,6 +420,7 @@ pub fn model_item(
         spec,
         asserts,
     } = parts(model, ident);
+    let keras = crate::keras::keras_impl(model, ident, &stack_ty);
     let fill = Filling {
         inner_ty: quote!(::rnn::Sequential<#stack_ty>),
         params: match model.params {
@@ -438,7 +439,8 @@ pub fn model_item(
         },
         asserts,
     };
-    model_type(attrs, vis, ident, fill)
+    let item = model_type(attrs, vis, ident, fill);
+    quote!(#item #keras)
 }
 
 /// An anonymous model expression: the struct in a block, and its value.

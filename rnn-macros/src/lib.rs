@@ -22,6 +22,7 @@ mod ctxt;
 mod expand;
 mod fallback;
 mod ir;
+mod keras;
 mod layers;
 mod messages;
 mod naming;

@@ -26,6 +26,7 @@ mod fixed_batch;
 pub mod generate;
 pub mod init;
 pub mod input;
+pub mod interop;
 pub(crate) mod kernels {
     pub(crate) mod gemm;
     pub(crate) mod math;
