@@ -269,3 +269,34 @@ fn truncated_and_foreign_files_are_refused() {
         ],
     );
 }
+
+model_from_keras! {
+    /// Generated from the archive's config at compile time.
+    struct FromArchive = "tests/fixtures/keras_io/masked_bidirectional.keras";
+    struct FromArchiveTimeDistributed = "tests/fixtures/keras_io/time_distributed.keras";
+}
+
+#[test]
+fn a_model_from_keras_has_the_archive_layers_and_weights() {
+    // The same model as `model!` writes from the same layers: names, shapes, counts.
+    assert_eq!(FromArchive::SPEC, MaskedBidirectional::SPEC);
+    assert_eq!(FromArchive::PARAMS, MaskedBidirectional::PARAMS);
+    assert_eq!(
+        FromArchiveTimeDistributed::SPEC,
+        TimeDistributedModel::SPEC
+    );
+    let mut model = FromArchive::from_keras().unwrap();
+    check_predictions(
+        "model_from_keras!",
+        &mut model,
+        &record("masked_bidirectional"),
+        tokens,
+    );
+    let mut value = model_from_keras!("tests/fixtures/keras_io/time_distributed.keras").unwrap();
+    check_predictions(
+        "model_from_keras! value",
+        &mut value,
+        &record("time_distributed"),
+        reals,
+    );
+}

@@ -118,6 +118,31 @@ pub trait KerasModel: DerefMut<Target = Sequential<Self::Stack>> {
             .map_err(|e| file_error(path, e.to_string()))
     }
 
+    /// [`load_keras`](Self::load_keras) from the file's bytes, e.g. an archive embedded with
+    /// `include_bytes!`; `name` stands for the file in error messages. On any error the
+    /// model is unchanged.
+    ///
+    /// ```no_run
+    /// # use rnn_runtime::interop::keras::KerasModel;
+    /// # fn f(model: &mut impl KerasModel) -> rnn_runtime::Result<()> {
+    /// let bytes = std::fs::read("sentiment.keras")?;
+    /// model.load_keras_bytes("sentiment.keras", &bytes)?;
+    /// # Ok(()) }
+    /// ```
+    fn load_keras_bytes(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
+        let path = Path::new(name);
+        let weights = read_bytes(
+            bytes,
+            None,
+            &Self::ARCHITECTURE,
+            &self.get_weights(),
+            self.spec().name,
+        )
+        .map_err(|message| file_error(path, message))?;
+        self.set_weights(&weights)
+            .map_err(|e| file_error(path, e.to_string()))
+    }
+
     /// Writes a `.keras` archive that Keras 3 loads with `keras.saving.load_model`: its
     /// `config.json` from [`ARCHITECTURE`](Self::ARCHITECTURE), `metadata.json`, and the
     /// weights in `model.weights.h5`. The file appears whole or not at all.
@@ -180,12 +205,29 @@ fn read(
     scope: &str,
 ) -> std::result::Result<Vec<Weight>, String> {
     let bytes = fs::read(path).map_err(|e| format!("cannot read the file: {e}"))?;
-    match kind(&bytes) {
-        Some(Kind::Zip) => read_archive(&bytes, arch, model, scope),
-        Some(Kind::Hdf5) => {
-            let file = H5::open(path)?;
-            read_h5(&file, arch, model, scope)
-        }
+    read_bytes(&bytes, Some(path), arch, model, scope)
+}
+
+/// [`read`] from the bytes of a file; `path`, when the bytes are a file's, spares a copy of
+/// an HDF5 file.
+fn read_bytes(
+    bytes: &[u8],
+    path: Option<&Path>,
+    arch: &KerasArchitecture,
+    model: &[Weight],
+    scope: &str,
+) -> std::result::Result<Vec<Weight>, String> {
+    match kind(bytes) {
+        Some(Kind::Zip) => read_archive(bytes, arch, model, scope),
+        Some(Kind::Hdf5) => match path {
+            Some(path) => read_h5(&H5::open(path)?, arch, model, scope),
+            None => {
+                let temp = TempFile::new("h5");
+                fs::write(&temp.0, bytes)
+                    .map_err(|e| format!("cannot copy the HDF5 file to a temporary file: {e}"))?;
+                read_h5(&H5::open(&temp.0)?, arch, model, scope)
+            }
+        },
         None => Err("neither a .keras archive (zip) nor an HDF5 file".into()),
     }
 }
