@@ -6,7 +6,9 @@ Writes, under tests/fixtures/keras_io/ (relative to the repository root), for ea
 `<name>.keras` (model.save), `<name>.weights.h5` (model.save_weights), `<name>.h5` (Keras 3's
 legacy full-model HDF5, model.save("x.h5")), and one `predictions.json` with, per model, the
 rnn macro syntax (`dsl`), the input and Keras' float32 predictions; and the weights of the
-first model in float64 (`float64_simple_rnn.weights.h5`), for the loader's dtype check.
+first model in float64 (`float64_simple_rnn.weights.h5`), for the loader's dtype check; and
+two archives whose configs this library cannot express (`unsupported_*.keras`), for the
+compile errors of `model_from_keras!`.
 
 tf.keras 2's `model.save("x.h5")` differs from Keras 3's legacy writer in the weight names
 (`lstm/lstm_cell/kernel:0`, without the model's name) and the config (Keras 2's
@@ -154,6 +156,13 @@ def main():
             if isinstance(obj, h5py.Dataset):
                 dst.create_dataset(path, data=obj[()].astype("float64"))
         src.visititems(copy)
+    # Configs that `model_from_keras!` cannot express (tests/ui/model_from_keras_*.rs).
+    keras.backend.clear_session()
+    keras.Sequential([keras.Input((None, 3)), layers.LSTM(3, recurrent_dropout=0.25)],
+                     name="sequential").save(os.path.join(OUT, "unsupported_recurrent_dropout.keras"))
+    keras.backend.clear_session()
+    keras.Sequential([keras.Input((None, 3)), layers.Conv1D(2, 3)],
+                     name="sequential").save(os.path.join(OUT, "unsupported_conv1d.keras"))
     with open(os.path.join(OUT, "predictions.json"), "w") as f:
         json.dump({"keras_version": keras.__version__, "models": records}, f, indent=1)
 
