@@ -281,10 +281,7 @@ fn a_model_from_keras_has_the_archive_layers_and_weights() {
     // The same model as `model!` writes from the same layers: names, shapes, counts.
     assert_eq!(FromArchive::SPEC, MaskedBidirectional::SPEC);
     assert_eq!(FromArchive::PARAMS, MaskedBidirectional::PARAMS);
-    assert_eq!(
-        FromArchiveTimeDistributed::SPEC,
-        TimeDistributedModel::SPEC
-    );
+    assert_eq!(FromArchiveTimeDistributed::SPEC, TimeDistributedModel::SPEC);
     let mut model = FromArchive::from_keras().unwrap();
     check_predictions(
         "model_from_keras!",
