@@ -124,7 +124,7 @@ pub trait KerasModel: DerefMut<Target = Sequential<Self::Stack>> {
     ///
     /// ```no_run
     /// # use rnn_runtime::interop::keras::KerasModel;
-    /// # fn f(model: &mut impl KerasModel) -> rnn_runtime::Result<()> {
+    /// # fn f(model: &mut impl KerasModel) -> Result<(), Box<dyn std::error::Error>> {
     /// let bytes = std::fs::read("sentiment.keras")?;
     /// model.load_keras_bytes("sentiment.keras", &bytes)?;
     /// # Ok(()) }
