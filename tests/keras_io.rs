@@ -24,6 +24,8 @@ model! {
     struct TimeDistributedModel = Input(_, 2)
         => SimpleRNN(3, return_sequences = true, use_bias = false)
         => TimeDistributed(Dense(2, tanh));
+    /// `GruClassic` without its `Dense` layer.
+    struct GruOnly = Input(_, 3) => GRU(4, reset_after = false);
     /// `GruClassic` with Keras 3's default `reset_after`: the same layers and sizes, another
     /// bias shape.
     struct GruResetAfter = Input(_, 3) => GRU(4) => Dense(1);
@@ -234,6 +236,18 @@ fn misshapen_or_missing_weights_are_named() {
             "weight `sequential/gru/gru_cell/bias`",
             "has shape (12,) in the file, (2, 12) in the model",
         ],
+    );
+    // A longer model's weights: the extra layer is named, not ignored (by the layer groups
+    // of a bare weights file, by the config of a legacy one).
+    refused(
+        GruOnly::new,
+        &file("gru_classic.weights.h5"),
+        &["the file has layer `dense` (group `layers/dense`), which the model does not have"],
+    );
+    refused(
+        GruOnly::new,
+        &file("keras2_gru_classic.h5"),
+        &["the file's layer `dense` (Dense) is extra"],
     );
     refused(
         StackedLstm::new,

@@ -31,6 +31,14 @@ impl H5 {
         self.file.group(path).is_ok()
     }
 
+    /// The names of the members of the group at `path` (none if there is no such group).
+    pub(crate) fn members(&self, path: &str) -> Vec<String> {
+        self.file
+            .group(path)
+            .and_then(|g| g.member_names())
+            .unwrap_or_default()
+    }
+
     /// The float32 dataset at `path`: `None` if there is none, an error if it is of another
     /// type or cannot be read.
     pub(crate) fn array(&self, path: &str) -> Result<Option<Array>, String> {

@@ -364,6 +364,25 @@ fn fitted(
     })
 }
 
+/// A file without a config can still be of a longer model: a layer group that the model
+/// does not have means the file is of another architecture.
+fn check_no_extra_layer(
+    file: &H5,
+    group: &str,
+    arch: &KerasArchitecture,
+) -> std::result::Result<(), String> {
+    let extra = file.members(group).into_iter().find(|name| {
+        // tf.keras 2 and Keras 3 keep the model's own (non-layer) weights here.
+        name != "top_level_model_weights" && !arch.layers.iter().any(|l| l.name == name)
+    });
+    match extra {
+        Some(name) => Err(format!(
+            "the file has layer `{name}` (group `{group}/{name}`), which the model does not have"
+        )),
+        None => Ok(()),
+    }
+}
+
 fn keras3_weights(
     file: &H5,
     arch: &KerasArchitecture,
@@ -397,6 +416,7 @@ fn keras3_weights(
             )?);
         }
     }
+    check_no_extra_layer(file, "layers", arch)?;
     check_all_placed(&out, model)?;
     Ok(out)
 }
@@ -448,6 +468,7 @@ fn legacy_weights(
             out.push(fitted(want, layer.name, &path, array)?);
         }
     }
+    check_no_extra_layer(file, "model_weights", arch)?;
     check_all_placed(&out, model)?;
     Ok(out)
 }
