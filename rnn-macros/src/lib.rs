@@ -11,6 +11,10 @@
 //!   `fallback` a stand-in when the model has errors, whose API `api` mirrors from the
 //!   runtime's `#[model_api]` blocks.
 //!
+//! `model_from_keras!` (`from_keras`) adds a stage in front: a `.keras` archive's config
+//! becomes the layer calls of `model!`, which then go through the same check and expand;
+//! `keras` writes the Keras architecture that the runtime checks Keras files against.
+//!
 //! Keras' facts (names, arguments and defaults, parameter formulas) come from `rnn_spec`.
 //! Use the macro through the `rnn` crate: `use rnn::prelude::*;`.
 
