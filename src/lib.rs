@@ -19,7 +19,7 @@
 // Lets the macro's `::rnn::...` paths resolve inside this crate's own tests too.
 extern crate self as rnn;
 
-pub use rnn_macros::model;
+pub use rnn_macros::{model, model_from_keras};
 /// The `rand` the runtime uses (re-exported by `rnn_runtime`), for samplers of your own that
 /// take or share its generator, whatever `rand` your crate depends on:
 ///
@@ -45,7 +45,8 @@ pub mod __private {
 
 /// Everything a model needs: the macro, the model API and the tensor types.
 pub mod prelude {
-    pub use rnn_macros::model;
+    pub use rnn_macros::{model, model_from_keras};
+    pub use rnn_runtime::interop::keras::KerasModel;
     pub use rnn_runtime::{
         Activation, Adagrad, Adam, Array, EarlyStopping, Error, Features, Fit, History, IntoInput,
         IntoTargets, Layer, Logs, Loss, Metric, Mode, Optimizer, Outputs, RmsProp, Sequence,

@@ -21,7 +21,7 @@ fn count(n: u128) -> Literal {
 
 /// A size as a const generic argument: a literal, or the user's constant expression in a
 /// block (`{ VOCAB + 1 }`), which the compiler evaluates.
-fn size(s: Size) -> TokenStream {
+pub(crate) fn size(s: Size) -> TokenStream {
     match s {
         Size::Lit(n) => lit(n).into_token_stream(),
         Size::Const(e, at) => match syn::parse_str::<syn::Expr>(e) {
@@ -83,7 +83,7 @@ fn constant_sizes(model: &Model) -> Vec<(Size, String)> {
     out
 }
 
-fn activation(activation: Activation) -> TokenStream {
+pub(crate) fn activation(activation: Activation) -> TokenStream {
     let v = Ident::new(activation.variant_name(), Span::call_site());
     quote!(::rnn::Activation::#v)
 }
@@ -534,6 +534,7 @@ pub fn model_item(
         ::core::result::Result::Ok(#ident { inner: ::rnn::Sequential::new(stack, &Self::SPEC) })
     };
     let vocab = model.run_time_vocab();
+    let keras = crate::keras::keras_impl(model, ident, &stack_ty);
     let fill = Filling {
         inner_ty: quote!(::rnn::Sequential<#stack_ty>),
         params: match model.params {
@@ -557,7 +558,8 @@ pub fn model_item(
         },
         asserts,
     };
-    model_type(attrs, vis, ident, fill)
+    let item = model_type(attrs, vis, ident, fill);
+    quote!(#item #keras)
 }
 
 /// `new(seed)` and `try_new(seed)`, around `body`, which returns the model or an error.

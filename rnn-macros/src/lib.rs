@@ -11,6 +11,10 @@
 //!   `fallback` a stand-in when the model has errors, whose API `api` mirrors from the
 //!   runtime's `#[model_api]` blocks.
 //!
+//! `model_from_keras!` (`from_keras`) adds a stage in front: a `.keras` archive's config
+//! becomes the layer calls of `model!`, which then go through the same check and expand;
+//! `keras` writes the Keras architecture that the runtime checks Keras files against.
+//!
 //! Keras' facts (names, arguments and defaults, parameter formulas) come from `rnn_spec`.
 //! Use the macro through the `rnn` crate: `use rnn::prelude::*;`.
 
@@ -21,7 +25,9 @@ mod check;
 mod ctxt;
 mod expand;
 mod fallback;
+mod from_keras;
 mod ir;
+mod keras;
 mod layers;
 mod messages;
 mod naming;
@@ -64,6 +70,24 @@ use crate::ast::Invocation;
 #[proc_macro]
 pub fn model(input: TokenStream) -> TokenStream {
     expand_invocation(input.into()).into()
+}
+
+/// A model generated from a Keras 3 `.keras` archive: its `config.json` is read at compile
+/// time (the path is relative to the crate's `Cargo.toml`) and becomes the same typed model
+/// that `model!` would generate from the same layers, with the same names, shapes and
+/// `PARAMS`. `from_keras()` builds it with the archive's weights, embedded in the binary.
+/// A config this library cannot express is a compile error naming the layer and field.
+///
+/// ```ignore
+/// model_from_keras! {
+///     pub struct Sentiment = "models/sentiment.keras";
+/// }
+/// let model = Sentiment::from_keras()?;
+/// // Or a value: `let model = model_from_keras!("models/sentiment.keras")?;`
+/// ```
+#[proc_macro]
+pub fn model_from_keras(input: TokenStream) -> TokenStream {
+    from_keras::expand(input.into()).into()
 }
 
 /// Mirrors the public methods of an inherent `impl` block of the runtime's model onto the

@@ -364,7 +364,7 @@ fn check_values(w: &Weight) -> std::result::Result<(), String> {
 /// Distinguishes temporary files of concurrent saves within one process.
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let temp = temp_path(path);
     let written = write_new(&temp, bytes).and_then(|()| fs::rename(&temp, path));
     if written.is_err() {
