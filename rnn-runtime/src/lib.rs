@@ -28,6 +28,7 @@ pub mod init;
 pub mod input;
 pub(crate) mod kernels {
     pub(crate) mod gemm;
+    pub(crate) mod gemv;
     pub(crate) mod math;
     pub(crate) mod packed;
     pub(crate) mod pool;
