@@ -53,6 +53,7 @@ pub use activation::Activation;
 pub use error::{Error, Result};
 pub use init::{Rng, seeded_rng};
 pub use input::{IntoInput, ModelInput};
+pub use kernels::pool::{num_threads, set_num_threads};
 pub use layer::{Chain, First, Layer, Mode, Stack, stack};
 pub use layer_step::{LayerStep, StepContext, StepData};
 pub use layers::bidirectional::{Ave, Bidirectional, Concat, Merge, Mul, NoMerge, Sum};
