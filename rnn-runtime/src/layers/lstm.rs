@@ -12,9 +12,10 @@ use crate::kernels::gemm::MatRef;
 use crate::kernels::packed::gemm_packed;
 use crate::layer::{Layer, Mode};
 use crate::layer_step::{LayerStep, StepContext, StepData};
+use crate::layers::embedding::Lookup;
 use crate::output::Array;
 use crate::param::{Param, Weights};
-use crate::tensor::Sequence;
+use crate::tensor::{Sequence, TokenBatch};
 
 use super::cell::{BackwardStep, Cell, CellCtx, ForwardStep, prev_and_cur, sized};
 use super::recurrent::{Recurrent, Rnn, RnnCore, keras_recurrent_layer};
@@ -241,6 +242,14 @@ impl<const IN: usize, const H: usize, R: ReturnMode, const BIAS: bool> Layer<Seq
 
     fn states(&self) -> Vec<Array> {
         self.0.states()
+    }
+
+    fn forward_lookup(
+        &mut self,
+        ids: &TokenBatch,
+        lookup: Lookup<'_>,
+    ) -> Option<Result<R::Output<H>>> {
+        self.0.forward_lookup(ids, lookup)
     }
 
     fn step_init(&self, batch: usize) -> Result<LayerStep> {

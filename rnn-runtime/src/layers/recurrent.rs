@@ -17,14 +17,18 @@ use crate::kernels::gemm::{MatRef, gemm};
 use crate::kernels::packed::Packed;
 use crate::layer::{Layer, Mode};
 use crate::layer_step::{LayerStep, StepContext, StepData, StepScratch, check_step_len};
+use crate::layers::embedding::Lookup;
 use crate::output::Array;
 use crate::param::{Param, Weights};
-use crate::tensor::{Mask, Sequence, Tensor};
+use crate::tensor::{Mask, Sequence, Tensor, TokenBatch};
 
 use super::cell::{
     BackwardStep, Cell, CellCtx, ForwardStep, GradCtx, cell_params, prev_and_cur, sized,
 };
 use super::rnn_config::{Last, RecurrentOutput, ReturnMode, RnnConfig};
+
+mod fold;
+use fold::Folded;
 
 /// Buffers of one layer shared by every cell, sized per batch shape and reused across calls.
 #[derive(Clone, Debug, Default)]
@@ -65,6 +69,8 @@ pub struct RnnCore<C: Cell> {
     bias: Option<Param>,
     ws: Workspace,
     trace: C::Trace,
+    /// The table of a preceding Embedding folded into the input projection.
+    fold: Folded,
 }
 
 impl<C: Cell> RnnCore<C> {
@@ -104,6 +110,7 @@ impl<C: Cell> RnnCore<C> {
             bias,
             ws: Workspace::default(),
             trace: C::Trace::default(),
+            fold: Folded::default(),
         }
     }
 
@@ -172,6 +179,20 @@ impl<C: Cell> RnnCore<C> {
         time: usize,
         mask: Option<&Mask>,
     ) -> Result<()> {
+        self.run(batch, time, mask, |core, z| {
+            core.project_input(x, batch * time, z)
+        })
+    }
+
+    /// Runs the layer over `time` steps of `batch` rows whose input projections `project`
+    /// writes (time-major `(time, batch, G*H)`), filling the workspace.
+    fn run(
+        &mut self,
+        batch: usize,
+        time: usize,
+        mask: Option<&Mask>,
+        project: impl FnOnce(&Self, &mut [f32]),
+    ) -> Result<()> {
         if time == 0 {
             return Err(Error::Empty {
                 layer: self.name.clone(),
@@ -196,7 +217,7 @@ impl<C: Cell> RnnCore<C> {
         ws.packed
             .pack(MatRef::new(self.recurrent.values(), h, gh), batch);
         // Input projection of every step at once.
-        self.project_input(x, n, &mut ws.zs);
+        project(self, &mut ws.zs);
 
         let go_back = self.cfg.go_backwards;
         let mut trace = std::mem::take(&mut self.trace);
@@ -661,6 +682,20 @@ impl<C: Cell, const IN: usize, const H: usize, R: ReturnMode, const BIAS: bool> 
 
     fn states(&self) -> Vec<Array> {
         self.core.states("")
+    }
+
+    fn forward_lookup(
+        &mut self,
+        ids: &TokenBatch,
+        lookup: Lookup<'_>,
+    ) -> Option<Result<R::Output<H>>> {
+        let mask = self.core.forward_lookup(ids, lookup)?;
+        Some(mask.map(|mask| {
+            let data = self
+                .core
+                .main_output(R::SEQUENCES, self.core.cfg.go_backwards);
+            R::Output::<H>::wrap(ids.batch(), ids.time(), data, mask.as_ref())
+        }))
     }
 
     fn step_init(&self, batch: usize) -> Result<LayerStep> {
