@@ -6,9 +6,9 @@
 //! kernel reads every weight exactly once, front to back in the matrix's own layout (no
 //! packing), folding four rows into `y` per sweep so that `y` stays in the first-level cache,
 //! and skips the rows of `W` whose input is zero (a one-hot character, a ReLU output), which
-//! changes no result for finite weights. (Blocks of columns kept in registers instead read each
-//! row in short pieces a page apart; measured side by side they were no faster once `W`
-//! leaves the second-level cache.) On x86-64 with AVX-512 a sweep goes sixteen columns at a time with masked loads
+//! changes no result for finite weights; up to 128 outputs stay in registers instead. (Blocks of
+//! 128 columns of a wider matrix read each row in short pieces a page apart; measured side by
+//! side they were no faster once `W` leaves the second-level cache.) On x86-64 with AVX-512 a sweep goes sixteen columns at a time with masked loads
 //! for the last ones; elsewhere a portable version of the same loop is compiled for the best
 //! instruction set found at run time.
 
@@ -158,6 +158,22 @@ mod avx512 {
     /// The CPU has AVX-512F; `w` holds `(x.k - 1) * ldw + y.len()` values.
     #[target_feature(enable = "avx512f")]
     unsafe fn sweeps(x: &X<'_>, w: &[f32], ldw: usize, y: &mut [f32]) {
+        // Up to eight vectors of outputs stay in registers for the whole reduction, and the
+        // rows, each in one piece, are still read front to back.
+        // SAFETY: as for this function.
+        unsafe {
+            match y.len().div_ceil(LANES) {
+                1 => return narrow::<1>(x, w, ldw, y),
+                2 => return narrow::<2>(x, w, ldw, y),
+                3 => return narrow::<3>(x, w, ldw, y),
+                4 => return narrow::<4>(x, w, ldw, y),
+                5 => return narrow::<5>(x, w, ldw, y),
+                6 => return narrow::<6>(x, w, ldw, y),
+                7 => return narrow::<7>(x, w, ldw, y),
+                8 => return narrow::<8>(x, w, ldw, y),
+                _ => {}
+            }
+        }
         nonzero_groups(x, |group| {
             // SAFETY: every row index in `group` is below `k`, so its `y.len()` columns lie
             // inside `w` (the caller's contract, as is the CPU feature).
@@ -171,6 +187,43 @@ mod avx512 {
                 }
             }
         });
+    }
+
+    /// The whole product for `y.len() <= 16 V` (and more than `16 (V - 1)`), `y` in `V`
+    /// registers, the last one masked.
+    ///
+    /// # Safety
+    /// As for [`sweeps`].
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    unsafe fn narrow<const V: usize>(x: &X<'_>, w: &[f32], ldw: usize, y: &mut [f32]) {
+        let n = y.len();
+        let masks: [__mmask16; V] = std::array::from_fn(|v| {
+            let live = (n - v * LANES).min(LANES);
+            ((1u32 << live) - 1) as __mmask16
+        });
+        let out = y.as_mut_ptr();
+        // SAFETY: the masks keep every access below column `n`, inside `y`.
+        let mut acc: [__m512; V] =
+            std::array::from_fn(|v| unsafe { _mm512_maskz_loadu_ps(masks[v], out.add(v * LANES)) });
+        for i in 0..x.k {
+            let xi = x.at(i);
+            if xi == 0.0 {
+                continue;
+            }
+            let xv = _mm512_set1_ps(xi);
+            let row = w[i * ldw..].as_ptr();
+            for v in 0..V {
+                // SAFETY: row `i` holds `n` values (the caller's contract); the mask keeps
+                // the load below column `n`.
+                let wv = unsafe { _mm512_maskz_loadu_ps(masks[v], row.add(v * LANES)) };
+                acc[v] = _mm512_fmadd_ps(xv, wv, acc[v]);
+            }
+        }
+        for v in 0..V {
+            // SAFETY: as above.
+            unsafe { _mm512_mask_storeu_ps(out.add(v * LANES), masks[v], acc[v]) };
+        }
     }
 
     /// `y += sum_r value_r * W[row_r, :]` for the `R` pairs `(row, value)` of `rows`, sixteen
