@@ -27,9 +27,10 @@ between them. Training steps cycle through 8 distinct seeded batches: training o
 batch drives PyTorch's activations into denormal numbers on some CPUs and slows it tenfold,
 which would flatter this crate.
 
-Peak memory (max RSS, from `wait4`) is measured for T3 training and I2 in processes of their
-own that run only that workload: ours is `cargo run --release --example peak_memory`; PyTorch's
-is a subprocess of this script, shown beside the RSS of a process that only imports torch.
+Peak memory (max RSS: Linux's VmHWM, read by each process itself) is measured for T3 training
+and I2 in processes of their own that run only that workload: ours is `cargo run --release
+--example peak_memory`; PyTorch's is a subprocess of this script, shown beside the RSS of a
+process that only imports torch.
 
 Each training step is forward, loss, backward through time and the optimizer update on one
 batch. The models are the PyTorch equivalents of the Keras ones (same sizes; PyTorch's LSTM has
@@ -39,6 +40,7 @@ softmax; characters per second count the 200 generated ones over the whole time.
 """
 
 import argparse
+import importlib.util
 import json
 import os
 import subprocess
@@ -314,6 +316,7 @@ def torch_rss_worker(name):
         step = torch_models(torch)[name]()
         for _ in range(5):
             step()
+    print(f"{name}: peak {vm_hwm_kb()} kB")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -459,18 +462,31 @@ def run_worker(kind, threads, seconds, names):
     return json.loads(out.stdout.decode().strip().splitlines()[-1])
 
 
-def max_rss_mib(cmd, env=None):
-    """Runs `cmd` and returns its peak resident memory in MiB (Linux reports KiB)."""
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        return None
-    return usage.ru_maxrss / 1024
+def peak_mib(cmd, env=None):
+    """Runs `cmd`, which prints its own peak resident memory as `peak N kB` (Linux's VmHWM of
+    the process itself: the rusage of a child would also count what it inherited from this
+    script at fork), and returns it in MiB."""
+    out = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, check=False)
+    for word in out.stdout.decode().split("peak")[1:]:
+        return int(word.split()[0]) / 1024
+    return None
 
 
-def cargo_bench(threads):
+def vm_hwm_kb():
+    """This process's peak resident memory in kB, from /proc (Linux)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM"):
+                return int(line.split()[1])
+    return None
+
+
+def cargo_bench(threads, names):
     env = dict(os.environ, RNN_NUM_THREADS=str(threads), CRITERION_HOME=str(criterion_home(threads)))
-    subprocess.run(["cargo", "bench", "--bench", "workloads"], cwd=ROOT, env=env, check=True)
+    # Criterion's filter is a regular expression over the benchmark ids.
+    ids = "|".join(bench_id.split("/")[0] for name, _, bench_id, _ in WORKLOADS if name in names)
+    subprocess.run(["cargo", "bench", "--bench", "workloads", "--", f"^[a-z]+/({ids})/"],
+                   cwd=ROOT, env=env, check=True)
 
 
 def memory_table(have_torch):
@@ -479,16 +495,16 @@ def memory_table(have_torch):
                    check=True)
     exe = ROOT / "target" / "release" / "examples" / "peak_memory"
     env = dict(os.environ, RNN_NUM_THREADS="1")
-    base = max_rss_mib([str(exe), "none"], env)
+    base = peak_mib([str(exe), "none"], env)
     base_torch = None
     if have_torch:
-        base_torch = max_rss_mib([sys.executable, __file__, "--rss", "none"])
+        base_torch = peak_mib([sys.executable, __file__, "--rss", "none"])
     fmt = lambda v: f"{v:10.1f}" if v is not None else f"{'-':>10}"
     print(f"{'':<8} {'rnn':>10} {'PyTorch':>10} {'ratio':>7}")
     print(f"{'idle':<8} {fmt(base)} {fmt(base_torch)}")
     for name in ("T3", "I2"):
-        ours = max_rss_mib([str(exe), name], env)
-        theirs = max_rss_mib([sys.executable, __file__, "--rss", name]) if have_torch else None
+        ours = peak_mib([str(exe), name], env)
+        theirs = peak_mib([sys.executable, __file__, "--rss", name]) if have_torch else None
         ratio = f"{theirs / ours:7.2f}" if ours and theirs else f"{'-':>7}"
         print(f"{name:<8} {fmt(ours)} {fmt(theirs)} {ratio}")
     print("idle: a process that only loads the library (rnn) or imports torch; ratio: PyTorch's "
@@ -519,12 +535,9 @@ def main():
         print(json.dumps(work(threads, args.seconds, names)))
         return
 
-    try:
-        import torch  # noqa: F401
-
-        have_torch = True
-    except ImportError:
-        have_torch = False
+    # Not imported here: the workers import it, each in a process of its own.
+    have_torch = importlib.util.find_spec("torch") is not None
+    if not have_torch:
         print("torch is not installed (pip install torch): showing rnn's figures only")
 
     thread_counts = [int(t) for t in args.threads.split(",")]
@@ -535,7 +548,7 @@ def main():
             cores = os.sched_getaffinity(0)
             pin(threads)
             try:
-                cargo_bench(threads)
+                cargo_bench(threads, names)
             finally:
                 os.sched_setaffinity(0, cores)
         py = run_worker("torch", threads, args.seconds, names) if have_torch else {}

@@ -1,6 +1,5 @@
-//! Runs one performance workload a few times and prints the process's peak resident memory,
-//! for the memory table of `benches/pytorch_workloads.py` (which measures the same peak from
-//! outside with `wait4`).
+//! Runs one performance workload a few times and prints the process's peak resident memory
+//! (`peak N kB`, Linux's VmHWM), for the memory table of `benches/pytorch_workloads.py`.
 //!
 //! `cargo run --release --example peak_memory -- T3` trains T3's model for 5 steps; `I2` runs 5
 //! inference calls of I2; `none` only starts, the baseline.
