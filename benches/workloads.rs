@@ -3,69 +3,21 @@
 //!
 //! `cargo bench --bench workloads` reports samples/s for every workload (elements/s in
 //! criterion's output; I1 also as time per call). `python3 benches/pytorch_workloads.py` runs
-//! the same workloads in PyTorch and prints both side by side; README explains.
+//! them at 1 and 2 threads beside PyTorch and Keras and prints the whole table; README explains.
 //!
 //! A training step is what `fit` does for one batch: forward in training mode, the loss, the
 //! backward pass through time, and the optimizer update.
 
+mod common;
+
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use rnn::generate::{OneHot, Sampler, generate_ids};
 use rnn::prelude::*;
 use rnn::seeded_rng;
 use std::hint::black_box;
 use std::time::Duration;
 
-use rand::RngExt as _;
-
-model! {
-    /// T1: IMDB sentiment with a SimpleRNN.
-    struct Imdb = Embedding(10000, 32) => SimpleRNN(32) => Dense(1, sigmoid);
-    /// T2 / I2: Reuters topics.
-    struct Topics = Embedding(1000, 100) => LSTM(100) => Dense(46, softmax);
-    /// T3: a character model.
-    struct Chars = Input(_, 56) => LSTM(256, return_sequences = true)
-        => LSTM(256, return_sequences = true) => TimeDistributed(Dense(56, softmax));
-    /// T4: stacked bidirectional LSTMs.
-    struct BiImdb = Embedding(10000, 16) => Bidirectional(LSTM(64, return_sequences = true))
-        => Bidirectional(LSTM(32)) => Dense(64, relu) => Dense(1, sigmoid);
-    /// I1: the tutorial model.
-    struct Quiz = Embedding(5000, 100) => SimpleRNN(128) => Dense(1, sigmoid);
-}
-
-/// Seeded token ids in `[1, vocab)`.
-fn ids(batch: usize, time: usize, vocab: u32, seed: u64) -> TokenBatch {
-    let mut rng = seeded_rng(seed);
-    let data = (0..batch * time)
-        .map(|_| rng.random_range(1..vocab))
-        .collect();
-    TokenBatch::from_flat(data, batch, time).expect("valid shape")
-}
-
-/// Seeded class ids in `[0, classes)`, with the given shape.
-fn classes(shape: &[usize], classes: u32, seed: u64) -> Targets {
-    let mut rng = seeded_rng(seed);
-    let n = shape.iter().product();
-    let data = (0..n).map(|_| rng.random_range(0..classes)).collect();
-    Targets::classes(data, shape.to_vec()).expect("valid shape")
-}
-
-/// Seeded 0/1 labels.
-fn labels(batch: usize, seed: u64) -> Targets {
-    let mut rng = seeded_rng(seed);
-    let data = (0..batch)
-        .map(|_| f32::from(u8::from(rng.random::<bool>())))
-        .collect();
-    Targets::values(data, vec![batch]).expect("valid shape")
-}
-
-/// One-hot characters, as a character model sees them.
-fn one_hot_chars(batch: usize, time: usize, seed: u64) -> Sequence<56> {
-    let mut rng = seeded_rng(seed);
-    let mut data = vec![0.0f32; batch * time * 56];
-    for step in data.chunks_mut(56) {
-        step[rng.random_range(0..56)] = 1.0;
-    }
-    Sequence::from_batch_major(&data, batch, time).expect("valid shape")
-}
+use common::{BiImdb, Chars, Imdb, Quiz, Topics, char_ids, classes, ids, labels, one_hot_chars};
 
 fn training(c: &mut Criterion) {
     let mut group = c.benchmark_group("train");
@@ -138,5 +90,32 @@ fn inference(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, training, inference);
+/// G1: T3's model primed on 60 characters, then generating 200 one step at a time, drawing
+/// each from the softmax; throughput counts the generated characters.
+fn generation(c: &mut Criterion) {
+    let mut group = c.benchmark_group("generate");
+    let chars = Chars::new(0);
+    let prime = char_ids(60, 11);
+    let sampler = Sampler::Temperature(1.0);
+    let mut rng = seeded_rng(12);
+    group.throughput(Throughput::Elements(200));
+    group.bench_function(
+        BenchmarkId::new("G1", "chars LSTM(256)x2 prime60 gen200"),
+        |b| {
+            b.iter(|| {
+                generate_ids(
+                    &mut OneHot::new(&chars),
+                    black_box(&prime),
+                    200,
+                    &sampler,
+                    &mut rng,
+                )
+                .unwrap()
+            })
+        },
+    );
+    group.finish();
+}
+
+criterion_group!(benches, training, inference, generation);
 criterion_main!(benches);

@@ -10,9 +10,10 @@ use crate::activation::Activation;
 use crate::error::{Error, Result};
 use crate::layer_step::{LayerStep, StepContext, StepData};
 use crate::layers::rnn_config::RnnOptions;
+use crate::layers::embedding::Lookup;
 use crate::output::Array;
 use crate::param::{Param, Weights};
-use crate::tensor::Tensor;
+use crate::tensor::{Tensor, TokenBatch};
 
 /// How a forward pass runs: whether dropout is active and whether layers keep what the
 /// backward pass needs.
@@ -120,6 +121,25 @@ pub trait Layer<In: Tensor>: Weights + Send {
         None
     }
 
+    /// An Embedding's table, which the next layer may fold into its input projection.
+    #[doc(hidden)]
+    fn lookup(&self) -> Option<Lookup<'_>> {
+        None
+    }
+
+    /// An inference pass on the ids that an Embedding with table `lookup` would turn into
+    /// this layer's input, reading `lookup` folded into this layer's input projection;
+    /// `None` when this layer does not fold (then the Embedding runs as usual).
+    #[doc(hidden)]
+    fn forward_lookup(
+        &mut self,
+        ids: &TokenBatch,
+        lookup: Lookup<'_>,
+    ) -> Option<Result<Self::Output>> {
+        let _ = (ids, lookup);
+        None
+    }
+
     /// This layer's part of a [`StepState`](crate::StepState) for `batch` rows: see
     /// [`Sequential::step`](crate::Sequential::step). Layers that need the whole sequence
     /// (Bidirectional, pooling) return an error naming themselves.
@@ -208,6 +228,12 @@ pub trait Stack: Weights + Send {
 
     /// Appends every layer's [`Layer::rnn_options`], one entry per layer in order.
     fn rnn_options(&self, out: &mut Vec<Option<RnnOptions>>);
+    /// For a chain of one Embedding given token ids: the ids and the table.
+    #[doc(hidden)]
+    fn lookup_input<'a>(&'a self, x: &'a Self::In) -> Option<(&'a TokenBatch, Lookup<'a>)> {
+        let _ = x;
+        None
+    }
 
     /// Appends every layer's part of a step state for `batch` rows (see [`Layer::step_init`]).
     fn step_init(&self, batch: usize, layers: &mut Vec<LayerStep>) -> Result<()>;
@@ -311,6 +337,9 @@ impl<In: Tensor, L: Layer<In>> Stack for First<In, L> {
     fn rnn_options(&self, out: &mut Vec<Option<RnnOptions>>) {
         out.push(self.layer.rnn_options());
     }
+    fn lookup_input<'a>(&'a self, x: &'a In) -> Option<(&'a TokenBatch, Lookup<'a>)> {
+        Some((x.as_tokens()?, self.layer.lookup()?))
+    }
     fn step_init(&self, batch: usize, layers: &mut Vec<LayerStep>) -> Result<()> {
         layers.push(self.layer.step_init(batch)?);
         Ok(())
@@ -378,6 +407,14 @@ impl<P: Stack, L: Layer<P::Out>> Stack for Chain<P, L> {
 
     fn forward(&mut self, x: &P::In, mode: Mode) -> Result<L::Output> {
         self.mid = None;
+        // At inference an Embedding's rows can go straight into this layer's input
+        // projection, folded: a lookup per step instead of a product.
+        if !mode.records()
+            && let Some((ids, lookup)) = self.prev.lookup_input(x)
+            && let Some(out) = self.layer.forward_lookup(ids, lookup)
+        {
+            return out;
+        }
         let mid = self.prev.forward(x, mode)?;
         let out = self.layer.forward(&mid, mode)?;
         if mode.records() {

@@ -31,6 +31,7 @@ pub mod input;
 pub mod interop;
 pub(crate) mod kernels {
     pub(crate) mod gemm;
+    pub(crate) mod gemv;
     pub(crate) mod math;
     pub(crate) mod packed;
     pub(crate) mod pool;
@@ -57,6 +58,7 @@ pub use alloc::reserve_params;
 pub use error::{Error, Result};
 pub use init::{Initializer, Rng, seeded_rng};
 pub use input::{IntoInput, ModelInput};
+pub use kernels::pool::{num_threads, set_num_threads};
 pub use layer::{Chain, First, Layer, Mode, Stack, stack};
 pub use layer_step::{LayerStep, StepContext, StepData};
 pub use layers::bidirectional::{Ave, Bidirectional, Concat, Merge, Mul, NoMerge, Sum};

@@ -1,6 +1,28 @@
 //! Trainable weights, with their Keras names, shapes and gradients.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use crate::error::{Error, Result, check_finite, fmt_shape};
+
+/// Which version of its values a [`Param`] holds: a number drawn afresh from one counter for
+/// the whole process whenever the values may change, so that tables derived from weights
+/// (an Embedding folded into the next layer's input projection) know when to rebuild. Values
+/// compare equal whatever their history.
+#[derive(Clone, Copy, Debug)]
+struct Stamp(u64);
+
+impl Stamp {
+    fn fresh() -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        Stamp(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+impl PartialEq for Stamp {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
 
 /// One trainable weight array: Keras name, Keras shape, row-major values and gradient.
 ///
@@ -17,6 +39,7 @@ pub struct Param {
     value: Vec<f32>,
     /// Empty until the first backward pass, so inference never pays for gradients.
     grad: Vec<f32>,
+    stamp: Stamp,
 }
 
 impl Param {
@@ -28,6 +51,7 @@ impl Param {
             shape,
             value: vec![0.0; len],
             grad: Vec::new(),
+            stamp: Stamp::fresh(),
         }
     }
 
@@ -42,6 +66,7 @@ impl Param {
             shape,
             value,
             grad: Vec::new(),
+            stamp: Stamp::fresh(),
         }
     }
 
@@ -72,7 +97,13 @@ impl Param {
 
     /// Row-major values, writable.
     pub fn values_mut(&mut self) -> &mut [f32] {
+        self.stamp = Stamp::fresh();
         &mut self.value
+    }
+
+    /// The version of the values: it changes whenever they may have changed.
+    pub(crate) fn stamp(&self) -> u64 {
+        self.stamp.0
     }
 
     /// The accumulated gradient; empty until the first backward pass allocates it.
@@ -93,6 +124,7 @@ impl Param {
         if self.grad.len() != self.value.len() {
             self.grad = vec![0.0; self.value.len()];
         }
+        self.stamp = Stamp::fresh();
         (&mut self.value, &mut self.grad)
     }
 
@@ -120,6 +152,7 @@ impl Param {
             });
         }
         check_finite(values, "set_weights", &format!("weight `{}`", self.name))?;
+        self.stamp = Stamp::fresh();
         self.value.copy_from_slice(values);
         Ok(())
     }

@@ -31,6 +31,11 @@ pub trait Tensor: Clone + fmt::Debug + Send + Sync + 'static {
     fn batch(&self) -> usize;
     /// Keras shape, batch first.
     fn shape(&self) -> Vec<usize>;
+    /// The token ids, when this is a [`TokenBatch`].
+    #[doc(hidden)]
+    fn as_tokens(&self) -> Option<&TokenBatch> {
+        None
+    }
 }
 
 /// Which positions of a batch of sequences hold real tokens (Keras `mask_zero`).
@@ -520,6 +525,9 @@ impl Tensor for TokenBatch {
     }
     fn shape(&self) -> Vec<usize> {
         vec![self.batch, self.time]
+    }
+    fn as_tokens(&self) -> Option<&TokenBatch> {
+        Some(self)
     }
 }
 

@@ -5,10 +5,11 @@
 //! `matrixmultiply` (packed, cache-blocked SGEMM with run-time AVX/FMA dispatch and arbitrary
 //! strides, which gives transposes for free), their columns split between threads
 //! (`pool.rs`); a single row (`m == 1`: batch-1 inference and generation) is a memory-bound
-//! matrix-vector product, where packing costs more than it saves, so it has its own loops.
+//! matrix-vector product, where packing costs more than it saves: it goes to `gemv.rs`.
 
 use std::ops::Range;
 
+use super::gemv::gemv;
 use super::pool::split_columns;
 
 /// A read-only strided matrix view: element `(i, j)` is `data[i * rs + j * cs]`.
@@ -108,7 +109,8 @@ pub(crate) fn gemm(alpha: f32, a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: &mut 
     if m == 1 {
         let c = &mut c[..n];
         if b.cs == 1 {
-            return row_times_matrix(alpha, a, b, beta, c);
+            scale_rows(c, 1, n, n, beta);
+            return gemv(alpha, a.data, a.cs, k, b.data, b.rs, c);
         }
         if b.rs == 1 {
             return row_dot_columns(alpha, a, b, beta, c);
@@ -160,32 +162,6 @@ fn scale_rows(c: &mut [f32], m: usize, n: usize, ldc: usize, beta: f32) {
         } else {
             row.iter_mut().for_each(|v| *v *= beta);
         }
-    }
-}
-
-/// `c = alpha * a B + beta * c` for one row `a` and a matrix `B` with contiguous rows:
-/// four rows of `B` at a time are folded into `c`, so `c` is streamed a quarter as often.
-fn row_times_matrix(alpha: f32, a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: &mut [f32]) {
-    let n = c.len();
-    scale_rows(c, 1, n, n, beta);
-    let k = a.cols;
-    let ak = |i: usize| alpha * a.data[i * a.cs];
-    let row = |i: usize| &b.data[i * b.rs..i * b.rs + n];
-    let mut i = 0;
-    while i + 4 <= k {
-        let (a0, a1, a2, a3) = (ak(i), ak(i + 1), ak(i + 2), ak(i + 3));
-        let (b0, b1, b2, b3) = (row(i), row(i + 1), row(i + 2), row(i + 3));
-        for j in 0..n {
-            c[j] += a0 * b0[j] + a1 * b1[j] + a2 * b2[j] + a3 * b3[j];
-        }
-        i += 4;
-    }
-    while i < k {
-        let ai = ak(i);
-        for (cj, bj) in c.iter_mut().zip(row(i)) {
-            *cj += ai * bj;
-        }
-        i += 1;
     }
 }
 

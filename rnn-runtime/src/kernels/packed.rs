@@ -58,9 +58,10 @@ impl Packed {
 
 /// Whether packing pays for products with `rows` rows and a `k x n` kernel: with few rows,
 /// or a kernel so small that SGEMM's per-call packing dominates. With many rows SGEMM's
-/// packing is spread over them, and its larger micro-kernel wins.
+/// packing is spread over them, and its larger micro-kernel wins. A single row reads each
+/// weight once whatever the layout, so it goes to the matrix-vector kernel unpacked.
 pub(crate) fn worth_packing(rows: usize, k: usize, n: usize) -> bool {
-    rows <= 64 || k * n <= 2048
+    rows > 1 && (rows <= 64 || k * n <= 2048)
 }
 
 /// `C += A B` with `A` row-major `(m, k)` and contiguous, and `C` row-major `(m, n)` with

@@ -4,6 +4,7 @@ use std::marker::PhantomData;
 
 use crate::error::{Error, Result};
 use crate::init::Rng;
+use crate::kernels::pool::join;
 use crate::layer::{Layer, Mode};
 use crate::layer_step::LayerStep;
 use crate::output::Array;
@@ -281,7 +282,7 @@ impl<L: Recurrent, const OUT: usize, M: Merge> Bidirectional<L, OUT, M> {
     ) -> Result<M::Output<L::Mode, L::Direction, OUT>> {
         // The two directions are independent: each gets a core when there are two.
         let (fw, bw) = (&mut self.forward, &mut self.backward);
-        let (a, b) = rayon::join(
+        let (a, b) = join(
             || fw.core_mut().forward(x, (batch, time), mask, mode),
             || bw.core_mut().forward(x, (batch, time), mask, mode),
         );
@@ -328,7 +329,7 @@ impl<L: Recurrent, const OUT: usize, M: Merge> Bidirectional<L, OUT, M> {
         }
         let (rf, rb) = self.reverse_flags();
         let (fw, bw) = (&mut self.forward, &mut self.backward);
-        let (dx, dxb) = rayon::join(
+        let (dx, dxb) = join(
             || fw.core_mut().backward(x, &dfw, seq, rf, dsf),
             || bw.core_mut().backward(x, &dbw, seq, rb, dsb),
         );

@@ -168,16 +168,64 @@ impl<const VOCAB: usize, const DIM: usize> Embedding<VOCAB, DIM> {
     }
 
     fn check_ids(&self, ids: &TokenBatch) -> Result<()> {
+        self.table().check(ids)
+    }
+
+    fn table(&self) -> Lookup<'_> {
+        Lookup {
+            name: &self.name,
+            table: self.table.values(),
+            vocab: self.vocab,
+            dim: DIM,
+            mask_zero: self.mask_zero,
+            stamp: self.table.stamp(),
+        }
+    }
+}
+
+/// An Embedding's table as the layer after it sees it at inference, to fold the table into
+/// its input projection (see [`Layer::forward_lookup`]).
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug)]
+pub struct Lookup<'a> {
+    name: &'a str,
+    /// `(vocab, dim)`, row-major.
+    pub(crate) table: &'a [f32],
+    pub(crate) vocab: usize,
+    pub(crate) dim: usize,
+    mask_zero: bool,
+    /// The table's version (see `Param`).
+    pub(crate) stamp: u64,
+}
+
+impl Lookup<'_> {
+    /// Checks that every id has a row.
+    pub(crate) fn check(&self, ids: &TokenBatch) -> Result<()> {
         match ids.ids().iter().position(|&id| id as usize >= self.vocab) {
             None => Ok(()),
             Some(at) => Err(Error::TokenOutOfRange {
-                layer: self.name.clone(),
+                layer: self.name.to_string(),
                 id: ids.ids()[at],
                 batch: at / ids.time(),
                 step: at % ids.time(),
                 vocab: self.vocab,
             }),
         }
+    }
+
+    /// The mask of `ids` with `mask_zero` (id 0 is padding), else `None`.
+    pub(crate) fn mask(&self, ids: &TokenBatch) -> Option<Mask> {
+        if !self.mask_zero {
+            return None;
+        }
+        let (batch, time) = (ids.batch(), ids.time());
+        let mut valid = vec![true; batch * time];
+        for t in 0..time {
+            for b in 0..batch {
+                valid[t * batch + b] = ids.get(b, t) != 0;
+            }
+        }
+        Some(Mask::from_time_major(batch, time, valid))
     }
 }
 
@@ -207,20 +255,16 @@ impl<const VOCAB: usize, const DIM: usize> Layer<TokenBatch> for Embedding<VOCAB
             }
         }
         let mut out = Sequence::from_time_major(batch, time, data);
-        if self.mask_zero {
-            let mut valid = vec![true; batch * time];
-            for t in 0..time {
-                for b in 0..batch {
-                    valid[t * batch + b] = ids.get(b, t) != 0;
-                }
-            }
-            out.set_mask(Some(Mask::from_time_major(batch, time, valid)));
-        }
+        out.set_mask(self.table().mask(ids));
         Ok(out)
     }
 
     fn check_input(&self, ids: &TokenBatch) -> Result<()> {
         self.check_ids(ids)
+    }
+
+    fn lookup(&self) -> Option<Lookup<'_>> {
+        Some(self.table())
     }
 
     fn backward(&mut self, ids: &TokenBatch, dy: Sequence<DIM>, dstates: &[&[f32]]) -> Result<()> {

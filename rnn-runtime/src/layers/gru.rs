@@ -13,9 +13,10 @@ use crate::init::Rng;
 use crate::kernels::gemm::{MatRef, gemm};
 use crate::layer::{Layer, Mode};
 use crate::layer_step::{LayerStep, StepContext, StepData};
+use crate::layers::embedding::Lookup;
 use crate::output::Array;
 use crate::param::{Param, Weights};
-use crate::tensor::Sequence;
+use crate::tensor::{Sequence, TokenBatch};
 
 use super::cell::{BackwardStep, Cell, CellCtx, ForwardStep, GradCtx, sized};
 use super::recurrent::{Recurrent, Rnn, RnnCore, keras_recurrent_layer};
@@ -448,6 +449,14 @@ impl<const IN: usize, const H: usize, R: ReturnMode, const RESET_AFTER: bool, co
 
     fn rnn_options(&self) -> Option<RnnOptions> {
         self.0.rnn_options()
+    }
+
+    fn forward_lookup(
+        &mut self,
+        ids: &TokenBatch,
+        lookup: Lookup<'_>,
+    ) -> Option<Result<R::Output<H>>> {
+        self.0.forward_lookup(ids, lookup)
     }
 
     fn step_init(&self, batch: usize) -> Result<LayerStep> {

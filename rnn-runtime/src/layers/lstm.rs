@@ -10,9 +10,10 @@ use crate::error::Result;
 use crate::init::Rng;
 use crate::layer::{Layer, Mode};
 use crate::layer_step::{LayerStep, StepContext, StepData};
+use crate::layers::embedding::Lookup;
 use crate::output::Array;
 use crate::param::{Param, Weights};
-use crate::tensor::Sequence;
+use crate::tensor::{Sequence, TokenBatch};
 
 use super::cell::{BackwardStep, Cell, CellCtx, ForwardStep, prev_and_cur, sized};
 use super::recurrent::{Recurrent, Rnn, RnnCore, keras_recurrent_layer};
@@ -239,6 +240,14 @@ impl<const IN: usize, const H: usize, R: ReturnMode, const BIAS: bool> Layer<Seq
 
     fn rnn_options(&self) -> Option<RnnOptions> {
         self.0.rnn_options()
+    }
+
+    fn forward_lookup(
+        &mut self,
+        ids: &TokenBatch,
+        lookup: Lookup<'_>,
+    ) -> Option<Result<R::Output<H>>> {
+        self.0.forward_lookup(ids, lookup)
     }
 
     fn step_init(&self, batch: usize) -> Result<LayerStep> {

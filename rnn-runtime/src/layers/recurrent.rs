@@ -17,15 +17,19 @@ use crate::kernels::gemm::{MatRef, gemm};
 use crate::kernels::packed::Packed;
 use crate::layer::{Layer, Mode};
 use crate::layer_step::{LayerStep, StepContext, StepData, StepScratch, check_step_len};
+use crate::layers::embedding::Lookup;
 use crate::output::Array;
 use crate::param::{Param, Weights};
-use crate::tensor::{Mask, Sequence, Tensor};
+use crate::tensor::{Mask, Sequence, Tensor, TokenBatch};
 
 use super::cell::{
     BackwardStep, Cell, CellCtx, ForwardStep, GradCtx, cell_params, prev_and_cur, sized,
 };
 use super::rnn_config::{Last, RecurrentOutput, ReturnMode, RnnConfig, RnnOptions};
 use super::rnn_dropout::RnnDropout;
+
+mod fold;
+use fold::Folded;
 
 /// Buffers of one layer shared by every cell, sized per batch shape and reused across calls.
 #[derive(Clone, Debug, Default)]
@@ -68,6 +72,8 @@ pub struct RnnCore<C: Cell> {
     trace: C::Trace,
     /// `dropout` and `recurrent_dropout`: generator, masks and their scratch.
     drop: RnnDropout,
+    /// The table of a preceding Embedding folded into the input projection.
+    fold: Folded,
 }
 
 impl<C: Cell> RnnCore<C> {
@@ -109,6 +115,7 @@ impl<C: Cell> RnnCore<C> {
             ws: Workspace::default(),
             trace: C::Trace::default(),
             drop,
+            fold: Folded::default(),
         }
     }
 
@@ -208,6 +215,21 @@ impl<C: Cell> RnnCore<C> {
         mask: Option<&Mask>,
         mode: Mode,
     ) -> Result<()> {
+        self.run(batch, time, mask, mode, |core, z| {
+            core.project_input_dropped(x, batch * time, z)
+        })
+    }
+
+    /// Runs the layer over `time` steps of `batch` rows whose input projections `project`
+    /// writes (time-major `(time, batch, G*H)`), filling the workspace.
+    fn run(
+        &mut self,
+        batch: usize,
+        time: usize,
+        mask: Option<&Mask>,
+        mode: Mode,
+        project: impl FnOnce(&mut Self, &mut [f32]),
+    ) -> Result<()> {
         if time == 0 {
             return Err(Error::Empty {
                 layer: self.name.clone(),
@@ -234,7 +256,7 @@ impl<C: Cell> RnnCore<C> {
         ws.packed
             .pack(MatRef::new(self.recurrent.values(), h, gh), batch);
         // Input projection of every step at once.
-        self.project_input_dropped(x, n, &mut ws.zs);
+        project(self, &mut ws.zs);
 
         let go_back = self.cfg.go_backwards;
         let mut trace = std::mem::take(&mut self.trace);
@@ -724,6 +746,20 @@ impl<C: Cell, const IN: usize, const H: usize, R: ReturnMode, const BIAS: bool> 
             config: self.core.cfg,
             reset_after: C::RESET_AFTER,
         })
+    }
+
+    fn forward_lookup(
+        &mut self,
+        ids: &TokenBatch,
+        lookup: Lookup<'_>,
+    ) -> Option<Result<R::Output<H>>> {
+        let mask = self.core.forward_lookup(ids, lookup)?;
+        Some(mask.map(|mask| {
+            let data = self
+                .core
+                .main_output(R::SEQUENCES, self.core.cfg.go_backwards);
+            R::Output::<H>::wrap(ids.batch(), ids.time(), data, mask.as_ref())
+        }))
     }
 
     fn step_init(&self, batch: usize) -> Result<LayerStep> {

@@ -9,6 +9,7 @@ use rayon::prelude::*;
 use super::split::{Scratch, Splitter};
 use super::vocab::{Counter, Counts, Lookup};
 use crate::error::{Error, Result};
+use crate::kernels::pool::install;
 
 /// Insertion-ordered map with a fast hash; the order is what Python's dicts keep.
 pub(crate) type OrderedMap<K, V> = IndexMap<K, V, foldhash::fast::RandomState>;
@@ -275,11 +276,14 @@ impl Tokenizer {
     /// assert_eq!(tok.document_count(), 3);
     /// ```
     pub fn fit_on_texts<S: AsRef<str> + Sync>(&mut self, texts: &[S]) {
-        let chunk = chunk_len(texts.len());
         let parts: Vec<Counts> = if texts.len() < PARALLEL_MIN_TEXTS {
             vec![self.count(texts)]
         } else {
-            texts.par_chunks(chunk).map(|c| self.count(c)).collect()
+            let this = &*self;
+            install(|| {
+                let chunk = chunk_len(texts.len());
+                texts.par_chunks(chunk).map(|c| this.count(c)).collect()
+            })
         };
         // Merging the slices in order keeps the first-seen order of one sequential pass,
         // which decides ties in the ranking.
@@ -393,13 +397,15 @@ impl Tokenizer {
                 .map(|t| self.encode(t.as_ref(), oov, &mut scratch))
                 .collect();
         }
-        texts
-            .par_iter()
-            .with_min_len(chunk_len(texts.len()) / 4 + 1)
-            .map_init(Scratch::default, |scratch, t| {
-                self.encode(t.as_ref(), oov, scratch)
-            })
-            .collect()
+        install(|| {
+            texts
+                .par_iter()
+                .with_min_len(chunk_len(texts.len()) / 4 + 1)
+                .map_init(Scratch::default, |scratch, t| {
+                    self.encode(t.as_ref(), oov, scratch)
+                })
+                .collect()
+        })
     }
 
     /// The words of each sequence joined with single spaces, as Keras'
