@@ -181,6 +181,29 @@ pub enum Error {
         /// What is wrong and how to fix it.
         message: String,
     },
+    /// An optimizer step made a weight NaN or infinite (its gradient was finite); the weights
+    /// and the optimizer's slots are those before the step.
+    #[error(
+        "fit: the update of `{weight}` is not finite at epoch {epoch}, step {step}; training \
+         stopped and the weights are those before this step (try a lower learning rate or \
+         clipnorm)"
+    )]
+    NonFiniteUpdate {
+        /// 1-based epoch.
+        epoch: usize,
+        /// 1-based step within the epoch.
+        step: usize,
+        /// Keras name of the first weight that became non-finite.
+        weight: String,
+    },
+    /// A size that overflows when computed, or a buffer that cannot be allocated.
+    #[error("{layer}: {what}")]
+    TooLarge {
+        /// Where the size came from.
+        layer: String,
+        /// Which size, and how large.
+        what: String,
+    },
 }
 
 impl Error {

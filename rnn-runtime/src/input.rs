@@ -275,7 +275,7 @@ impl<const D: usize> IntoInput<Features<D>> for Vec<Vec<f32>> {
 impl<const D: usize> IntoInput<Features<D>> for (&[f32], [usize; 2]) {
     fn into_input(self) -> Result<Features<D>> {
         let (data, [batch, features]) = self;
-        if features != D || data.len() != batch * features {
+        if features != D || Some(data.len()) != batch.checked_mul(features) {
             return Err(Error::shape(
                 "input",
                 fmt_shape(&[batch, D]),

@@ -42,6 +42,7 @@ pub mod output;
 pub mod param;
 #[doc(hidden)]
 pub mod placeholder;
+mod size;
 pub mod step;
 pub mod summary;
 pub mod tensor;

@@ -147,6 +147,10 @@ where
     /// # Ok::<(), rnn_runtime::Error>(())
     /// ```
     pub fn forward(&mut self, x: &S::In, mode: Mode) -> Result<Outputs> {
+        if x.batch() == 0 {
+            // Only `zeros(0, ..)` builds such a tensor; every other constructor rejects it.
+            return Err(crate::tensor::empty_batch("input"));
+        }
         crate::fixed_batch::check_exact(self.spec, x)?;
         check_time(self.spec, x)?;
         self.last = None;

@@ -56,10 +56,11 @@ impl Metric {
         classes: usize,
         mask: Option<&[f32]>,
     ) -> Result<(f64, f64)> {
-        let rows = pred.len() / classes;
+        let rows = pred.len().checked_div(classes).unwrap_or(0);
         let weight = |r: usize| mask.map_or(1.0, |m| m[r] as f64);
         let (mut correct, mut total) = (0.0f64, 0.0f64);
         let metric = self.resolve(target, classes);
+        metric.check_target_len(target, rows, classes)?;
         for r in 0..rows {
             let p = &pred[r * classes..(r + 1) * classes];
             let score = match (metric, target) {
@@ -102,6 +103,32 @@ impl Metric {
             total += w;
         }
         Ok((correct, total))
+    }
+}
+
+impl Metric {
+    /// Checks that the targets hold what `metric` reads for `rows` rows of `classes`
+    /// predictions: one class id per row, or one value per prediction.
+    fn check_target_len(self, target: &TargetData, rows: usize, classes: usize) -> Result<()> {
+        let (got, kind) = match target {
+            TargetData::Classes(t) => (t.len(), "class ids"),
+            TargetData::Values(t) => (t.len(), "values"),
+        };
+        let (want, per) = match self {
+            Metric::SparseCategoricalAccuracy => (Some(rows), "one class id per row"),
+            _ => (
+                rows.checked_mul(classes),
+                "one 0/1 or one-hot value per prediction",
+            ),
+        };
+        if Some(got) == want {
+            return Ok(());
+        }
+        Err(Error::shape(
+            self.keras_name(),
+            format!("{per}: ({rows}, {classes}) predictions"),
+            format!("{got} {kind}"),
+        ))
     }
 }
 

@@ -70,7 +70,17 @@ impl Targets {
                 what: "there are no targets; give one per input row".into(),
             });
         }
-        if shape.iter().product::<usize>() != len {
+        if shape.contains(&0) {
+            return Err(Error::Empty {
+                layer: "targets".into(),
+                what: format!(
+                    "the targets have shape {}, with an empty axis",
+                    fmt_shape(shape)
+                ),
+            });
+        }
+        let want = shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+        if want != Some(len) {
             return Err(Error::shape(
                 "targets",
                 fmt_shape(shape),
