@@ -37,11 +37,12 @@
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::fs;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rnn_macros::model_api;
+use safetensors::tensor::Metadata;
 use safetensors::{Dtype, SafeTensors, View};
 
 use crate::error::{Error, Result, fmt_shape};
@@ -50,6 +51,7 @@ use crate::layer::Stack;
 use crate::model::Sequential;
 use crate::output::ModelOutput;
 use crate::param::Weight;
+use crate::size::try_zeroed;
 
 // The metadata keys and values described in the module documentation.
 const FORMAT_KEY: &str = "format";
@@ -93,9 +95,65 @@ pub fn save(path: impl AsRef<Path>, weights: &[Weight]) -> Result<()> {
 /// ```
 pub fn load(path: impl AsRef<Path>) -> Result<Vec<Weight>> {
     let path = path.as_ref();
-    let bytes = fs::read(path)
-        .map_err(|e| checkpoint_error(path, format!("cannot read the checkpoint: {e}")))?;
+    let bytes = read_checked(path).map_err(|message| checkpoint_error(path, message))?;
     decode(&bytes).map_err(|message| checkpoint_error(path, message))
+}
+
+/// The largest header accepted: safetensors' own limit.
+const MAX_HEADER_BYTES: u64 = 100_000_000;
+
+/// Reads a checkpoint, header first: the sizes the header declares must add up to the
+/// file's length before the tensor data is read, so a damaged length field, a huge declared
+/// header or an endless stream (`/dev/zero`) is refused without filling memory.
+fn read_checked(path: &Path) -> std::result::Result<Vec<u8>, String> {
+    let cannot = |e: std::io::Error| format!("cannot read the checkpoint: {e}");
+    let mut file = fs::File::open(path).map_err(cannot)?;
+    let file_len = file.metadata().map_err(cannot)?.len();
+    let mut prefix = [0u8; 8];
+    file.read_exact(&mut prefix).map_err(|_| {
+        format!(
+            "not a valid safetensors file (truncated or corrupt?): {file_len} bytes, too short \
+             for the header length"
+        )
+    })?;
+    let header_len = u64::from_le_bytes(prefix);
+    if header_len > MAX_HEADER_BYTES || header_len.saturating_add(8) > file_len {
+        return Err(format!(
+            "not a valid safetensors file (truncated or corrupt?): the header declares \
+             {header_len} bytes after its 8-byte length, but the file has {file_len} bytes"
+        ));
+    }
+    // Both bounded by the file's length and `MAX_HEADER_BYTES`, so the casts are exact.
+    let mut header =
+        try_zeroed::<u8>("checkpoint", header_len as usize).map_err(|e| e.to_string())?;
+    file.read_exact(&mut header).map_err(cannot)?;
+    let metadata: Metadata = serde_json::from_slice(&header).map_err(|e| {
+        format!("not a valid safetensors file (truncated or corrupt?): bad header: {e}")
+    })?;
+    let total = u64::try_from(metadata.data_len())
+        .ok()
+        .and_then(|data| data.checked_add(8 + header_len));
+    if total != Some(file_len) {
+        return Err(format!(
+            "not a valid safetensors file (truncated or corrupt?): the header declares {} \
+             bytes of tensors after {} bytes of header, but the file has {file_len} bytes",
+            metadata.data_len(),
+            8 + header_len
+        ));
+    }
+    let mut bytes = Vec::new();
+    usize::try_from(file_len)
+        .ok()
+        .and_then(|len| bytes.try_reserve_exact(len).ok())
+        .ok_or_else(|| format!("cannot allocate {file_len} bytes for the checkpoint"))?;
+    bytes.extend_from_slice(&prefix);
+    bytes.extend_from_slice(&header);
+    // `take`: a file that grows while it is read is not read beyond its checked length.
+    (&mut file)
+        .take(file_len - 8 - header_len)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    Ok(bytes)
 }
 
 #[model_api]

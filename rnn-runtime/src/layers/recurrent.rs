@@ -637,6 +637,18 @@ impl<C: Cell, const IN: usize, const H: usize, R: ReturnMode, const BIAS: bool> 
         dy: R::Output<H>,
         dstates: &[&[f32]],
     ) -> Result<Sequence<IN>> {
+        if (x.batch(), x.time()) != (self.core.ws.batch, self.core.ws.time) {
+            // Same total length is not enough: a batch of another shape mixes up the rows.
+            return Err(Error::config(
+                self.core.name.clone(),
+                format!(
+                    "backward needs the input of the preceding training forward pass, of shape \
+                     {}; got {}",
+                    fmt_shape(&[self.core.ws.batch, self.core.ws.time, IN]),
+                    fmt_shape(&x.shape())
+                ),
+            ));
+        }
         let (batch, steps) = (dy.batch(), dy.steps());
         let want_steps = R::SEQUENCES.then_some(x.time());
         if batch != x.batch() || steps != want_steps {

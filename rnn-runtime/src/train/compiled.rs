@@ -3,11 +3,12 @@
 //! targets and steps parameter lists.
 
 use crate::activation::Activation;
-use crate::error::{Error, Result, fmt_shape};
+use crate::error::{Error, Result, check_finite, fmt_shape};
 use crate::loss::{Loss, Target};
-use crate::optim::Optimizer;
+use crate::optim::{Optimizer, OptimizerState};
 use crate::output::Array;
 use crate::param::Param;
+use crate::train::history::History;
 use crate::train::metrics::Metric;
 use crate::train::targets::{TargetData, Targets};
 
@@ -18,6 +19,17 @@ pub(crate) struct Compiled {
     metrics: Vec<Metric>,
     /// Optimizer steps taken: Keras counts the optimizer's state once it has been built.
     steps: usize,
+    /// The weights and optimizer state before the current step, to undo a step whose update
+    /// is not finite; the buffers are reused from step to step.
+    before: Snapshot,
+    /// The epochs of the last `fit`, kept when it stopped with an error.
+    pub(crate) history: Option<History>,
+}
+
+#[derive(Default)]
+struct Snapshot {
+    weights: Vec<Vec<f32>>,
+    optimizer: OptimizerState,
 }
 
 /// Where a training step is, for error messages (1-based).
@@ -40,7 +52,14 @@ impl Compiled {
             optimizer,
             metrics: metrics.to_vec(),
             steps: 0,
+            before: Snapshot::default(),
+            history: None,
         }
+    }
+
+    /// The optimizer's hyper-parameters, checked before the first step.
+    pub(crate) fn validate(&self) -> Result<()> {
+        self.optimizer.validate()
     }
 
     pub(crate) fn metrics(&self) -> &[Metric] {
@@ -157,7 +176,9 @@ impl Compiled {
     }
 
     /// One optimizer step on parameters holding a batch's gradients, which are then reset.
-    /// A gradient with NaN or infinity is an error naming the weight, and changes nothing.
+    /// A gradient with NaN or infinity is an error naming the weight, and changes nothing; so
+    /// is an update that makes a weight NaN or infinite: the weights and the optimizer's
+    /// state are put back as they were before the step.
     pub(crate) fn apply(&mut self, params: &mut [&mut Param], at: StepAt) -> Result<()> {
         if let Some(p) = params
             .iter()
@@ -171,9 +192,32 @@ impl Compiled {
                 weight,
             });
         }
+        let before = &mut self.before;
+        before.weights.resize_with(params.len(), Vec::new);
+        for (saved, p) in before.weights.iter_mut().zip(params.iter()) {
+            saved.clear();
+            saved.extend_from_slice(p.values());
+        }
+        self.optimizer.save_state(&mut before.optimizer);
         self.optimizer.step(params);
-        self.steps += 1;
         params.iter_mut().for_each(|p| p.zero_grad());
+        if let Some(p) = params
+            .iter()
+            .find(|p| check_finite(p.values(), "", "").is_err())
+        {
+            let weight = p.name().to_string();
+            for (p, saved) in params.iter_mut().zip(&before.weights) {
+                // Copies of these very weights: the lengths match.
+                p.values_mut().copy_from_slice(saved);
+            }
+            self.optimizer.restore_state(&before.optimizer);
+            return Err(Error::NonFiniteUpdate {
+                epoch: at.epoch,
+                step: at.step,
+                weight,
+            });
+        }
+        self.steps += 1;
         Ok(())
     }
 }
