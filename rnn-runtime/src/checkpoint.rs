@@ -130,15 +130,14 @@ fn read_checked(path: &Path) -> std::result::Result<Vec<u8>, String> {
     let metadata: Metadata = serde_json::from_slice(&header).map_err(|e| {
         format!("not a valid safetensors file (truncated or corrupt?): bad header: {e}")
     })?;
-    let total = u64::try_from(metadata.data_len())
-        .ok()
-        .and_then(|data| data.checked_add(8 + header_len));
-    if total != Some(file_len) {
+    // Below the file's length, checked above.
+    let header_end = header_len.saturating_add(8);
+    let data_len = u64::try_from(metadata.data_len()).unwrap_or(u64::MAX);
+    if header_end.checked_add(data_len) != Some(file_len) {
         return Err(format!(
-            "not a valid safetensors file (truncated or corrupt?): the header declares {} \
-             bytes of tensors after {} bytes of header, but the file has {file_len} bytes",
-            metadata.data_len(),
-            8 + header_len
+            "not a valid safetensors file (truncated or corrupt?): the header declares \
+             {data_len} bytes of tensors after {header_end} bytes of header, but the file has \
+             {file_len} bytes"
         ));
     }
     let mut bytes = Vec::new();
@@ -150,7 +149,7 @@ fn read_checked(path: &Path) -> std::result::Result<Vec<u8>, String> {
     bytes.extend_from_slice(&header);
     // `take`: a file that grows while it is read is not read beyond its checked length.
     (&mut file)
-        .take(file_len - 8 - header_len)
+        .take(data_len)
         .read_to_end(&mut bytes)
         .map_err(cannot)?;
     Ok(bytes)
@@ -345,7 +344,9 @@ fn decode(bytes: &[u8]) -> std::result::Result<Vec<Weight>, String> {
     // or padded file fails here rather than yielding short tensors.
     let (header_len, header) = SafeTensors::read_metadata(bytes)
         .map_err(|e| format!("not a valid safetensors file (truncated or corrupt?): {e}"))?;
-    let data = bytes.get(8 + header_len..).unwrap_or_default();
+    let data = bytes
+        .get(header_len.saturating_add(8)..)
+        .unwrap_or_default();
     let mut names = header.offset_keys();
     names.sort();
     let order = match header.metadata().as_ref().and_then(|m| m.get(ORDER_KEY)) {
@@ -369,7 +370,7 @@ fn decode(bytes: &[u8]) -> std::result::Result<Vec<Weight>, String> {
             .ok_or_else(|| format!("tensor `{name}` lies outside the file"))?;
         let values = raw
             .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .filter_map(|b| b.try_into().ok().map(f32::from_le_bytes))
             .collect();
         let weight = Weight {
             name,
@@ -410,11 +411,8 @@ fn recorded_order(order: &str, names: &[String]) -> std::result::Result<Vec<Stri
 }
 
 fn check_values(w: &Weight) -> std::result::Result<(), String> {
-    match w.values.iter().position(|v| !v.is_finite()) {
-        Some(i) => Err(format!(
-            "weight `{}` contains {} at index {i}",
-            w.name, w.values[i]
-        )),
+    match w.values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        Some((i, v)) => Err(format!("weight `{}` contains {v} at index {i}", w.name)),
         None => Ok(()),
     }
 }

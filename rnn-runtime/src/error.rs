@@ -233,10 +233,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Formats a shape the way Keras prints it: `(2, 5, 8)`, `(batch, time, 8)`, `(3,)`.
 pub(crate) fn fmt_shape<T: fmt::Display>(dims: &[T]) -> String {
     let parts: Vec<String> = dims.iter().map(|d| d.to_string()).collect();
-    if parts.len() == 1 {
-        format!("({},)", parts[0])
-    } else {
-        format!("({})", parts.join(", "))
+    match parts.as_slice() {
+        [one] => format!("({one},)"),
+        _ => format!("({})", parts.join(", ")),
     }
 }
 
@@ -248,12 +247,12 @@ pub(crate) fn check_finite(data: &[f32], layer: &str, what: &str) -> Result<()> 
     if sum == 0.0 {
         return Ok(());
     }
-    match data.iter().position(|v| !v.is_finite()) {
-        Some(index) => Err(Error::NonFinite {
+    match data.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        Some((index, &value)) => Err(Error::NonFinite {
             layer: layer.to_string(),
             what: what.to_string(),
             index,
-            value: data[index],
+            value,
         }),
         None => Ok(()),
     }

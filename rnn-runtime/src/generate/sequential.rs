@@ -1,6 +1,13 @@
 //! Generation with models built by `model!`: token-id models step directly, one-hot
 //! character models through [`OneHot`].
 
+#![allow(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    reason = "Not yet converted to checked forms (issue 12): offsets into strings and \
+              buffers this module built itself"
+)]
+
 use super::StepModel;
 use crate::activation::Activation;
 use crate::error::{Error, Result};

@@ -7,6 +7,13 @@
 //! (`pool.rs`); a single row (`m == 1`: batch-1 inference and generation) is a memory-bound
 //! matrix-vector product, where packing costs more than it saves, so it has its own loops.
 
+#![allow(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    reason = "Hot loops over buffers whose bounds `MatRef::check`, `gemm` and `gemm_packed` \
+              assert at entry with checked arithmetic: every index stays below those bounds"
+)]
+
 use std::ops::Range;
 
 use super::pool::split_columns;

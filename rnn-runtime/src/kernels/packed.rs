@@ -6,6 +6,15 @@
 //! is packed once per pass into panels of [`NR`] columns, row after row, so the micro-kernel
 //! streams it contiguously and the state rows are read in place.
 
+#![allow(
+    clippy::arithmetic_side_effects,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "Hot loops over buffers whose bounds `MatRef::check`, `gemm` and `gemm_packed` \
+              assert at entry with checked arithmetic: every index stays below those bounds, \
+              and panels of `chunks_exact(NR)` are `[f32; NR]`"
+)]
+
 use multiversion::multiversion;
 use multiversion::target::target_cfg_f;
 

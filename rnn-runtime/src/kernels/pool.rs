@@ -6,6 +6,12 @@
 //! paying a wake-up per time step; inside the pool a join runs one half on the calling thread
 //! and lets an idle worker take the other, or runs both itself if none is free.
 
+#![allow(
+    clippy::arithmetic_side_effects,
+    reason = "Hot loops over buffers whose bounds `MatRef::check`, `gemm` and `gemm_packed` \
+              assert at entry with checked arithmetic: every index stays below those bounds"
+)]
+
 use std::ops::Range;
 
 /// Below this many multiply-adds (about 0.1 ms of work) a product stays on one thread: handing

@@ -9,6 +9,14 @@
 //! the state gradient, then gets `dW`, `dU` and `dx` with one GEMM each over all steps.
 //! Buffers are sized once per batch shape and reused, so no step allocates.
 
+#![allow(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    reason = "Not yet converted to checked forms (issue 12): indices and sizes here derive \
+              from tensors whose shapes were checked on entry and whose lengths \
+              `size::checked_len` bounded"
+)]
+
 use std::marker::PhantomData;
 
 use crate::error::{Error, Result, fmt_shape};

@@ -17,6 +17,14 @@
 //! assert!((w.values()[1] + 0.999).abs() < 1e-6);
 //! ```
 
+#![allow(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    reason = "Not yet converted to checked forms (issue 12): indices and sizes here derive \
+              from tensors whose shapes were checked on entry and whose lengths \
+              `size::checked_len` bounded"
+)]
+
 mod adagrad;
 mod adam;
 mod clip;

@@ -2,6 +2,15 @@
 //! `{"class_name": "Tokenizer", "config": {...}}` object whose five maps are themselves
 //! JSON strings, written as Python's `json.dumps` writes them.
 
+#![allow(
+    clippy::arithmetic_side_effects,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "Not yet converted to checked forms (issue 12): offsets into strings and \
+              buffers this module built itself; the `expect`s say why writing JSON into \
+              memory cannot fail"
+)]
+
 use std::io;
 
 use serde::{Deserialize, Serialize};

@@ -78,7 +78,7 @@ impl Compiled {
     /// Checks targets against the shape of the output they are compared with (batch first):
     /// their shape, their kind (class ids or values) for the loss, and every class id.
     pub(crate) fn check_targets(&self, y: &Targets, out_shape: &[usize]) -> Result<()> {
-        let classes = out_shape[out_shape.len() - 1];
+        let classes = out_shape.last().copied().unwrap_or(1);
         let mut converted = Vec::new();
         if let Target::Classes(ids) = loss_target(&self.loss, y, out_shape, &mut converted)?
             && let Some((row, &class)) = ids
@@ -217,16 +217,15 @@ impl Compiled {
                 weight,
             });
         }
-        self.steps += 1;
+        self.steps = self.steps.saturating_add(1);
         Ok(())
     }
 }
 
 /// The size of an output's last axis.
 fn classes(out: &Array) -> usize {
-    *out.shape
-        .last()
-        .expect("outputs have a batch axis and features")
+    // Outputs have a batch axis and features; 1 keeps a malformed one an error downstream.
+    out.shape.last().copied().unwrap_or(1)
 }
 
 /// The loss's view of the targets, given the output shape, after checking they fit.
@@ -236,8 +235,9 @@ fn loss_target<'t>(
     out_shape: &[usize],
     converted: &'t mut Vec<f32>,
 ) -> Result<Target<'t>> {
-    let (rest, classes) = out_shape.split_at(out_shape.len() - 1);
-    let classes = classes[0];
+    let Some((&classes, rest)) = out_shape.split_last() else {
+        return Err(Error::shape("targets", "an output with features", "()"));
+    };
     let sparse = matches!(loss, Loss::SparseCategoricalCrossentropy { .. });
     match y.data() {
         TargetData::Classes(ids) if sparse => {

@@ -110,7 +110,7 @@ where
                         "validation_split {} of {n} samples leaves {split} for training and \
                          {} for validation; both need at least one",
                         options.validation_split,
-                        n - split
+                        n.saturating_sub(split)
                     ),
                 ));
             }
@@ -146,15 +146,11 @@ where
             }
             let progress = Progress::start(options.verbose, epoch, options.epochs, steps);
             let mut totals = Totals::default();
-            for step in 0..steps {
-                let index = &order[step * bs..((step + 1) * bs).min(n)];
+            for (step, index) in (1..).zip(order.chunks(bs)) {
                 let (xb, yb) = (train_x.gather(index), train_y.gather(index));
-                let at = StepAt {
-                    epoch,
-                    step: step + 1,
-                };
+                let at = StepAt { epoch, step };
                 totals.add(&run.batch(&xb, &yb, Some(at))?, index.len());
-                progress.step(step + 1, &totals.logs(&metrics));
+                progress.step(step, &totals.logs(&metrics));
             }
             let mut logs = totals.logs(&metrics);
             if let Some((vx, vy)) = &validation {
@@ -163,7 +159,7 @@ where
             }
             progress.finish(&logs);
             let stop = match &mut stopper {
-                Some(s) => s.should_stop(epoch - 1, &logs, run.net)?,
+                Some(s) => s.should_stop(epoch.saturating_sub(1), &logs, run.net)?,
                 None => false,
             };
             history.push(logs);
@@ -265,7 +261,7 @@ impl<'a, N: Network> Run<'a, N> {
         }
         // `check_data` has made sure that the output type is a single array.
         let arrays = out.to_arrays();
-        let main = &arrays[0];
+        let main = arrays.first().ok_or_else(|| several_outputs(self.what))?;
         let mask = out.row_mask();
         let Some(at) = train else {
             return self.compiled.score(main, mask.as_deref(), y);
@@ -289,9 +285,9 @@ impl<'a, N: Network> Run<'a, N> {
         let n = x.batch();
         let mut totals = Totals::default();
         for start in (0..n).step_by(batch_size) {
-            let end = (start + batch_size).min(n);
+            let end = start.saturating_add(batch_size).min(n);
             let score = self.batch(&x.rows(start, end), &y.rows(start, end), None)?;
-            totals.add(&score, end - start);
+            totals.add(&score, end.saturating_sub(start));
         }
         Ok(totals.logs(self.compiled.metrics()))
     }
