@@ -107,3 +107,12 @@ fn sequences_without_time_steps() {
     let bad: Result<Sequence<2>, _> = (&[][..], [2, 0, 2]).into_input();
     assert!(matches!(bad, Err(Error::Empty { .. })), "{bad:?}");
 }
+
+#[test]
+fn padding_to_a_length_no_machine_holds() {
+    use rnn::text::{Pad, pad_sequences};
+    let err = pad_sequences(&[vec![1u32, 2]], Some(usize::MAX), Pad::Pre, Pad::Pre, 0).unwrap_err();
+    assert!(matches!(err, Error::TooLarge { .. }), "{err:?}");
+    let ids = pad_sequences(&[vec![1u32, 2, 3]], Some(2), Pad::Pre, Pad::Pre, 0).unwrap();
+    assert_eq!(ids.ids(), &[2, 3]);
+}

@@ -2,13 +2,6 @@
 //! filter character translated to the split string, `str.split(split)` without the empty
 //! pieces; or, at character level, every character of the lowered text.
 
-#![allow(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    reason = "Not yet converted to checked forms (issue 12): offsets into strings and \
-              buffers this module built itself"
-)]
-
 /// How a tokenizer cuts texts into tokens; derived from its configuration.
 #[derive(Clone, Debug)]
 pub(crate) struct Splitter {
@@ -54,7 +47,11 @@ impl Splitter {
                     let mut other = Vec::new();
                     for c in filters.chars().chain([s]) {
                         match usize::try_from(u32::from(c)) {
-                            Ok(i) if i < 128 => ascii[i] = true,
+                            Ok(i) if i < 128 => {
+                                if let Some(slot) = ascii.get_mut(i) {
+                                    *slot = true;
+                                }
+                            }
                             _ => other.push(c),
                         }
                     }
@@ -86,8 +83,9 @@ impl Splitter {
         };
         match &self.mode {
             Mode::Chars => {
-                for (i, c) in text.char_indices() {
-                    f(&text[i..i + c.len_utf8()]);
+                let mut buf = [0u8; 4];
+                for c in text.chars() {
+                    f(c.encode_utf8(&mut buf));
                 }
             }
             Mode::OneChar { ascii, other } if other.is_empty() => {
@@ -100,7 +98,7 @@ impl Splitter {
                         if let Some(word) = text.get(start..i).filter(|w| !w.is_empty()) {
                             f(word);
                         }
-                        start = i + 1;
+                        start = i.saturating_add(1);
                     }
                 }
                 if let Some(word) = text.get(start..).filter(|w| !w.is_empty()) {

@@ -1,12 +1,6 @@
 //! Keras' `Tokenizer` (keras_preprocessing 1.1.2): a vocabulary ranked by word frequency and
 //! the conversion of texts to id sequences and back.
 
-#![allow(
-    clippy::arithmetic_side_effects,
-    reason = "Not yet converted to checked forms (issue 12): offsets into strings and \
-              buffers this module built itself"
-)]
-
 use std::fmt;
 
 use indexmap::IndexMap;
@@ -289,17 +283,17 @@ impl Tokenizer {
         };
         // Merging the slices in order keeps the first-seen order of one sequential pass,
         // which decides ties in the ranking.
-        self.document_count += texts.len() as u64;
+        self.document_count = self.document_count.saturating_add(texts.len() as u64);
         for part in &parts {
             part.for_each(|word, count, docs| {
                 match self.word_counts.get_mut(word) {
-                    Some(c) => *c += count,
+                    Some(c) => *c = c.saturating_add(count),
                     None => {
                         self.word_counts.insert(word.to_string(), count);
                     }
                 }
                 match self.word_docs.get_mut(word) {
-                    Some(d) => *d += docs,
+                    Some(d) => *d = d.saturating_add(docs),
                     None => {
                         self.word_docs.insert(word.to_string(), docs);
                     }
@@ -335,7 +329,7 @@ impl Tokenizer {
         {
             // A word equal to the OOV token takes the later id but keeps the first place,
             // as with Python's `dict(zip(...))`.
-            word_index.insert(word.clone(), (i + 1) as u32);
+            word_index.insert(word.clone(), i.saturating_add(1) as u32);
         }
         self.index_word = word_index.iter().map(|(w, &i)| (i, w.clone())).collect();
         self.word_index = word_index;
@@ -401,7 +395,7 @@ impl Tokenizer {
         }
         texts
             .par_iter()
-            .with_min_len(chunk_len(texts.len()) / 4 + 1)
+            .with_min_len((chunk_len(texts.len()) / 4).saturating_add(1))
             .map_init(Scratch::default, |scratch, t| {
                 self.encode(t.as_ref(), oov, scratch)
             })
@@ -537,10 +531,10 @@ impl Tokenizer {
         let largest = self.word_index.values().copied().max().unwrap_or(0) as usize;
         match self.config.num_words {
             Some(n) if n > 0 => {
-                let oov = self.oov_id().map_or(0, |i| i as usize + 1);
-                n.min(largest + 1).max(oov)
+                let oov = self.oov_id().map_or(0, |i| (i as usize).saturating_add(1));
+                n.min(largest.saturating_add(1)).max(oov)
             }
-            _ => largest + 1,
+            _ => largest.saturating_add(1),
         }
     }
 
@@ -604,7 +598,7 @@ impl Tokenizer {
 
 /// Texts per parallel task: a few tasks per thread balance uneven text lengths.
 fn chunk_len(texts: usize) -> usize {
-    let tasks = rayon::current_num_threads() * 4;
+    let tasks = rayon::current_num_threads().saturating_mul(4);
     texts.div_ceil(tasks).max(PARALLEL_MIN_TEXTS)
 }
 
