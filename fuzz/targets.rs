@@ -51,7 +51,8 @@ fn scratch(data: &[u8], ext: &str) -> std::path::PathBuf {
         std::thread::current().id()
     ));
     let mut file = std::fs::File::create(&path).expect("the temporary directory is writable");
-    file.write_all(data).expect("the temporary directory is writable");
+    file.write_all(data)
+        .expect("the temporary directory is writable");
     path
 }
 
@@ -62,7 +63,11 @@ pub fn checkpoint(data: &[u8]) {
     let mut model = Tokens::new(1);
     let before = model.get_weights();
     if model.load_weights(&path).is_err() {
-        assert_eq!(model.get_weights(), before, "a failed load changed the weights");
+        assert_eq!(
+            model.get_weights(),
+            before,
+            "a failed load changed the weights"
+        );
     }
     let _ = std::fs::remove_file(&path);
 }
@@ -87,7 +92,11 @@ pub fn input(data: &[u8]) {
             let rows: Vec<Vec<i64>> = values
                 .chunks(time.clamp(1, 8))
                 .take(batch.min(8))
-                .map(|r| r.iter().map(|v| i64::from(v.to_bits() as i32) % 30).collect())
+                .map(|r| {
+                    r.iter()
+                        .map(|v| i64::from(v.to_bits() as i32) % 30)
+                        .collect()
+                })
                 .collect();
             let _ = tokens.predict(&rows);
         }
@@ -121,7 +130,11 @@ pub fn targets(data: &[u8]) {
         model.train_on_batch(&x, (values.as_slice(), shape))
     };
     if result.is_err() {
-        assert_eq!(model.get_weights(), before, "a failed step changed the weights");
+        assert_eq!(
+            model.get_weights(),
+            before,
+            "a failed step changed the weights"
+        );
     }
 }
 
@@ -155,7 +168,9 @@ pub fn datasets(data: &[u8]) {
             let _ = datasets::reuters::parse_sgml(&text, "fuzz.sgm");
         }
         _ => {
-            let options = datasets::ImdbOptions { per_folder: Some(4) };
+            let options = datasets::ImdbOptions {
+                per_folder: Some(4),
+            };
             let _ = datasets::Imdb::from_reader(rest, "fuzz.tar.gz", &options);
         }
     }

@@ -469,3 +469,48 @@ fn writes_are_atomic_and_leave_no_temporary_file() {
     assert_eq!(entries(&dir), ["blocked.safetensors", "model.safetensors"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn declared_sizes_are_checked_against_the_file_length_before_reading() {
+    let dir = scratch("declared-sizes");
+    let mut model = Tagger::new(2);
+    let before = model.get_weights();
+
+    // A header claiming 99 MB in a 20-byte file, and one beyond safetensors' limit.
+    let mut huge_header = 99_000_000u64.to_le_bytes().to_vec();
+    huge_header.extend(b"{\"a\":1}     ");
+    let mut beyond_limit = (1u64 << 40).to_le_bytes().to_vec();
+    beyond_limit.extend(b"{}");
+    // A valid header whose tensor claims 4 GB of data that the file does not have.
+    let header = br#"{"w":{"dtype":"F32","shape":[1073741824],"data_offsets":[0,4294967296]}}"#;
+    let mut huge_tensor = (header.len() as u64).to_le_bytes().to_vec();
+    huge_tensor.extend(header);
+    huge_tensor.extend(le_bytes(&[1.0, 2.0]));
+
+    for (name, content, says) in [
+        ("huge-header", huge_header, "header declares 99000000 bytes"),
+        ("beyond-limit", beyond_limit, "but the file has 10 bytes"),
+        ("huge-tensor", huge_tensor, "4294967296 bytes of tensors"),
+    ] {
+        let path = dir.join(format!("{name}.safetensors"));
+        std::fs::write(&path, content).unwrap();
+        let text = expect_checkpoint_error(model.load_weights(&path), &path);
+        assert!(text.contains(says), "{name}: {text}");
+        assert_eq!(model.get_weights(), before, "{name}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// An endless stream of zeros declares an empty header, which its length (0) cannot hold: it
+/// is refused after reading 8 bytes, not read until memory runs out.
+#[cfg(unix)]
+#[test]
+fn endless_streams_are_refused_after_the_length_field() {
+    let path = Path::new("/dev/zero");
+    if !path.exists() {
+        eprintln!("skipped: no /dev/zero");
+        return;
+    }
+    let e = checkpoint::load(path).unwrap_err();
+    assert!(e.to_string().contains("the header declares 0 bytes"), "{e}");
+}

@@ -14,7 +14,9 @@ use std::path::Path;
 const MUTATIONS: usize = 300;
 
 fn replay(name: &str, target: fn(&[u8])) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus").join(name);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/corpus")
+        .join(name);
     let mut seeds: Vec<Vec<u8>> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|entry| std::fs::read(entry.expect("a corpus entry").path()).expect("a corpus file"))
@@ -36,7 +38,11 @@ fn replay(name: &str, target: fn(&[u8])) {
 
 /// libFuzzer's simplest mutations: flip, overwrite, insert, delete, truncate.
 fn mutate(input: &mut Vec<u8>, rng: &mut rnn::Rng) {
-    let at = if input.is_empty() { 0 } else { rng.random_range(0..input.len()) };
+    let at = if input.is_empty() {
+        0
+    } else {
+        rng.random_range(0..input.len())
+    };
     match rng.random_range(0..5) {
         0 if !input.is_empty() => input[at] ^= 1 << rng.random_range(0..8),
         1 if !input.is_empty() => input[at] = rng.random(),

@@ -37,11 +37,12 @@
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::fs;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rnn_macros::model_api;
+use safetensors::tensor::Metadata;
 use safetensors::{Dtype, SafeTensors, View};
 
 use crate::error::{Error, Result, fmt_shape};
@@ -50,6 +51,7 @@ use crate::layer::Stack;
 use crate::model::Sequential;
 use crate::output::ModelOutput;
 use crate::param::Weight;
+use crate::size::try_zeroed;
 
 // The metadata keys and values described in the module documentation.
 const FORMAT_KEY: &str = "format";
@@ -93,9 +95,64 @@ pub fn save(path: impl AsRef<Path>, weights: &[Weight]) -> Result<()> {
 /// ```
 pub fn load(path: impl AsRef<Path>) -> Result<Vec<Weight>> {
     let path = path.as_ref();
-    let bytes = fs::read(path)
-        .map_err(|e| checkpoint_error(path, format!("cannot read the checkpoint: {e}")))?;
+    let bytes = read_checked(path).map_err(|message| checkpoint_error(path, message))?;
     decode(&bytes).map_err(|message| checkpoint_error(path, message))
+}
+
+/// The largest header accepted: safetensors' own limit.
+const MAX_HEADER_BYTES: u64 = 100_000_000;
+
+/// Reads a checkpoint, header first: the sizes the header declares must add up to the
+/// file's length before the tensor data is read, so a damaged length field, a huge declared
+/// header or an endless stream (`/dev/zero`) is refused without filling memory.
+fn read_checked(path: &Path) -> std::result::Result<Vec<u8>, String> {
+    let cannot = |e: std::io::Error| format!("cannot read the checkpoint: {e}");
+    let mut file = fs::File::open(path).map_err(cannot)?;
+    let file_len = file.metadata().map_err(cannot)?.len();
+    let mut prefix = [0u8; 8];
+    file.read_exact(&mut prefix).map_err(|_| {
+        format!(
+            "not a valid safetensors file (truncated or corrupt?): {file_len} bytes, too short \
+             for the header length"
+        )
+    })?;
+    let header_len = u64::from_le_bytes(prefix);
+    if header_len > MAX_HEADER_BYTES || header_len.saturating_add(8) > file_len {
+        return Err(format!(
+            "not a valid safetensors file (truncated or corrupt?): the header declares \
+             {header_len} bytes after its 8-byte length, but the file has {file_len} bytes"
+        ));
+    }
+    // Both bounded by the file's length and `MAX_HEADER_BYTES`, so the casts are exact.
+    let mut header =
+        try_zeroed::<u8>("checkpoint", header_len as usize).map_err(|e| e.to_string())?;
+    file.read_exact(&mut header).map_err(cannot)?;
+    let metadata: Metadata = serde_json::from_slice(&header).map_err(|e| {
+        format!("not a valid safetensors file (truncated or corrupt?): bad header: {e}")
+    })?;
+    // Below the file's length, checked above.
+    let header_end = header_len.saturating_add(8);
+    let data_len = u64::try_from(metadata.data_len()).unwrap_or(u64::MAX);
+    if header_end.checked_add(data_len) != Some(file_len) {
+        return Err(format!(
+            "not a valid safetensors file (truncated or corrupt?): the header declares \
+             {data_len} bytes of tensors after {header_end} bytes of header, but the file has \
+             {file_len} bytes"
+        ));
+    }
+    let mut bytes = Vec::new();
+    usize::try_from(file_len)
+        .ok()
+        .and_then(|len| bytes.try_reserve_exact(len).ok())
+        .ok_or_else(|| format!("cannot allocate {file_len} bytes for the checkpoint"))?;
+    bytes.extend_from_slice(&prefix);
+    bytes.extend_from_slice(&header);
+    // `take`: a file that grows while it is read is not read beyond its checked length.
+    (&mut file)
+        .take(data_len)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    Ok(bytes)
 }
 
 #[model_api]
@@ -287,7 +344,9 @@ fn decode(bytes: &[u8]) -> std::result::Result<Vec<Weight>, String> {
     // or padded file fails here rather than yielding short tensors.
     let (header_len, header) = SafeTensors::read_metadata(bytes)
         .map_err(|e| format!("not a valid safetensors file (truncated or corrupt?): {e}"))?;
-    let data = bytes.get(8 + header_len..).unwrap_or_default();
+    let data = bytes
+        .get(header_len.saturating_add(8)..)
+        .unwrap_or_default();
     let mut names = header.offset_keys();
     names.sort();
     let order = match header.metadata().as_ref().and_then(|m| m.get(ORDER_KEY)) {
@@ -311,7 +370,7 @@ fn decode(bytes: &[u8]) -> std::result::Result<Vec<Weight>, String> {
             .ok_or_else(|| format!("tensor `{name}` lies outside the file"))?;
         let values = raw
             .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .filter_map(|b| b.try_into().ok().map(f32::from_le_bytes))
             .collect();
         let weight = Weight {
             name,
@@ -352,11 +411,8 @@ fn recorded_order(order: &str, names: &[String]) -> std::result::Result<Vec<Stri
 }
 
 fn check_values(w: &Weight) -> std::result::Result<(), String> {
-    match w.values.iter().position(|v| !v.is_finite()) {
-        Some(i) => Err(format!(
-            "weight `{}` contains {} at index {i}",
-            w.name, w.values[i]
-        )),
+    match w.values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        Some((i, v)) => Err(format!("weight `{}` contains {v} at index {i}", w.name)),
         None => Ok(()),
     }
 }

@@ -181,6 +181,29 @@ pub enum Error {
         /// What is wrong and how to fix it.
         message: String,
     },
+    /// An optimizer step made a weight NaN or infinite (its gradient was finite); the weights
+    /// and the optimizer's slots are those before the step.
+    #[error(
+        "fit: the update of `{weight}` is not finite at epoch {epoch}, step {step}; training \
+         stopped and the weights are those before this step (try a lower learning rate or \
+         clipnorm)"
+    )]
+    NonFiniteUpdate {
+        /// 1-based epoch.
+        epoch: usize,
+        /// 1-based step within the epoch.
+        step: usize,
+        /// Keras name of the first weight that became non-finite.
+        weight: String,
+    },
+    /// A size that overflows when computed, or a buffer that cannot be allocated.
+    #[error("{layer}: {what}")]
+    TooLarge {
+        /// Where the size came from.
+        layer: String,
+        /// Which size, and how large.
+        what: String,
+    },
 }
 
 impl Error {
@@ -210,10 +233,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Formats a shape the way Keras prints it: `(2, 5, 8)`, `(batch, time, 8)`, `(3,)`.
 pub(crate) fn fmt_shape<T: fmt::Display>(dims: &[T]) -> String {
     let parts: Vec<String> = dims.iter().map(|d| d.to_string()).collect();
-    if parts.len() == 1 {
-        format!("({},)", parts[0])
-    } else {
-        format!("({})", parts.join(", "))
+    match parts.as_slice() {
+        [one] => format!("({one},)"),
+        _ => format!("({})", parts.join(", ")),
     }
 }
 
@@ -225,12 +247,12 @@ pub(crate) fn check_finite(data: &[f32], layer: &str, what: &str) -> Result<()> 
     if sum == 0.0 {
         return Ok(());
     }
-    match data.iter().position(|v| !v.is_finite()) {
-        Some(index) => Err(Error::NonFinite {
+    match data.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        Some((index, &value)) => Err(Error::NonFinite {
             layer: layer.to_string(),
             what: what.to_string(),
             index,
-            value: data[index],
+            value,
         }),
         None => Ok(()),
     }

@@ -12,11 +12,25 @@ pub trait ModelInput: crate::tensor::Tensor {
     /// The input's shape as Keras prints it, with `batch`/`time` placeholders.
     fn expected_shape(time: Option<usize>) -> String;
     /// Rows `[start, end)` of the batch.
+    ///
+    /// # Panics
+    /// If the range is not inside the batch, as slicing panics; `fit`, `evaluate` and
+    /// `predict_batched` pass ranges of the batch only.
     fn rows(&self, start: usize, end: usize) -> Self;
     /// The rows at `index`, in that order (for shuffled mini-batches).
+    ///
+    /// # Panics
+    /// If an index is not a row of the batch, as slicing panics.
     fn gather(&self, index: &[usize]) -> Self;
 }
 
+#[allow(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::expect_used,
+    reason = "rows of a valid batch (see the trait's `# Panics`): the products are at most \
+              the batch's length, which exists in memory"
+)]
 impl ModelInput for TokenBatch {
     const TIME_AXIS: bool = true;
     fn time_steps(&self) -> Option<usize> {
@@ -43,6 +57,13 @@ impl ModelInput for TokenBatch {
     }
 }
 
+#[allow(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::expect_used,
+    reason = "rows of a valid batch (see the trait's `# Panics`): the products are at most \
+              the batch's length, which exists in memory"
+)]
 impl<const D: usize> ModelInput for Sequence<D> {
     const TIME_AXIS: bool = true;
     fn time_steps(&self) -> Option<usize> {
@@ -78,6 +99,13 @@ impl<const D: usize> ModelInput for Sequence<D> {
     }
 }
 
+#[allow(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::expect_used,
+    reason = "rows of a valid batch (see the trait's `# Panics`): the products are at most \
+              the batch's length, which exists in memory"
+)]
 impl<const D: usize> ModelInput for Features<D> {
     const TIME_AXIS: bool = false;
     fn time_steps(&self) -> Option<usize> {
@@ -275,7 +303,7 @@ impl<const D: usize> IntoInput<Features<D>> for Vec<Vec<f32>> {
 impl<const D: usize> IntoInput<Features<D>> for (&[f32], [usize; 2]) {
     fn into_input(self) -> Result<Features<D>> {
         let (data, [batch, features]) = self;
-        if features != D || data.len() != batch * features {
+        if features != D || Some(data.len()) != batch.checked_mul(features) {
             return Err(Error::shape(
                 "input",
                 fmt_shape(&[batch, D]),

@@ -3,6 +3,13 @@
 //! [`Layer::step_init`](crate::Layer::step_init) and advance it in
 //! [`Layer::step`](crate::Layer::step); `step.rs` holds them for a whole model.
 
+#![allow(
+    clippy::arithmetic_side_effects,
+    reason = "Not yet converted to checked forms (issue 12): indices and sizes here derive \
+              from tensors whose shapes were checked on entry and whose lengths \
+              `size::checked_len` bounded"
+)]
+
 use std::any::Any;
 use std::fmt::Debug;
 

@@ -9,12 +9,21 @@
 //! step reads and writes all rows of one time step; the constructors and accessors speak the
 //! Keras layout `(batch, time, features)`.
 
+#![allow(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    reason = "Not yet converted to checked forms (issue 12): indices and sizes here derive \
+              from tensors whose shapes were checked on entry and whose lengths \
+              `size::checked_len` bounded"
+)]
+
 use std::fmt;
 use std::sync::Arc;
 
 use nalgebra::{Const, Dyn, OMatrix};
 
 use crate::error::{Error, Result, check_finite, fmt_shape};
+use crate::size::{checked_len, try_zeroed};
 
 /// A value that flows between layers.
 ///
@@ -138,13 +147,32 @@ pub struct Sequence<const D: usize> {
 
 impl<const D: usize> Sequence<D> {
     /// A sequence of zeros.
+    ///
+    /// # Panics
+    /// If `batch * time * D` values cannot be addressed or allocated, as `vec!` panics;
+    /// [`Sequence::try_zeros`] returns an error instead.
     pub fn zeros(batch: usize, time: usize) -> Self {
-        Sequence {
+        match Self::try_zeros(batch, time) {
+            Ok(x) => x,
+            Err(e) => panic!("Sequence::zeros: {e}"),
+        }
+    }
+
+    /// A sequence of zeros, or [`Error::TooLarge`] when `batch * time * D` overflows or the
+    /// memory cannot be allocated.
+    ///
+    /// ```
+    /// use rnn_runtime::Sequence;
+    /// assert_eq!(Sequence::<2>::try_zeros(3, 4).unwrap().shape(), [3, 4, 2]);
+    /// assert!(Sequence::<2>::try_zeros((1 << 63) + 1, 2).is_err());
+    /// ```
+    pub fn try_zeros(batch: usize, time: usize) -> Result<Self> {
+        let len = checked_len("input", &[batch, time, D])?;
+        Ok(Self::from_time_major(
             batch,
             time,
-            data: OMatrix::<f32, Const<D>, Dyn>::zeros(batch * time),
-            mask: None,
-        }
+            try_zeroed("input", len)?,
+        ))
     }
 
     /// Wraps time-major data (`(time, batch, D)` row-major).
@@ -166,7 +194,7 @@ impl<const D: usize> Sequence<D> {
     /// not empty, rows are not ragged, every step has `D` features and all values are finite.
     pub fn from_nested(rows: &[Vec<Vec<f32>>]) -> Result<Self> {
         let (batch, time) = nested_dims(rows.iter().map(Vec::len), "input", "steps")?;
-        let mut data = vec![0.0f32; batch * time * D];
+        let mut data = try_zeroed("input", checked_len("input", &[batch, time, D])?)?;
         for (b, row) in rows.iter().enumerate() {
             for (t, step) in row.iter().enumerate() {
                 if step.len() != D {
@@ -196,7 +224,7 @@ impl<const D: usize> Sequence<D> {
     /// ```
     pub fn from_batch_major(data: &[f32], batch: usize, time: usize) -> Result<Self> {
         check_nonempty(batch, time, "input")?;
-        if data.len() != batch * time * D {
+        if data.len() != checked_len("input", &[batch, time, D])? {
             return Err(Error::shape(
                 "input",
                 fmt_shape(&[batch, time, D]),
@@ -329,10 +357,28 @@ pub struct Features<const D: usize> {
 
 impl<const D: usize> Features<D> {
     /// A batch of zeros.
+    ///
+    /// # Panics
+    /// If `batch * D` values cannot be addressed or allocated, as `vec!` panics;
+    /// [`Features::try_zeros`] returns an error instead.
     pub fn zeros(batch: usize) -> Self {
-        Features {
-            data: OMatrix::<f32, Const<D>, Dyn>::zeros(batch),
+        match Self::try_zeros(batch) {
+            Ok(x) => x,
+            Err(e) => panic!("Features::zeros: {e}"),
         }
+    }
+
+    /// A batch of zeros, or [`Error::TooLarge`] when `batch * D` overflows or the memory
+    /// cannot be allocated.
+    ///
+    /// ```
+    /// use rnn_runtime::Features;
+    /// assert_eq!(Features::<4>::try_zeros(2).unwrap().shape(), [2, 4]);
+    /// assert!(Features::<4>::try_zeros((1 << 62) + 1).is_err());
+    /// ```
+    pub fn try_zeros(batch: usize) -> Result<Self> {
+        let len = checked_len("input", &[batch, D])?;
+        Ok(Self::from_vec(batch, try_zeroed("input", len)?))
     }
 
     pub(crate) fn from_vec(batch: usize, data: Vec<f32>) -> Self {
@@ -347,7 +393,7 @@ impl<const D: usize> Features<D> {
         if rows.is_empty() {
             return Err(empty_batch("input"));
         }
-        let mut data = Vec::with_capacity(rows.len() * D);
+        let mut data = Vec::with_capacity(checked_len("input", &[rows.len(), D])?);
         for (b, row) in rows.iter().enumerate() {
             if row.len() != D {
                 return Err(Error::shape(
@@ -474,7 +520,7 @@ impl TokenBatch {
     /// ```
     pub fn from_flat(ids: Vec<u32>, batch: usize, time: usize) -> Result<Self> {
         check_nonempty(batch, time, "input")?;
-        if ids.len() != batch * time {
+        if Some(ids.len()) != batch.checked_mul(time) {
             return Err(Error::shape(
                 "input",
                 fmt_shape(&[batch, time]),

@@ -192,7 +192,8 @@ impl Sampler {
                 let keep = k.min(order.len());
                 // A total order (weight, then id), so the `k` kept are the same on every run.
                 if keep < order.len() {
-                    order.select_nth_unstable_by(keep - 1, |&a, &b| by_weight(weights, a, b));
+                    let nth = keep.saturating_sub(1);
+                    order.select_nth_unstable_by(nth, |&a, &b| by_weight(weights, a, b));
                     order.truncate(keep);
                 }
                 order.sort_unstable_by(|&a, &b| by_weight(weights, a, b));
@@ -210,9 +211,9 @@ impl Sampler {
                     let mut mass = 0.0;
                     let mut keep = order.len();
                     for (n, &i) in order.iter().enumerate() {
-                        mass += weights[i as usize];
+                        mass += weight(weights, i);
                         if mass >= goal {
-                            keep = n + 1;
+                            keep = n.saturating_add(1);
                             break;
                         }
                     }
@@ -276,21 +277,26 @@ fn tempered(probs: &[f32], max: f32, t: f32, weights: &mut Vec<f64>) {
 /// The ids with a positive weight.
 fn ranked(weights: &[f64], order: &mut Vec<u32>) {
     order.clear();
-    order.extend((0..weights.len() as u32).filter(|&i| weights[i as usize] > 0.0));
+    order.extend((0..weights.len() as u32).filter(|&i| weight(weights, i) > 0.0));
+}
+
+/// The weight of id `i`, 0 for an id beyond the weights (ids come from `0..weights.len()`).
+fn weight(weights: &[f64], i: u32) -> f64 {
+    weights.get(i as usize).copied().unwrap_or(0.0)
 }
 
 /// Larger weight first, then smaller id.
 fn by_weight(weights: &[f64], a: u32, b: u32) -> std::cmp::Ordering {
-    weights[b as usize]
-        .total_cmp(&weights[a as usize])
+    weight(weights, b)
+        .total_cmp(&weight(weights, a))
         .then(a.cmp(&b))
 }
 
 fn draw_among(weights: &[f64], order: &[u32], rng: &mut Rng) -> u32 {
-    let total: f64 = order.iter().map(|&i| weights[i as usize]).sum();
+    let total: f64 = order.iter().map(|&i| weight(weights, i)).sum();
     let mut u = rng.random::<f64>() * total;
     for &i in order {
-        let w = weights[i as usize];
+        let w = weight(weights, i);
         if u < w {
             return i;
         }
@@ -364,7 +370,7 @@ pub fn generate_ids<M: StepModel + ?Sized>(
     let mut vocab = None;
     while out.len() < n {
         let probs = model.feed(&mut state, &[fed])?;
-        same_vocab(&mut vocab, probs.len(), out.len() + 1)?;
+        same_vocab(&mut vocab, probs.len(), out.len().saturating_add(1))?;
         fed = sampler.sample_with(probs, rng, &mut ws)?;
         out.push(fed);
     }

@@ -8,6 +8,7 @@ use crate::input::ModelInput;
 use crate::layer::Stack;
 use crate::model::Sequential;
 use crate::output::ModelOutput;
+use crate::size::try_zeroed;
 use crate::step::StepState;
 use crate::tensor::{Sequence, TokenBatch};
 
@@ -132,15 +133,18 @@ where
         check_softmax(self.model, "generate")?;
         Ok(OneHotState {
             step: self.model.step_state(batch)?,
-            rows: vec![0.0; batch * V],
+            rows: try_zeroed("generate", batch.saturating_mul(V))?,
         })
     }
 
     fn feed<'s>(&mut self, state: &'s mut OneHotState, ids: &[u32]) -> Result<&'s [f32]> {
-        if ids.len() * V != state.rows.len() {
+        if ids.len().checked_mul(V) != Some(state.rows.len()) {
             return Err(Error::shape(
                 "input",
-                format!("({},) ids for one step", state.rows.len() / V.max(1)),
+                format!(
+                    "({},) ids for one step",
+                    state.rows.len().checked_div(V).unwrap_or(0)
+                ),
                 format!("{} ids", ids.len()),
             ));
         }
@@ -152,7 +156,10 @@ where
         }
         state.rows.fill(0.0);
         for (row, &id) in state.rows.chunks_exact_mut(V).zip(ids) {
-            row[id as usize] = 1.0;
+            // Every id was checked to be below V just above.
+            if let Some(x) = row.get_mut(id as usize) {
+                *x = 1.0;
+            }
         }
         self.model.step(&mut state.step, &state.rows)
     }

@@ -65,7 +65,7 @@ where
         let main = out.main();
         let vocab = main.shape.last().copied().unwrap_or(0);
         let start = main.data.len().saturating_sub(vocab);
-        Ok(main.data[start..].to_vec())
+        Ok(main.data.get(start..).unwrap_or_default().to_vec())
     }
 }
 
@@ -121,12 +121,15 @@ pub fn generate_ids_window<M: WindowModel + ?Sized>(
     let mut out = Vec::with_capacity(n);
     let mut vocab = None;
     while out.len() < n {
-        let tail = &context[context.len().saturating_sub(window)..];
-        let pad = window - tail.len();
-        padded[..pad].fill(0);
-        padded[pad..].copy_from_slice(tail);
+        let tail = context
+            .get(context.len().saturating_sub(window)..)
+            .unwrap_or_default();
+        // `tail` holds at most `window` ids: the front of `padded` is padding.
+        let (pad, rest) = padded.split_at_mut(window.saturating_sub(tail.len()));
+        pad.fill(0);
+        rest.copy_from_slice(tail);
         let probs = model.next_probs(&padded)?;
-        same_vocab(&mut vocab, probs.len(), out.len() + 1)?;
+        same_vocab(&mut vocab, probs.len(), out.len().saturating_add(1))?;
         let id = sampler.sample_with(&probs, rng, &mut ws)?;
         if id != 0 {
             context.push(id);

@@ -165,7 +165,7 @@ pub trait KerasModel: DerefMut<Target = Sequential<Self::Stack>> {
         let weights = self.get_weights();
         keras_config::set_run_time_vocab(&mut config, spec.name, &Self::ARCHITECTURE, &weights);
         write_archive(path, &config, &Self::ARCHITECTURE, &weights, spec.name)
-        .map_err(|message| file_error(path, message))
+            .map_err(|message| file_error(path, message))
     }
 }
 
@@ -347,10 +347,10 @@ fn fitted(
             fmt_shape(&want.shape)
         ));
     }
-    if let Some(i) = got.values.iter().position(|v| !v.is_finite()) {
+    if let Some((i, v)) = got.values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
         return Err(format!(
-            "layer `{layer}`: weight `{}` (dataset `{path}`) holds {} at index {i}",
-            want.name, got.values[i]
+            "layer `{layer}`: weight `{}` (dataset `{path}`) holds {v} at index {i}",
+            want.name
         ));
     }
     Ok(Weight {

@@ -7,6 +7,13 @@
 //! (`pool.rs`); a single row (`m == 1`: batch-1 inference and generation) is a memory-bound
 //! matrix-vector product, where packing costs more than it saves: it goes to `gemv.rs`.
 
+#![allow(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    reason = "Hot loops over buffers whose bounds `MatRef::check`, `gemm` and `gemm_packed` \
+              assert at entry with checked arithmetic: every index stays below those bounds"
+)]
+
 use std::ops::Range;
 
 use super::gemv::gemv;
@@ -80,8 +87,14 @@ impl<'a> MatRef<'a> {
 
     fn check(&self) {
         if self.rows > 0 && self.cols > 0 {
-            let last = (self.rows - 1) * self.rs + (self.cols - 1) * self.cs;
-            assert!(last < self.data.len(), "matrix view exceeds its buffer");
+            // Checked: a wrapped product would let a huge view pass as a small one.
+            let last = (self.rows - 1)
+                .checked_mul(self.rs)
+                .and_then(|r| r.checked_add((self.cols - 1).checked_mul(self.cs)?));
+            assert!(
+                last.is_some_and(|last| last < self.data.len()),
+                "matrix view exceeds its buffer"
+            );
         }
     }
 }
@@ -99,7 +112,7 @@ pub(crate) fn gemm(alpha: f32, a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: &mut 
         return;
     }
     assert!(
-        ldc >= n && (m - 1) * ldc + n <= c.len(),
+        ldc >= n && output_end(m, n, ldc).is_some_and(|end| end <= c.len()),
         "output exceeds its buffer"
     );
     if k == 0 {
@@ -144,6 +157,12 @@ pub(crate) fn gemm(alpha: f32, a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: &mut 
             );
         }
     });
+}
+
+/// One past the last element of a row-major `(m, n)` output with leading dimension `ldc`
+/// (`m > 0`), or `None` when that overflows.
+pub(crate) fn output_end(m: usize, n: usize, ldc: usize) -> Option<usize> {
+    (m - 1).checked_mul(ldc)?.checked_add(n)
 }
 
 /// The output pointer, shared by the threads that write disjoint column ranges of it.

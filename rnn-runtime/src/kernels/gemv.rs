@@ -12,6 +12,12 @@
 //! for the last ones; elsewhere a portable version of the same loop is compiled for the best
 //! instruction set found at run time.
 
+#![allow(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    reason = "Hot loops over buffers whose bounds the entry points check with checked \
+              arithmetic (see the `# Safety`/`# Panics` sections): every index stays below them"
+)]
 use std::ops::Range;
 use std::sync::OnceLock;
 

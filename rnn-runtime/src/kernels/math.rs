@@ -5,6 +5,12 @@
 //! compiler turns into SIMD code. Their error against the float64 functions is measured by
 //! the tests below: under 2 ulp for `exp`, under 3e-7 relative for `sigmoid` and `tanh`.
 
+#![allow(
+    clippy::arithmetic_side_effects,
+    reason = "Hot loops over buffers whose bounds `MatRef::check`, `gemm` and `gemm_packed` \
+              assert at entry with checked arithmetic: every index stays below those bounds"
+)]
+
 use multiversion::multiversion;
 
 const LOG2E: f32 = std::f32::consts::LOG2_E;

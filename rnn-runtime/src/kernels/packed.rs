@@ -6,12 +6,21 @@
 //! is packed once per pass into panels of [`NR`] columns, row after row, so the micro-kernel
 //! streams it contiguously and the state rows are read in place.
 
+#![allow(
+    clippy::arithmetic_side_effects,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "Hot loops over buffers whose bounds `MatRef::check`, `gemm` and `gemm_packed` \
+              assert at entry with checked arithmetic: every index stays below those bounds, \
+              and panels of `chunks_exact(NR)` are `[f32; NR]`"
+)]
+
 use multiversion::multiversion;
 use multiversion::target::target_cfg_f;
 
 use std::ops::Range;
 
-use super::gemm::{CPtr, MatRef, gemm};
+use super::gemm::{CPtr, MatRef, gemm, output_end};
 use super::pool::{COLUMN_BLOCK, split_columns};
 
 /// Columns per panel: one AVX-512 register, two AVX ones; the blocks in which products are
@@ -86,10 +95,20 @@ pub(crate) fn gemm_packed(
     if m == 0 || n == 0 {
         return;
     }
-    assert!(a.len() >= m * k, "left matrix exceeds its buffer");
     assert!(
-        ldc >= n && (m - 1) * ldc + n <= c.len(),
+        m.checked_mul(k).is_some_and(|len| len <= a.len()),
+        "left matrix exceeds its buffer"
+    );
+    assert!(
+        ldc >= n && output_end(m, n, ldc).is_some_and(|end| end <= c.len()),
         "output exceeds its buffer"
+    );
+    assert!(
+        n.div_ceil(NR)
+            .checked_mul(k)
+            .and_then(|p| p.checked_mul(NR))
+            .is_some_and(|len| len <= packed.data.len()),
+        "packed panels exceed their buffer"
     );
     let c = CPtr(c.as_mut_ptr());
     split_columns(n, m * k, &|cols: Range<usize>| {

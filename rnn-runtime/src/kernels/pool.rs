@@ -12,6 +12,12 @@
 //! its work over the cores itself: there every pass stays on the calling thread and nothing is
 //! split, so the cores are not oversubscribed.
 
+#![allow(
+    clippy::arithmetic_side_effects,
+    reason = "Hot loops over buffers whose bounds `MatRef::check`, `gemm` and `gemm_packed` \
+              assert at entry with checked arithmetic: every index stays below those bounds"
+)]
+
 use std::cell::Cell;
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -4,6 +4,12 @@
 //! An unblocked QR (nalgebra's) streams the whole trailing matrix once per column and takes
 //! seconds for a `2048 x 8192` recurrent kernel.
 
+#![allow(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    reason = "Hot loops over buffers whose bounds the entry points check with checked \
+              arithmetic (see the `# Safety`/`# Panics` sections): every index stays below them"
+)]
 use super::gemm::{MatRef, gemm};
 
 /// Columns per block: the panel is factored column by column, the rest of the matrix updated

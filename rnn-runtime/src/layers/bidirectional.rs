@@ -1,5 +1,13 @@
 //! `Bidirectional`: a recurrent layer run forward and backward over the sequence, merged.
 
+#![allow(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    reason = "Not yet converted to checked forms (issue 12): indices and sizes here derive \
+              from tensors whose shapes were checked on entry and whose lengths \
+              `size::checked_len` bounded"
+)]
+
 use std::marker::PhantomData;
 
 use crate::error::{Error, Result};

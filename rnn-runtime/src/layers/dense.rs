@@ -1,5 +1,12 @@
 //! `Dense` and `TimeDistributed(Dense)`: `y = act(x W + b)` over the last axis.
 
+#![allow(
+    clippy::arithmetic_side_effects,
+    reason = "Not yet converted to checked forms (issue 12): indices and sizes here derive \
+              from tensors whose shapes were checked on entry and whose lengths \
+              `size::checked_len` bounded"
+)]
+
 use crate::activation::Activation;
 use crate::error::{Error, Result};
 use crate::init::{Initializer, Rng};

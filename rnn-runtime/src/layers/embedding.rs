@@ -1,5 +1,13 @@
 //! `Embedding`: token ids to vectors, optionally producing a mask for id 0.
 
+#![allow(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    reason = "Not yet converted to checked forms (issue 12): indices and sizes here derive \
+              from tensors whose shapes were checked on entry and whose lengths \
+              `size::checked_len` bounded"
+)]
+
 use crate::error::{Error, Result};
 use crate::init::{Initializer, Rng};
 use crate::layer::{Layer, Mode, no_state_grads};

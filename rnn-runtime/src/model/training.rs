@@ -86,8 +86,11 @@ where
     ///
     /// Every input and target is checked before the first step, so bad data is an error that
     /// leaves the weights unchanged. The same model seed, data and `Fit::seed` give the same
-    /// weights. If the loss or a gradient stops being finite, training stops with an error
-    /// naming the epoch and step and the weights are those of the last good step.
+    /// weights. If the loss, a gradient or an updated weight stops being finite, training
+    /// stops with an error naming the epoch and step, the weights and the optimizer's state
+    /// are those of the last good step, and [`Sequential::history`] keeps the epochs done.
+    /// The optimizer's hyper-parameters and the early-stopping monitor are checked before
+    /// the first step.
     ///
     /// ```
     /// # use rnn_runtime::*;
@@ -114,6 +117,28 @@ where
         crate::debug_build::warn_once();
         let (mut net, compiled) = self.training("fit")?;
         run::fit(&mut net, compiled, x, y, options)
+    }
+
+    /// The logged values of the last `fit` (Keras' `model.history`), also when it stopped
+    /// with an error: then the epochs completed before it. `None` before the first `fit`.
+    ///
+    /// ```
+    /// # use rnn_runtime::*;
+    /// # static SPEC: ModelSpec = ModelSpec {
+    /// #     name: "sequential",
+    /// #     input_time: None,
+    /// #     input_batch: None,
+    /// #     layers: &[LayerSpec { name: "dense", class: "Dense", output_shape: "(None, 1)", sizes: &[], params: 3 }],
+    /// # };
+    /// # let dense = Dense::<2, 1>::new("sequential/dense", Activation::Sigmoid, &mut seeded_rng(0));
+    /// let mut model = Sequential::new(stack::<Features<2>, _>(dense), &SPEC);
+    /// model.compile(Loss::binary_crossentropy(), Sgd::new(0.5), &[]);
+    /// assert!(model.history().is_none());
+    /// model.fit(vec![vec![0.0, 1.0]], vec![1.0], Fit::new().epochs(3).verbose(0)).unwrap();
+    /// assert_eq!(model.history().unwrap().epochs(), 3);
+    /// ```
+    pub fn history(&self) -> Option<&History> {
+        self.compiled.as_ref()?.history.as_ref()
     }
 
     /// Loss and metrics on `x` and `y` in inference mode (Keras' `model.evaluate`).

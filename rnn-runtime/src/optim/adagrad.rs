@@ -1,6 +1,18 @@
 //! Adagrad.
 
-use super::{BASE_VARIABLES, Core, Optimizer, clip_builders, ensure_slot};
+#![allow(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    reason = "Not yet converted to checked forms (issue 12): indices and sizes here derive \
+              from tensors whose shapes were checked on entry and whose lengths \
+              `size::checked_len` bounded"
+)]
+
+use super::{
+    BASE_VARIABLES, Core, Optimizer, OptimizerState, check, check_positive, clip_builders,
+    ensure_slot,
+};
+use crate::error::Result;
 use crate::param::Param;
 
 /// Keras' `Adagrad`: the accumulator starts at `initial_accumulator_value` (0.1, not 0), then
@@ -121,6 +133,27 @@ impl Optimizer for Adagrad {
                 *w -= lr * g / (*acc + eps).sqrt();
             }
         });
+    }
+
+    fn validate(&self) -> Result<()> {
+        let name = self.name();
+        self.core.validate(name)?;
+        check(
+            name,
+            "initial_accumulator_value",
+            self.initial_accumulator_value,
+            self.initial_accumulator_value.is_finite() && self.initial_accumulator_value >= 0.0,
+            "finite and >= 0",
+        )?;
+        check_positive(name, "epsilon", self.epsilon)
+    }
+
+    fn save_state(&self, into: &mut OptimizerState) {
+        self.core.save(&[&self.accumulators], into);
+    }
+
+    fn restore_state(&mut self, from: &OptimizerState) {
+        self.core.restore(&mut [&mut self.accumulators], from);
     }
 
     fn state_size(&self, param_count: usize, _tensors: usize) -> usize {

@@ -1,6 +1,18 @@
 //! Adam, in Keras' "epsilon hat" form, with optional AMSGrad.
 
-use super::{BASE_VARIABLES, Core, Optimizer, clip_builders, ensure_slot};
+#![allow(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    reason = "Not yet converted to checked forms (issue 12): indices and sizes here derive \
+              from tensors whose shapes were checked on entry and whose lengths \
+              `size::checked_len` bounded"
+)]
+
+use super::{
+    BASE_VARIABLES, Core, Optimizer, OptimizerState, check_positive, check_rate, clip_builders,
+    ensure_slot,
+};
+use crate::error::Result;
 use crate::param::Param;
 
 /// Keras' `Adam`. With `t` the 1-based step,
@@ -198,6 +210,32 @@ impl Optimizer for Adam {
                 }
             }
         });
+    }
+
+    fn validate(&self) -> Result<()> {
+        let name = self.name();
+        self.core.validate(name)?;
+        check_rate(name, "beta_1", self.beta_1)?;
+        check_rate(name, "beta_2", self.beta_2)?;
+        check_positive(name, "epsilon", self.epsilon)
+    }
+
+    fn save_state(&self, into: &mut OptimizerState) {
+        self.core.save(
+            &[&self.momentums, &self.velocities, &self.velocity_hats],
+            into,
+        );
+    }
+
+    fn restore_state(&mut self, from: &OptimizerState) {
+        self.core.restore(
+            &mut [
+                &mut self.momentums,
+                &mut self.velocities,
+                &mut self.velocity_hats,
+            ],
+            from,
+        );
     }
 
     fn state_size(&self, param_count: usize, _tensors: usize) -> usize {

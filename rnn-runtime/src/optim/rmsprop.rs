@@ -1,6 +1,18 @@
 //! RMSprop, plain or centered, with optional momentum.
 
-use super::{BASE_VARIABLES, Core, Optimizer, clip_builders, ensure_slot};
+#![allow(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    reason = "Not yet converted to checked forms (issue 12): indices and sizes here derive \
+              from tensors whose shapes were checked on entry and whose lengths \
+              `size::checked_len` bounded"
+)]
+
+use super::{
+    BASE_VARIABLES, Core, Optimizer, OptimizerState, check_positive, check_rate, clip_builders,
+    ensure_slot,
+};
+use crate::error::Result;
 use crate::param::Param;
 
 /// Keras' `RMSprop`: `v = rho*v + (1-rho)*g²` (v starts at 0) and
@@ -178,6 +190,32 @@ impl Optimizer for RmsProp {
                 (true, true) => update::<true, true>(&h, w, g, v, &mut avgs[k], &mut moms[k]),
             }
         });
+    }
+
+    fn validate(&self) -> Result<()> {
+        let name = self.name();
+        self.core.validate(name)?;
+        check_rate(name, "rho", self.rho)?;
+        check_rate(name, "momentum", self.momentum)?;
+        check_positive(name, "epsilon", self.epsilon)
+    }
+
+    fn save_state(&self, into: &mut OptimizerState) {
+        self.core.save(
+            &[&self.velocities, &self.momentums, &self.average_gradients],
+            into,
+        );
+    }
+
+    fn restore_state(&mut self, from: &OptimizerState) {
+        self.core.restore(
+            &mut [
+                &mut self.velocities,
+                &mut self.momentums,
+                &mut self.average_gradients,
+            ],
+            from,
+        );
     }
 
     fn state_size(&self, param_count: usize, _tensors: usize) -> usize {

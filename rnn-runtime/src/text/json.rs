@@ -183,6 +183,11 @@ fn inner<T: serde::de::DeserializeOwned>(text: &str, field: &str, what: &str) ->
 
 /// `json.dumps(value)` with Python's defaults: `", "` and `": "` separators and
 /// `ensure_ascii`, which writes every character outside printable ASCII as `\uXXXX`.
+#[allow(
+    clippy::expect_used,
+    reason = "serializing strings, integers and maps of them into a Vec cannot fail, and the \
+              formatter escapes everything outside printable ASCII"
+)]
 fn python_dumps<T: Serialize>(value: &T) -> String {
     let mut out = Vec::new();
     let mut ser = serde_json::Serializer::with_formatter(&mut out, PythonFormatter);
@@ -225,13 +230,14 @@ impl Formatter for PythonFormatter {
             if (' '..='~').contains(&c) {
                 continue;
             }
-            w.write_all(&fragment.as_bytes()[start..i])?;
+            // `start` and `i` are char boundaries of `fragment`, in order.
+            w.write_all(fragment.get(start..i).unwrap_or_default().as_bytes())?;
             let mut units = [0u16; 2];
             for unit in c.encode_utf16(&mut units) {
                 write!(w, "\\u{unit:04x}")?;
             }
-            start = i + c.len_utf8();
+            start = i.saturating_add(c.len_utf8());
         }
-        w.write_all(&fragment.as_bytes()[start..])
+        w.write_all(fragment.get(start..).unwrap_or_default().as_bytes())
     }
 }

@@ -2,6 +2,7 @@
 //! the text-generation tutorials.
 
 use crate::error::{Error, Result};
+use crate::size::{checked_len, try_zeroed};
 use crate::tensor::TokenBatch;
 
 /// Which end of a sequence `pad_sequences` pads or truncates (Keras' `"pre"` / `"post"`).
@@ -73,7 +74,12 @@ pub fn pad_sequences<Q: AsRef<[u32]>>(
     value: u32,
 ) -> Result<TokenBatch> {
     let len = padded_len(sequences, maxlen)?;
-    let mut ids = vec![value; sequences.len() * len];
+    // `maxlen` is the user's: a huge one is an error, not a wrapped size or an abort.
+    let mut ids = try_zeroed(
+        "pad_sequences",
+        checked_len("pad_sequences", &[sequences.len(), len])?,
+    )?;
+    ids.fill(value);
     if len > 0 {
         for (row, s) in ids.chunks_exact_mut(len).zip(sequences) {
             fill(row, s.as_ref(), padding, truncating);
@@ -103,16 +109,18 @@ fn padded_len<Q: AsRef<[u32]>>(sequences: &[Q], maxlen: Option<usize>) -> Result
 
 /// Writes `seq`, cut to `row.len()`, into `row` (already filled with the padding value).
 fn fill(row: &mut [u32], seq: &[u32], padding: Pad, truncating: Pad) {
+    // `n` is at most both lengths, so every split point lies inside its slice.
     let n = row.len().min(seq.len());
     let kept = match truncating {
-        Pad::Pre => &seq[seq.len() - n..],
-        Pad::Post => &seq[..n],
+        Pad::Pre => seq.split_at(seq.len().saturating_sub(n)).1,
+        Pad::Post => seq.split_at(n).0,
     };
     let len = row.len();
-    match padding {
-        Pad::Pre => row[len - n..].copy_from_slice(kept),
-        Pad::Post => row[..n].copy_from_slice(kept),
-    }
+    let dst = match padding {
+        Pad::Pre => row.split_at_mut(len.saturating_sub(n)).1,
+        Pad::Post => row.split_at_mut(n).0,
+    };
+    dst.copy_from_slice(kept);
 }
 
 /// Keras' `to_categorical`: one one-hot row per id, with `num_classes` columns (by default
@@ -128,7 +136,7 @@ pub fn to_categorical(ids: &[u32], num_classes: Option<usize>) -> Result<Vec<Vec
         // Keras treats 0 like None.
         Some(n) if n > 0 => n,
         _ => match ids.iter().max() {
-            Some(&m) => m as usize + 1,
+            Some(&m) => (m as usize).saturating_add(1),
             None => {
                 return Err(Error::Empty {
                     layer: "to_categorical".into(),
@@ -149,11 +157,15 @@ pub fn to_categorical(ids: &[u32], num_classes: Option<usize>) -> Result<Vec<Vec
             classes,
         });
     }
+    checked_len("to_categorical", &[ids.len(), classes])?;
     Ok(ids
         .iter()
         .map(|&id| {
             let mut row = vec![0.0; classes];
-            row[id as usize] = 1.0;
+            // Every id was checked to be below `classes` above.
+            if let Some(x) = row.get_mut(id as usize) {
+                *x = 1.0;
+            }
             row
         })
         .collect())
@@ -205,21 +217,29 @@ pub fn ngram_sequences<Q: AsRef<[u32]>>(sequences: &[Q]) -> Result<NGrams> {
             what: "no sequence has two ids, so there is no (prefix, next id) pair".into(),
         });
     }
-    let width = longest - 1;
+    let width = longest.saturating_sub(1);
     let pairs: usize = sequences
         .iter()
         .map(|s| s.as_ref().len().saturating_sub(1))
         .sum();
-    let mut ids = vec![0; pairs * width];
+    // Quadratic in the longest sequence: a long one is an error, not an abort.
+    let mut ids = try_zeroed(
+        "ngram_sequences",
+        checked_len("ngram_sequences", &[pairs, width])?,
+    )?;
     let mut targets = Vec::with_capacity(pairs);
     let mut rows = ids.chunks_exact_mut(width);
     for seq in sequences {
         let seq = seq.as_ref();
-        for end in 1..seq.len() {
+        for (end, &target) in seq.iter().enumerate().skip(1) {
+            // `end < seq.len() <= longest`, so the prefix fits the row of `longest - 1` ids.
             if let Some(row) = rows.next() {
-                row[width - end..].copy_from_slice(&seq[..end]);
+                let (prefix, _) = seq.split_at(end);
+                row.split_at_mut(width.saturating_sub(end))
+                    .1
+                    .copy_from_slice(prefix);
             }
-            targets.push(seq[end]);
+            targets.push(target);
         }
     }
     Ok(NGrams {

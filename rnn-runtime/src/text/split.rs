@@ -47,7 +47,11 @@ impl Splitter {
                     let mut other = Vec::new();
                     for c in filters.chars().chain([s]) {
                         match usize::try_from(u32::from(c)) {
-                            Ok(i) if i < 128 => ascii[i] = true,
+                            Ok(i) if i < 128 => {
+                                if let Some(slot) = ascii.get_mut(i) {
+                                    *slot = true;
+                                }
+                            }
                             _ => other.push(c),
                         }
                     }
@@ -79,8 +83,9 @@ impl Splitter {
         };
         match &self.mode {
             Mode::Chars => {
-                for (i, c) in text.char_indices() {
-                    f(&text[i..i + c.len_utf8()]);
+                let mut buf = [0u8; 4];
+                for c in text.chars() {
+                    f(c.encode_utf8(&mut buf));
                 }
             }
             Mode::OneChar { ascii, other } if other.is_empty() => {
@@ -93,7 +98,7 @@ impl Splitter {
                         if let Some(word) = text.get(start..i).filter(|w| !w.is_empty()) {
                             f(word);
                         }
-                        start = i + 1;
+                        start = i.saturating_add(1);
                     }
                 }
                 if let Some(word) = text.get(start..).filter(|w| !w.is_empty()) {

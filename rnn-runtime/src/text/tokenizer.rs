@@ -287,17 +287,17 @@ impl Tokenizer {
         };
         // Merging the slices in order keeps the first-seen order of one sequential pass,
         // which decides ties in the ranking.
-        self.document_count += texts.len() as u64;
+        self.document_count = self.document_count.saturating_add(texts.len() as u64);
         for part in &parts {
             part.for_each(|word, count, docs| {
                 match self.word_counts.get_mut(word) {
-                    Some(c) => *c += count,
+                    Some(c) => *c = c.saturating_add(count),
                     None => {
                         self.word_counts.insert(word.to_string(), count);
                     }
                 }
                 match self.word_docs.get_mut(word) {
-                    Some(d) => *d += docs,
+                    Some(d) => *d = d.saturating_add(docs),
                     None => {
                         self.word_docs.insert(word.to_string(), docs);
                     }
@@ -333,7 +333,7 @@ impl Tokenizer {
         {
             // A word equal to the OOV token takes the later id but keeps the first place,
             // as with Python's `dict(zip(...))`.
-            word_index.insert(word.clone(), (i + 1) as u32);
+            word_index.insert(word.clone(), i.saturating_add(1) as u32);
         }
         self.index_word = word_index.iter().map(|(w, &i)| (i, w.clone())).collect();
         self.word_index = word_index;
@@ -400,7 +400,7 @@ impl Tokenizer {
         install(|| {
             texts
                 .par_iter()
-                .with_min_len(chunk_len(texts.len()) / 4 + 1)
+                .with_min_len((chunk_len(texts.len()) / 4).saturating_add(1))
                 .map_init(Scratch::default, |scratch, t| {
                     self.encode(t.as_ref(), oov, scratch)
                 })
@@ -537,10 +537,10 @@ impl Tokenizer {
         let largest = self.word_index.values().copied().max().unwrap_or(0) as usize;
         match self.config.num_words {
             Some(n) if n > 0 => {
-                let oov = self.oov_id().map_or(0, |i| i as usize + 1);
-                n.min(largest + 1).max(oov)
+                let oov = self.oov_id().map_or(0, |i| (i as usize).saturating_add(1));
+                n.min(largest.saturating_add(1)).max(oov)
             }
-            _ => largest + 1,
+            _ => largest.saturating_add(1),
         }
     }
 
@@ -574,7 +574,7 @@ impl Tokenizer {
                 "its ids go up to {}, beyond the bound of {max} ids (0 to {}) that the model \
                  was sized for; build it with `Tokenizer::builder().num_words({max})` to keep \
                  the {} most frequent words, or raise the bound",
-                vocab - 1,
+                vocab.saturating_sub(1),
                 max.saturating_sub(1),
                 max.saturating_sub(1)
             ),
@@ -641,7 +641,7 @@ impl Tokenizer {
 
 /// Texts per parallel task: a few tasks per thread balance uneven text lengths.
 fn chunk_len(texts: usize) -> usize {
-    let tasks = rayon::current_num_threads() * 4;
+    let tasks = rayon::current_num_threads().saturating_mul(4);
     texts.div_ceil(tasks).max(PARALLEL_MIN_TEXTS)
 }
 

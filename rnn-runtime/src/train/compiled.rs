@@ -3,11 +3,12 @@
 //! targets and steps parameter lists.
 
 use crate::activation::Activation;
-use crate::error::{Error, Result, fmt_shape};
+use crate::error::{Error, Result, check_finite, fmt_shape};
 use crate::loss::{Loss, Target};
-use crate::optim::Optimizer;
+use crate::optim::{Optimizer, OptimizerState};
 use crate::output::Array;
 use crate::param::Param;
+use crate::train::history::History;
 use crate::train::metrics::Metric;
 use crate::train::targets::{TargetData, Targets};
 
@@ -18,6 +19,17 @@ pub(crate) struct Compiled {
     metrics: Vec<Metric>,
     /// Optimizer steps taken: Keras counts the optimizer's state once it has been built.
     steps: usize,
+    /// The weights and optimizer state before the current step, to undo a step whose update
+    /// is not finite; the buffers are reused from step to step.
+    before: Snapshot,
+    /// The epochs of the last `fit`, kept when it stopped with an error.
+    pub(crate) history: Option<History>,
+}
+
+#[derive(Default)]
+struct Snapshot {
+    weights: Vec<Vec<f32>>,
+    optimizer: OptimizerState,
 }
 
 /// Where a training step is, for error messages (1-based).
@@ -40,7 +52,14 @@ impl Compiled {
             optimizer,
             metrics: metrics.to_vec(),
             steps: 0,
+            before: Snapshot::default(),
+            history: None,
         }
+    }
+
+    /// The optimizer's hyper-parameters, checked before the first step.
+    pub(crate) fn validate(&self) -> Result<()> {
+        self.optimizer.validate()
     }
 
     pub(crate) fn metrics(&self) -> &[Metric] {
@@ -59,7 +78,7 @@ impl Compiled {
     /// Checks targets against the shape of the output they are compared with (batch first):
     /// their shape, their kind (class ids or values) for the loss, and every class id.
     pub(crate) fn check_targets(&self, y: &Targets, out_shape: &[usize]) -> Result<()> {
-        let classes = out_shape[out_shape.len() - 1];
+        let classes = out_shape.last().copied().unwrap_or(1);
         let mut converted = Vec::new();
         if let Target::Classes(ids) = loss_target(&self.loss, y, out_shape, &mut converted)?
             && let Some((row, &class)) = ids
@@ -157,7 +176,9 @@ impl Compiled {
     }
 
     /// One optimizer step on parameters holding a batch's gradients, which are then reset.
-    /// A gradient with NaN or infinity is an error naming the weight, and changes nothing.
+    /// A gradient with NaN or infinity is an error naming the weight, and changes nothing; so
+    /// is an update that makes a weight NaN or infinite: the weights and the optimizer's
+    /// state are put back as they were before the step.
     pub(crate) fn apply(&mut self, params: &mut [&mut Param], at: StepAt) -> Result<()> {
         if let Some(p) = params
             .iter()
@@ -171,18 +192,40 @@ impl Compiled {
                 weight,
             });
         }
+        let before = &mut self.before;
+        before.weights.resize_with(params.len(), Vec::new);
+        for (saved, p) in before.weights.iter_mut().zip(params.iter()) {
+            saved.clear();
+            saved.extend_from_slice(p.values());
+        }
+        self.optimizer.save_state(&mut before.optimizer);
         self.optimizer.step(params);
-        self.steps += 1;
         params.iter_mut().for_each(|p| p.zero_grad());
+        if let Some(p) = params
+            .iter()
+            .find(|p| check_finite(p.values(), "", "").is_err())
+        {
+            let weight = p.name().to_string();
+            for (p, saved) in params.iter_mut().zip(&before.weights) {
+                // Copies of these very weights: the lengths match.
+                p.values_mut().copy_from_slice(saved);
+            }
+            self.optimizer.restore_state(&before.optimizer);
+            return Err(Error::NonFiniteUpdate {
+                epoch: at.epoch,
+                step: at.step,
+                weight,
+            });
+        }
+        self.steps = self.steps.saturating_add(1);
         Ok(())
     }
 }
 
 /// The size of an output's last axis.
 fn classes(out: &Array) -> usize {
-    *out.shape
-        .last()
-        .expect("outputs have a batch axis and features")
+    // Outputs have a batch axis and features; 1 keeps a malformed one an error downstream.
+    out.shape.last().copied().unwrap_or(1)
 }
 
 /// The loss's view of the targets, given the output shape, after checking they fit.
@@ -192,8 +235,9 @@ fn loss_target<'t>(
     out_shape: &[usize],
     converted: &'t mut Vec<f32>,
 ) -> Result<Target<'t>> {
-    let (rest, classes) = out_shape.split_at(out_shape.len() - 1);
-    let classes = classes[0];
+    let Some((&classes, rest)) = out_shape.split_last() else {
+        return Err(Error::shape("targets", "an output with features", "()"));
+    };
     let sparse = matches!(loss, Loss::SparseCategoricalCrossentropy { .. });
     match y.data() {
         TargetData::Classes(ids) if sparse => {

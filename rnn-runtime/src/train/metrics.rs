@@ -56,48 +56,60 @@ impl Metric {
         classes: usize,
         mask: Option<&[f32]>,
     ) -> Result<(f64, f64)> {
-        let rows = pred.len() / classes;
-        let weight = |r: usize| mask.map_or(1.0, |m| m[r] as f64);
+        let rows = pred.len().checked_div(classes).unwrap_or(0);
         let (mut correct, mut total) = (0.0f64, 0.0f64);
         let metric = self.resolve(target, classes);
-        for r in 0..rows {
-            let p = &pred[r * classes..(r + 1) * classes];
-            let score = match (metric, target) {
-                (Metric::BinaryAccuracy, TargetData::Values(t)) => {
-                    let t = &t[r * classes..(r + 1) * classes];
-                    let hits = p
-                        .iter()
-                        .zip(t)
-                        .filter(|(p, t)| (**p > 0.5) == (**t > 0.5))
-                        .count();
-                    hits as f64 / classes as f64
-                }
-                (Metric::BinaryAccuracy, TargetData::Classes(t)) => {
-                    let t = &t[r * classes..(r + 1) * classes];
-                    let hits = p
-                        .iter()
-                        .zip(t)
-                        .filter(|(p, t)| (**p > 0.5) == (**t == 1))
-                        .count();
-                    hits as f64 / classes as f64
-                }
-                (Metric::CategoricalAccuracy, TargetData::Values(t)) => {
-                    (argmax(p) == argmax(&t[r * classes..(r + 1) * classes])) as u8 as f64
-                }
-                (Metric::SparseCategoricalAccuracy, TargetData::Classes(t)) => {
-                    (argmax(p) == t[r] as usize) as u8 as f64
-                }
-                (m, _) => {
-                    return Err(Error::config(
-                        m.keras_name(),
-                        match m {
-                            Metric::SparseCategoricalAccuracy => "needs class-id targets (u32)",
-                            _ => "needs real-valued targets (f32): one-hot rows or 0/1 labels",
-                        },
-                    ));
-                }
-            };
-            let w = weight(r);
+        metric.check_target_len(target, rows, classes)?;
+        // `check_target_len` has matched the lengths, so the chunks below pair up row by row.
+        let weights = (0..rows).map(|r| mask.and_then(|m| m.get(r)).map_or(1.0, |&w| f64::from(w)));
+        let per_row = classes.max(1);
+        let ratio = |hits: usize| hits as f64 / per_row as f64;
+        let scores: Vec<f64> = match (metric, target) {
+            (Metric::BinaryAccuracy, TargetData::Values(t)) => pred
+                .chunks_exact(per_row)
+                .zip(t.chunks_exact(per_row))
+                .map(|(p, t)| {
+                    ratio(
+                        p.iter()
+                            .zip(t)
+                            .filter(|(p, t)| (**p > 0.5) == (**t > 0.5))
+                            .count(),
+                    )
+                })
+                .collect(),
+            (Metric::BinaryAccuracy, TargetData::Classes(t)) => pred
+                .chunks_exact(per_row)
+                .zip(t.chunks_exact(per_row))
+                .map(|(p, t)| {
+                    ratio(
+                        p.iter()
+                            .zip(t)
+                            .filter(|(p, t)| (**p > 0.5) == (**t == 1))
+                            .count(),
+                    )
+                })
+                .collect(),
+            (Metric::CategoricalAccuracy, TargetData::Values(t)) => pred
+                .chunks_exact(per_row)
+                .zip(t.chunks_exact(per_row))
+                .map(|(p, t)| f64::from(u8::from(argmax(p) == argmax(t))))
+                .collect(),
+            (Metric::SparseCategoricalAccuracy, TargetData::Classes(t)) => pred
+                .chunks_exact(per_row)
+                .zip(t)
+                .map(|(p, &c)| f64::from(u8::from(u32::try_from(argmax(p)) == Ok(c))))
+                .collect(),
+            (m, _) => {
+                return Err(Error::config(
+                    m.keras_name(),
+                    match m {
+                        Metric::SparseCategoricalAccuracy => "needs class-id targets (u32)",
+                        _ => "needs real-valued targets (f32): one-hot rows or 0/1 labels",
+                    },
+                ));
+            }
+        };
+        for (score, w) in scores.into_iter().zip(weights) {
             correct += score * w;
             total += w;
         }
@@ -105,15 +117,41 @@ impl Metric {
     }
 }
 
+impl Metric {
+    /// Checks that the targets hold what `metric` reads for `rows` rows of `classes`
+    /// predictions: one class id per row, or one value per prediction.
+    fn check_target_len(self, target: &TargetData, rows: usize, classes: usize) -> Result<()> {
+        let (got, kind) = match target {
+            TargetData::Classes(t) => (t.len(), "class ids"),
+            TargetData::Values(t) => (t.len(), "values"),
+        };
+        let (want, per) = match self {
+            Metric::SparseCategoricalAccuracy => (Some(rows), "one class id per row"),
+            _ => (
+                rows.checked_mul(classes),
+                "one 0/1 or one-hot value per prediction",
+            ),
+        };
+        if Some(got) == want {
+            return Ok(());
+        }
+        Err(Error::shape(
+            self.keras_name(),
+            format!("{per}: ({rows}, {classes}) predictions"),
+            format!("{got} {kind}"),
+        ))
+    }
+}
+
 /// Index of the first maximum, as numpy's and JAX's `argmax`.
 fn argmax(v: &[f32]) -> usize {
-    let mut best = 0;
+    let mut best = (0, f32::NAN);
     for (i, &x) in v.iter().enumerate() {
-        if x > v[best] {
-            best = i;
+        if i == 0 || x > best.1 {
+            best = (i, x);
         }
     }
-    best
+    best.0
 }
 
 #[cfg(test)]

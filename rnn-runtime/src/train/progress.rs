@@ -59,7 +59,7 @@ impl Progress {
                 ProgressStyle::with_template(&format!(
                     "{{pos:>{width}}}/{{len}} {{bar:20}} {{msg}}"
                 ))
-                .expect("static template")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("━━─"),
             );
             bar
@@ -76,7 +76,7 @@ impl Progress {
     pub(crate) fn step(&self, done: usize, running: &Logs) {
         if let Some(bar) = &self.bar {
             let elapsed = self.start.elapsed();
-            let eta = elapsed.mul_f64((self.steps - done) as f64 / done as f64);
+            let eta = elapsed.mul_f64(self.steps.saturating_sub(done) as f64 / done as f64);
             bar.set_position(done as u64);
             bar.set_message(format!(
                 "{} {} - {running}",

@@ -11,6 +11,7 @@ use crate::param::Param;
 use crate::tensor::Tensor;
 use crate::train::compiled::{BatchScore, Compiled, StepAt};
 use crate::train::history::{History, Logs};
+use crate::train::metrics::Metric;
 use crate::train::network::Network;
 use crate::train::options::{Fit, ValidationData};
 use crate::train::progress::Progress;
@@ -30,6 +31,7 @@ where
     X: IntoInput<N::In>,
     Y: IntoTargets,
 {
+    compiled.validate()?;
     let mut run = Run::new(net, compiled, "train_on_batch");
     let (x, y) = (x.into_input()?, y.into_targets()?);
     run.check_data(&x, &y)?;
@@ -72,6 +74,8 @@ where
     Y: IntoTargets,
     V: ValidationData<N::In>,
 {
+    compiled.validate()?;
+    compiled.history = None;
     let mut run = Run::new(net, compiled, "fit");
     let metrics = run.compiled.metrics().to_vec();
     let (x, y) = (x.into_input()?, y.into_targets()?);
@@ -106,7 +110,7 @@ where
                         "validation_split {} of {n} samples leaves {split} for training and \
                          {} for validation; both need at least one",
                         options.validation_split,
-                        n - split
+                        n.saturating_sub(split)
                     ),
                 ));
             }
@@ -123,18 +127,8 @@ where
         run.net.check_input(vx, "fit (validation)")?;
     }
     let mut stopper = options.early_stopping.clone().map(Stopper::new);
-    if let Some(s) = &stopper
-        && s.config.monitor.starts_with("val_")
-        && validation.is_none()
-    {
-        return Err(Error::config(
-            "fit",
-            format!(
-                "early stopping monitors `{}`, but there is no validation data: set \
-                 validation_split or validation_data, or monitor `loss`",
-                s.config.monitor
-            ),
-        ));
+    if let Some(s) = &stopper {
+        check_monitor(&s.config.monitor, &metrics, validation.is_some())?;
     }
 
     run.net.params_mut().into_iter().for_each(Param::zero_grad);
@@ -144,36 +138,69 @@ where
     let steps = n.div_ceil(bs);
     let mut order: Vec<usize> = (0..n).collect();
     let mut history = History::default();
-    for epoch in 1..=options.epochs {
-        if options.shuffle {
-            order.shuffle(&mut rng);
-        }
-        let progress = Progress::start(options.verbose, epoch, options.epochs, steps);
-        let mut totals = Totals::default();
-        for step in 0..steps {
-            let index = &order[step * bs..((step + 1) * bs).min(n)];
-            let (xb, yb) = (train_x.gather(index), train_y.gather(index));
-            let at = StepAt {
-                epoch,
-                step: step + 1,
+    // The epochs done so far stay readable (`history()`) when a later one fails.
+    let outcome = (|| -> Result<()> {
+        for epoch in 1..=options.epochs {
+            if options.shuffle {
+                order.shuffle(&mut rng);
+            }
+            let progress = Progress::start(options.verbose, epoch, options.epochs, steps);
+            let mut totals = Totals::default();
+            for (step, index) in (1..).zip(order.chunks(bs)) {
+                let (xb, yb) = (train_x.gather(index), train_y.gather(index));
+                let at = StepAt { epoch, step };
+                totals.add(&run.batch(&xb, &yb, Some(at))?, index.len());
+                progress.step(step, &totals.logs(&metrics));
+            }
+            let mut logs = totals.logs(&metrics);
+            if let Some((vx, vy)) = &validation {
+                let val = run.evaluate(vx, vy, bs)?;
+                logs.extend("val_", &val);
+            }
+            progress.finish(&logs);
+            let stop = match &mut stopper {
+                Some(s) => s.should_stop(epoch.saturating_sub(1), &logs, run.net)?,
+                None => false,
             };
-            totals.add(&run.batch(&xb, &yb, Some(at))?, index.len());
-            progress.step(step + 1, &totals.logs(&metrics));
+            history.push(logs);
+            if stop {
+                break;
+            }
         }
-        let mut logs = totals.logs(&metrics);
-        if let Some((vx, vy)) = &validation {
-            let val = run.evaluate(vx, vy, bs)?;
-            logs.extend("val_", &val);
-        }
-        progress.finish(&logs);
-        history.push(logs);
-        if let Some(s) = &mut stopper
-            && s.should_stop(epoch - 1, history.last().expect("pushed"), run.net)?
-        {
-            break;
-        }
+        Ok(())
+    })();
+    run.compiled.history = Some(history.clone());
+    outcome.map(|()| history)
+}
+
+/// Checks that early stopping monitors a value that `fit` logs: the loss or a compiled
+/// metric, with `val_` only when there is validation data.
+fn check_monitor(monitor: &str, metrics: &[Metric], validation: bool) -> Result<()> {
+    let names: Vec<&str> = metrics
+        .iter()
+        .map(|m| m.keras_name())
+        .chain(["loss"])
+        .collect();
+    let logged = |name: &str| names.contains(&name);
+    if logged(monitor) || (validation && monitor.strip_prefix("val_").is_some_and(logged)) {
+        return Ok(());
     }
-    Ok(history)
+    let mut valid: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    if validation {
+        valid.extend(names.iter().map(|n| format!("`val_{n}`")));
+    }
+    let hint = if monitor.starts_with("val_") && !validation {
+        "; there is no validation data: set validation_split or validation_data"
+    } else {
+        ""
+    };
+    Err(Error::config(
+        "fit",
+        format!(
+            "early stopping monitors `{monitor}`, which fit does not log; valid names: {}{hint}",
+            valid.join(", ")
+        ),
+    ))
 }
 
 /// One call of `fit`, `evaluate` or `train_on_batch`: the model, what `compile` set up, and
@@ -234,7 +261,7 @@ impl<'a, N: Network> Run<'a, N> {
         }
         // `check_data` has made sure that the output type is a single array.
         let arrays = out.to_arrays();
-        let main = &arrays[0];
+        let main = arrays.first().ok_or_else(|| several_outputs(self.what))?;
         let mask = out.row_mask();
         let Some(at) = train else {
             return self.compiled.score(main, mask.as_deref(), y);
@@ -258,9 +285,9 @@ impl<'a, N: Network> Run<'a, N> {
         let n = x.batch();
         let mut totals = Totals::default();
         for start in (0..n).step_by(batch_size) {
-            let end = (start + batch_size).min(n);
+            let end = start.saturating_add(batch_size).min(n);
             let score = self.batch(&x.rows(start, end), &y.rows(start, end), None)?;
-            totals.add(&score, end - start);
+            totals.add(&score, end.saturating_sub(start));
         }
         Ok(totals.logs(self.compiled.metrics()))
     }

@@ -48,7 +48,7 @@ impl Stopper {
         if self.config.restore_best_weights && self.best_weights.is_none() {
             self.best_weights = Some(snapshot(net));
         }
-        self.wait += 1;
+        self.wait = self.wait.saturating_add(1);
         if self.config.improves(current, self.best) {
             self.best = Some(current);
             if self.config.restore_best_weights {

@@ -70,7 +70,17 @@ impl Targets {
                 what: "there are no targets; give one per input row".into(),
             });
         }
-        if shape.iter().product::<usize>() != len {
+        if shape.contains(&0) {
+            return Err(Error::Empty {
+                layer: "targets".into(),
+                what: format!(
+                    "the targets have shape {}, with an empty axis",
+                    fmt_shape(shape)
+                ),
+            });
+        }
+        let want = shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+        if want != Some(len) {
             return Err(Error::shape(
                 "targets",
                 fmt_shape(shape),
@@ -87,12 +97,12 @@ impl Targets {
 
     /// Number of rows (samples).
     pub fn len(&self) -> usize {
-        self.shape[0]
+        self.shape.first().copied().unwrap_or(0)
     }
 
     /// Always false: targets have at least one row.
     pub fn is_empty(&self) -> bool {
-        self.shape[0] == 0
+        self.len() == 0
     }
 
     /// Whether these are class ids.
@@ -104,29 +114,34 @@ impl Targets {
         &self.data
     }
 
-    fn row_len(&self) -> usize {
-        self.shape[1..].iter().product()
-    }
-
-    /// The rows at `index`, in that order.
+    /// The rows at `index`, in that order. The library passes rows of the batch only; an
+    /// index beyond it is skipped rather than a panic.
     pub(crate) fn gather(&self, index: &[usize]) -> Targets {
-        let w = self.row_len();
-        let mut shape = self.shape.clone();
-        shape[0] = index.len();
+        // The constructors checked that the shape's product is the data's length, so every
+        // row is a whole chunk of this width.
+        let w = self.shape.iter().skip(1).product::<usize>().max(1);
+        fn pick<T: Copy>(data: &[T], w: usize, index: &[usize]) -> Vec<T> {
+            index
+                .iter()
+                .filter_map(|&i| {
+                    let start = i.checked_mul(w)?;
+                    data.get(start..start.checked_add(w)?)
+                })
+                .flatten()
+                .copied()
+                .collect()
+        }
         let data = match &self.data {
-            TargetData::Classes(c) => TargetData::Classes(
-                index
-                    .iter()
-                    .flat_map(|&i| c[i * w..(i + 1) * w].iter().copied())
-                    .collect(),
-            ),
-            TargetData::Values(v) => TargetData::Values(
-                index
-                    .iter()
-                    .flat_map(|&i| v[i * w..(i + 1) * w].iter().copied())
-                    .collect(),
-            ),
+            TargetData::Classes(c) => TargetData::Classes(pick(c, w, index)),
+            TargetData::Values(v) => TargetData::Values(pick(v, w, index)),
         };
+        let len = match &data {
+            TargetData::Classes(c) => c.len(),
+            TargetData::Values(v) => v.len(),
+        };
+        let shape = std::iter::once(len.checked_div(w).unwrap_or(0))
+            .chain(self.shape.iter().skip(1).copied())
+            .collect();
         Targets { shape, data }
     }
 
@@ -266,7 +281,7 @@ impl IntoTargets for &[Vec<Vec<f32>>] {
             return Err(Error::Ragged {
                 layer: "targets".into(),
                 row,
-                len: self[row].len(),
+                len: self.get(row).map_or(0, Vec::len),
                 expected: time,
                 unit: "steps",
             });

@@ -71,13 +71,19 @@ impl<C: Cell> RnnCore<C> {
         let mask = lookup.mask(ids);
         let (batch, time) = (ids.batch(), ids.time());
         let rows = std::mem::take(&mut self.fold.rows);
-        let done = self.run(batch, time, mask.as_ref(), crate::layer::Mode::Inference, |_, z| {
-            for (at, z) in z.chunks_exact_mut(gh).enumerate() {
-                // `z` is time-major: row `at` is step `at / batch` of sequence `at % batch`.
-                let id = ids.get(at % batch, at / batch) as usize;
-                z.copy_from_slice(&rows[id * gh..(id + 1) * gh]);
-            }
-        });
+        let done = self.run(
+            batch,
+            time,
+            mask.as_ref(),
+            crate::layer::Mode::Inference,
+            |_, z| {
+                for (at, z) in z.chunks_exact_mut(gh).enumerate() {
+                    // `z` is time-major: row `at` is step `at / batch` of sequence `at % batch`.
+                    let id = ids.get(at % batch, at / batch) as usize;
+                    z.copy_from_slice(&rows[id * gh..(id + 1) * gh]);
+                }
+            },
+        );
         self.fold.rows = rows;
         Some(done.map(|()| mask))
     }

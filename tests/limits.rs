@@ -1,0 +1,118 @@
+//! Sizes at the edge of what a machine can hold, and shapes that say one thing while the data
+//! says another: each is an error or a documented panic, never a crash or a wrong answer.
+
+use rnn::prelude::*;
+
+model! {
+    struct Vectors = Input(4) => Dense(3, softmax);
+    struct Free = Input(_, 2) => SimpleRNN(3) => Dense(1, sigmoid);
+    struct Sentiment = Embedding(50, 4) => LSTM(3) => Dense(3, softmax);
+}
+
+fn panics<T>(f: impl FnOnce() -> T + std::panic::UnwindSafe) -> String {
+    let payload = std::panic::catch_unwind(f).err().expect("expected a panic");
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[test]
+fn huge_zero_tensors_are_refused_before_predict() {
+    // `(1 << 62) + 1` rows of 4 values wrap to 4 values: the tensor must not exist.
+    let err = Features::<4>::try_zeros((1 << 62) + 1).unwrap_err();
+    assert!(matches!(err, Error::TooLarge { .. }), "{err:?}");
+    let err = Sequence::<2>::try_zeros((1 << 63) + 1, 2).unwrap_err();
+    assert!(matches!(err, Error::TooLarge { .. }), "{err:?}");
+    // The infallible forms panic with that message, as `vec!` does, before any kernel runs.
+    let text = panics(|| Features::<4>::zeros((1 << 62) + 1));
+    assert!(
+        text.contains("more values than memory can address"),
+        "{text}"
+    );
+    let text = panics(|| Sequence::<2>::zeros(usize::MAX, 2));
+    assert!(text.contains("Sequence::zeros"), "{text}");
+    // Sizes that fit still predict.
+    let mut m = Vectors::new(0);
+    let y = m.predict(Features::<4>::try_zeros(3).unwrap()).unwrap();
+    assert_eq!(y.main().shape, vec![3, 3]);
+}
+
+#[test]
+fn allocation_failure_is_an_error() {
+    // Fits in `isize` bytes, but no machine has 2^61 bytes.
+    let err = Sequence::<1>::try_zeros(1 << 30, 1 << 29).unwrap_err();
+    assert!(matches!(err, Error::TooLarge { .. }), "{err:?}");
+    assert!(err.to_string().contains("cannot be allocated"), "{err}");
+}
+
+#[test]
+fn flat_buffers_whose_shape_product_overflows() {
+    let data = [0.5f32; 4];
+    let bad: Result<Sequence<2>, _> = (&data[..], [1 << 62, 1 << 2, 2]).into_input();
+    assert!(matches!(bad, Err(Error::TooLarge { .. })), "{bad:?}");
+    // 2^63 * 2 wraps to 0 and 2^62 * 4 * 2 wraps to 0: still not the 0 values given.
+    let bad: Result<Sequence<2>, _> = (&[][..], [1 << 62, 4, 2]).into_input();
+    assert!(bad.is_err());
+    let bad: Result<Features<4>, _> = (&data[..], [(1 << 62) + 1, 4]).into_input();
+    assert!(matches!(bad, Err(Error::Shape { .. })), "{bad:?}");
+    let ids = [1u32; 4];
+    let bad: Result<TokenBatch, _> = (&ids[..], [(1 << 63) + 2, 2]).into_input();
+    assert!(matches!(bad, Err(Error::Shape { .. })), "{bad:?}");
+    assert!(TokenBatch::from_flat(vec![1; 4], usize::MAX, usize::MAX).is_err());
+    assert!(Sequence::<2>::from_batch_major(&data, usize::MAX, 2).is_err());
+}
+
+#[test]
+fn targets_whose_shape_product_overflows() {
+    let err = Targets::values(vec![0.0; 4], vec![(1 << 62) + 1, 4]).unwrap_err();
+    assert!(matches!(err, Error::Shape { .. }), "{err:?}");
+    let err = Targets::classes(vec![0; 2], vec![1 << 63, 2, 2]).unwrap_err();
+    assert!(matches!(err, Error::Shape { .. }), "{err:?}");
+    let err = Targets::classes(vec![], vec![2, 0]).unwrap_err();
+    assert!(matches!(err, Error::Empty { .. }), "{err:?}");
+}
+
+#[test]
+fn binary_accuracy_with_class_ids_on_three_classes() {
+    let mut m = Sentiment::new(0);
+    m.compile(
+        Loss::sparse_categorical_crossentropy(),
+        Sgd::new(0.1),
+        &[Metric::BinaryAccuracy],
+    );
+    let before = m.get_weights();
+    let err = m
+        .evaluate(vec![vec![1u32, 2], vec![3, 4]], vec![0u32, 2], 2)
+        .unwrap_err();
+    assert!(err.to_string().contains("binary_accuracy"), "{err}");
+    let err = m
+        .fit(
+            vec![vec![1u32, 2], vec![3, 4]],
+            vec![0u32, 2],
+            Fit::new().epochs(1).verbose(0),
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("binary_accuracy"), "{err}");
+    assert_eq!(m.get_weights(), before, "nothing changed");
+}
+
+#[test]
+fn sequences_without_time_steps() {
+    let mut m = Free::new(0);
+    let err = m.predict(Sequence::<2>::zeros(2, 0)).unwrap_err();
+    assert!(matches!(err, Error::Empty { .. }), "{err:?}");
+    let err = m.predict(Sequence::<2>::zeros(0, 3)).unwrap_err();
+    assert!(matches!(err, Error::Empty { .. }), "{err:?}");
+    let bad: Result<Sequence<2>, _> = (&[][..], [2, 0, 2]).into_input();
+    assert!(matches!(bad, Err(Error::Empty { .. })), "{bad:?}");
+}
+
+#[test]
+fn padding_to_a_length_no_machine_holds() {
+    use rnn::text::{Pad, pad_sequences};
+    let err = pad_sequences(&[vec![1u32, 2]], Some(usize::MAX), Pad::Pre, Pad::Pre, 0).unwrap_err();
+    assert!(matches!(err, Error::TooLarge { .. }), "{err:?}");
+    let ids = pad_sequences(&[vec![1u32, 2, 3]], Some(2), Pad::Pre, Pad::Pre, 0).unwrap();
+    assert_eq!(ids.ids(), &[2, 3]);
+}
