@@ -6,10 +6,13 @@
 //! c_t = f * c_{t-1} + i * g        h_t = o * act(c_t)
 //! ```
 
+use crate::activation::Activation;
 use crate::error::Result;
 use crate::init::Rng;
+use crate::kernels::gemm::CPtr;
 use crate::kernels::gemm::MatRef;
-use crate::kernels::packed::gemm_packed;
+use crate::kernels::math;
+use crate::kernels::packed::{NR, WriteBack, gemm_packed, product};
 use crate::layer::{Layer, Mode};
 use crate::layer_step::{LayerStep, StepContext, StepData};
 use crate::output::Array;
@@ -75,6 +78,22 @@ impl Cell for LstmCell {
             ..
         } = io;
         let (batch, h) = (ctx.batch, ctx.units);
+        if fused(ctx) {
+            let wb = FusedStep {
+                z: CPtr(z.as_mut_ptr()),
+                c_prev,
+                c: CPtr(c_out.as_mut_ptr()),
+                tc: CPtr(tc.as_mut_ptr()),
+                h: CPtr(h_out.as_mut_ptr()),
+                units: h,
+            };
+            assert!(z.len() >= batch * Self::GATES * h && c_prev.len() >= batch * h);
+            assert!(c_out.len() >= batch * h && tc.len() >= batch * h && h_out.len() >= batch * h);
+            product::<4, _>(h_prev, batch, ctx.up, &wb);
+            ctx.carry_masked_rows(h_out, h_prev);
+            ctx.carry_masked_rows(c_out, c_prev);
+            return;
+        }
         if !first {
             gemm_packed(
                 h_prev,
@@ -197,6 +216,101 @@ impl Cell for LstmCell {
             h,
         );
         std::mem::swap(&mut tr.dc, &mut tr.dc_prev);
+    }
+}
+
+/// Whether a forward step can run fused: the recurrent kernel is packed by gate, and the
+/// activations are Keras' defaults, which the write-back computes inline.
+fn fused(ctx: &CellCtx<'_>) -> bool {
+    let h = ctx.units;
+    ctx.up.holds(h, 4 * h)
+        && ctx.up.strips() == 4
+        && ctx.act == Activation::Tanh
+        && ctx.ract == Activation::Sigmoid
+}
+
+/// The write-back of a fused forward step: adds the tile of `h_{t-1} U` to the input side in
+/// `z`, applies the gates and updates the cell, so no sweep over `(B, 4H)` follows the
+/// product. Writes the gate activations into `z` (the backward pass reads them), `c`,
+/// `tanh(c)` and `h`.
+struct FusedStep<'a> {
+    /// `(B, 4H)`.
+    z: CPtr,
+    /// `(B, H)`.
+    c_prev: &'a [f32],
+    /// `(B, H)` each.
+    c: CPtr,
+    tc: CPtr,
+    h: CPtr,
+    units: usize,
+}
+
+// SAFETY: the pointers are written only in disjoint tiles (see `WriteBack::tile`).
+unsafe impl Sync for FusedStep<'_> {}
+
+/// `NR` values from `src`, zero past `cols`.
+///
+/// # Safety
+/// `src` points to `cols <= NR` readable values.
+#[inline(always)]
+unsafe fn load(src: *const f32, cols: usize) -> [f32; NR] {
+    let mut v = [0.0; NR];
+    // SAFETY: the caller's contract.
+    unsafe {
+        if cols == NR {
+            v = std::ptr::read_unaligned(src.cast::<[f32; NR]>());
+        } else {
+            std::ptr::copy_nonoverlapping(src, v.as_mut_ptr(), cols);
+        }
+    }
+    v
+}
+
+/// Stores the first `cols` of `v` at `dst`.
+///
+/// # Safety
+/// `dst` points to `cols <= NR` writable values that nothing else accesses.
+#[inline(always)]
+unsafe fn store(dst: *mut f32, v: &[f32; NR], cols: usize) {
+    // SAFETY: the caller's contract.
+    unsafe {
+        if cols == NR {
+            std::ptr::write_unaligned(dst.cast::<[f32; NR]>(), *v);
+        } else {
+            std::ptr::copy_nonoverlapping(v.as_ptr(), dst, cols);
+        }
+    }
+}
+
+impl WriteBack<4> for FusedStep<'_> {
+    #[inline(always)]
+    unsafe fn tile(&self, row: usize, j0: usize, cols: usize, acc: &[[f32; NR]; 4]) {
+        let h = self.units;
+        let (zr, at) = (row * 4 * h + j0, row * h + j0);
+        // SAFETY: `forward_step` asserted that `z` holds `(B, 4H)` and the others `(B, H)`;
+        // this tile's units `j0..j0 + cols` of row `row` are its own.
+        unsafe {
+            let z = self.z.0.add(zr);
+            let mut gate: [[f32; NR]; 4] = std::array::from_fn(|s| load(z.add(s * h), cols));
+            let cp = load(self.c_prev.as_ptr().add(at), cols);
+            let (mut c, mut tc, mut hv) = ([0.0; NR], [0.0; NR], [0.0; NR]);
+            for j in 0..NR {
+                let i = math::sigmoid(gate[0][j] + acc[0][j]);
+                let f = math::sigmoid(gate[1][j] + acc[1][j]);
+                let g = math::tanh(gate[2][j] + acc[2][j]);
+                let o = math::sigmoid(gate[3][j] + acc[3][j]);
+                c[j] = f * cp[j] + i * g;
+                tc[j] = math::tanh(c[j]);
+                hv[j] = o * tc[j];
+                (gate[0][j], gate[1][j], gate[2][j], gate[3][j]) = (i, f, g, o);
+            }
+            for (s, gate) in gate.iter().enumerate() {
+                store(z.add(s * h), gate, cols);
+            }
+            store(self.c.0.add(at), &c, cols);
+            store(self.tc.0.add(at), &tc, cols);
+            store(self.h.0.add(at), &hv, cols);
+        }
     }
 }
 

@@ -14,7 +14,7 @@ use std::marker::PhantomData;
 use crate::error::{Error, Result, fmt_shape};
 use crate::init::{Rng, glorot_uniform, orthogonal};
 use crate::kernels::gemm::{MatRef, gemm};
-use crate::kernels::packed::Packed;
+use crate::kernels::packed::{Packed, plain_strips};
 use crate::layer::{Layer, Mode};
 use crate::layer_step::{LayerStep, StepContext, StepData, StepScratch, check_step_len};
 use crate::output::Array;
@@ -194,7 +194,7 @@ impl<C: Cell> RnnCore<C> {
         ws.zeros.resize(len, 0.0);
         C::prepare_forward(&mut self.trace, time, len);
         ws.packed
-            .pack(MatRef::new(self.recurrent.values(), h, gh), batch);
+            .pack(MatRef::new(self.recurrent.values(), h, gh), C::GATES);
         // Input projection of every step at once.
         self.project_input(x, n, &mut ws.zs);
 
@@ -352,8 +352,10 @@ impl<C: Cell> RnnCore<C> {
         let zero_masked = self.zero_output_for_mask;
         let mut ws = std::mem::take(&mut self.ws);
         let mut trace = std::mem::take(&mut self.trace);
-        ws.packed
-            .pack(MatRef::new(self.recurrent.values(), h, gh).t(), batch);
+        ws.packed.pack(
+            MatRef::new(self.recurrent.values(), h, gh).t(),
+            plain_strips(h),
+        );
         sized(&mut ws.dzs, n * gh);
         sized(&mut ws.dh_prev, len);
         sized(&mut ws.dh, len).fill(0.0);
