@@ -50,6 +50,38 @@ fn halves(
     }
 }
 
+/// Calls `run` on row ranges that together cover `0..m` exactly once, halving them between
+/// rayon's threads while each half has enough work (`work_per_row` multiply-adds per row).
+/// For a step whose rows are independent from start to end (the backward step of a cell:
+/// gate derivatives, then their product with the recurrent kernel), so each thread does all
+/// of it for its rows with no synchronisation in between.
+pub(crate) fn split_rows(m: usize, work_per_row: usize, run: &(impl Fn(Range<usize>) + Sync)) {
+    fn halves(
+        rows: Range<usize>,
+        work_per_row: usize,
+        parts: usize,
+        run: &(impl Fn(Range<usize>) + Sync),
+    ) {
+        let m = rows.len();
+        if parts > 1 && m >= 2 && m * work_per_row >= PARALLEL_WORK {
+            let mid = rows.start + m / 2;
+            let left_parts = parts / 2;
+            rayon::join(
+                || halves(rows.start..mid, work_per_row, left_parts, run),
+                || halves(mid..rows.end, work_per_row, parts - left_parts, run),
+            );
+        } else {
+            run(rows);
+        }
+    }
+    if m < 2 || m * work_per_row < PARALLEL_WORK {
+        // Without asking rayon: a single step must not start (or allocate) its pool.
+        run(0..m);
+    } else {
+        halves(0..m, work_per_row, rayon::current_num_threads(), run);
+    }
+}
+
 /// Runs `f` on a worker of rayon's global pool for a batch of `batch` rows: on the current
 /// thread if it already is a worker, if the pool has a single thread, or for a single row,
 /// whose products are too small to split and would only pay the hand-over (about 30 us).

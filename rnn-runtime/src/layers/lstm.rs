@@ -6,13 +6,13 @@
 //! c_t = f * c_{t-1} + i * g        h_t = o * act(c_t)
 //! ```
 
-use crate::activation::Activation;
+use std::ops::Range;
+
 use crate::error::Result;
 use crate::init::Rng;
-use crate::kernels::gemm::CPtr;
-use crate::kernels::gemm::MatRef;
-use crate::kernels::math;
-use crate::kernels::packed::{NR, WriteBack, gemm_packed, product};
+use crate::kernels::gemm::{CPtr, MatRef};
+use crate::kernels::packed::{gemm_packed, gemm_packed_serial};
+use crate::kernels::pool::split_rows;
 use crate::layer::{Layer, Mode};
 use crate::layer_step::{LayerStep, StepContext, StepData};
 use crate::output::Array;
@@ -78,22 +78,6 @@ impl Cell for LstmCell {
             ..
         } = io;
         let (batch, h) = (ctx.batch, ctx.units);
-        if fused(ctx) {
-            let wb = FusedStep {
-                z: CPtr(z.as_mut_ptr()),
-                c_prev,
-                c: CPtr(c_out.as_mut_ptr()),
-                tc: CPtr(tc.as_mut_ptr()),
-                h: CPtr(h_out.as_mut_ptr()),
-                units: h,
-            };
-            assert!(z.len() >= batch * Self::GATES * h && c_prev.len() >= batch * h);
-            assert!(c_out.len() >= batch * h && tc.len() >= batch * h && h_out.len() >= batch * h);
-            product::<4, _>(h_prev, batch, ctx.up, &wb);
-            ctx.carry_masked_rows(h_out, h_prev);
-            ctx.carry_masked_rows(c_out, c_prev);
-            return;
-        }
         if !first {
             gemm_packed(
                 h_prev,
@@ -104,31 +88,32 @@ impl Cell for LstmCell {
                 Self::GATES * h,
             );
         }
-        for b in 0..batch {
-            let zr = &mut z[b * Self::GATES * h..(b + 1) * Self::GATES * h];
-            ctx.ract.apply(&mut zr[..h], h);
-            ctx.ract.apply(&mut zr[h..2 * h], h);
-            ctx.act.apply(&mut zr[2 * h..3 * h], h);
-            ctx.ract.apply(&mut zr[3 * h..], h);
-            let (i, rest) = zr.split_at(h);
-            let (f, rest) = rest.split_at(h);
-            let (g, o) = rest.split_at(h);
-            let row = b * h..(b + 1) * h;
-            let (cp, c, tcr) = (
-                &c_prev[row.clone()],
-                &mut c_out[row.clone()],
-                &mut tc[row.clone()],
-            );
-            for j in 0..h {
-                c[j] = f[j] * cp[j] + i[j] * g[j];
-            }
-            tcr.copy_from_slice(c);
-            ctx.act.apply(tcr, h);
-            let hr = &mut h_out[row];
-            for j in 0..h {
-                hr[j] = o[j] * tcr[j];
-            }
-        }
+        let gh = Self::GATES * h;
+        assert!(z.len() >= batch * gh && c_prev.len() >= batch * h);
+        assert!(c_out.len() >= batch * h && tc.len() >= batch * h && h_out.len() >= batch * h);
+        let (zp, cp, tcp, hp) = (
+            CPtr(z.as_mut_ptr()),
+            CPtr(c_out.as_mut_ptr()),
+            CPtr(tc.as_mut_ptr()),
+            CPtr(h_out.as_mut_ptr()),
+        );
+        // About a hundred operations per gate value (five exponentials per unit).
+        split_rows(batch, 100 * gh, &|rows: Range<usize>| {
+            // Whole, so that the closure captures the shareable `CPtr`s, not their pointers.
+            let (zp, cp, tcp, hp): (CPtr, CPtr, CPtr, CPtr) = (zp, cp, tcp, hp);
+            let (r0, m) = (rows.start, rows.len());
+            // SAFETY: the buffers hold `batch` rows (asserted above) and row ranges are
+            // disjoint between calls, so these slices are unique.
+            let (z, c, tc, hv) = unsafe {
+                (
+                    std::slice::from_raw_parts_mut(zp.0.add(r0 * gh), m * gh),
+                    std::slice::from_raw_parts_mut(cp.0.add(r0 * h), m * h),
+                    std::slice::from_raw_parts_mut(tcp.0.add(r0 * h), m * h),
+                    std::slice::from_raw_parts_mut(hp.0.add(r0 * h), m * h),
+                )
+            };
+            gate_rows(ctx, z, &c_prev[r0 * h..(r0 + m) * h], c, tc, hv);
+        });
         ctx.carry_masked_rows(h_out, h_prev);
         ctx.carry_masked_rows(c_out, c_prev);
     }
@@ -172,145 +157,145 @@ impl Cell for LstmCell {
         } = io;
         let (dc, dc_prev, dtc) = (&tr.dc[..], &mut tr.dc_prev[..], &mut tr.dtc[..]);
         let (batch, h) = (ctx.batch, ctx.units);
-        for b in 0..batch {
-            let row = b * h..(b + 1) * h;
-            let gr = &gates[b * Self::GATES * h..(b + 1) * Self::GATES * h];
-            let (i, f, g, o) = (&gr[..h], &gr[h..2 * h], &gr[2 * h..3 * h], &gr[3 * h..]);
-            let (dhr, dcr, tcr, cp) = (
-                &dh[row.clone()],
-                &dc[row.clone()],
-                &tc[row.clone()],
-                &c_prev[row.clone()],
-            );
-            // Gradient reaching c_t through h_t = o * act(c_t).
-            let dtcr = &mut dtc[row.clone()];
-            for j in 0..h {
-                dtcr[j] = dhr[j] * o[j];
-            }
-            ctx.act.backward(tcr, dtcr, h);
-            let dzr = &mut dz[b * Self::GATES * h..(b + 1) * Self::GATES * h];
-            let dcp = &mut dc_prev[row];
-            for j in 0..h {
-                let dct = dcr[j] + dtcr[j];
-                dzr[j] = dct * g[j];
-                dzr[h + j] = dct * cp[j];
-                dzr[2 * h + j] = dct * i[j];
-                dzr[3 * h + j] = dhr[j] * tcr[j];
-                dcp[j] = dct * f[j];
-            }
-            ctx.ract.backward(i, &mut dzr[..h], h);
-            ctx.ract.backward(f, &mut dzr[h..2 * h], h);
-            ctx.act.backward(g, &mut dzr[2 * h..3 * h], h);
-            ctx.ract.backward(o, &mut dzr[3 * h..], h);
-        }
-        ctx.zero_masked_rows(dz, Self::GATES * h);
-        ctx.carry_masked_rows(dc_prev, dc);
-        dh_prev.fill(0.0);
-        ctx.carry_masked_rows(dh_prev, dh);
-        gemm_packed(
-            dz,
-            batch,
-            MatRef::new(ctx.u, h, Self::GATES * h).t(),
-            ctx.up,
-            dh_prev,
-            h,
+        let gh = Self::GATES * h;
+        assert!(dz.len() >= batch * gh && gates.len() >= batch * gh);
+        assert!(
+            [dc.len(), dc_prev.len(), dtc.len(), dh_prev.len()]
+                .iter()
+                .all(|&l| l >= len)
         );
+        let reads = BackwardReads {
+            gates,
+            dh,
+            dc,
+            tc,
+            c_prev,
+        };
+        let (dz, dc_prev, dtc, dh_prev) = (
+            CPtr(dz.as_mut_ptr()),
+            CPtr(dc_prev.as_mut_ptr()),
+            CPtr(dtc.as_mut_ptr()),
+            CPtr(dh_prev.as_mut_ptr()),
+        );
+        // Each thread takes whole rows, derivatives and product: a row's `dh_prev` needs
+        // only its own `dz`.
+        split_rows(batch, gh * h, &|rows: Range<usize>| {
+            // Whole, so that the closure captures the shareable `CPtr`s, not their pointers.
+            let (dz, dc_prev, dtc, dh_prev): (CPtr, CPtr, CPtr, CPtr) = (dz, dc_prev, dtc, dh_prev);
+            let (r0, m) = (rows.start, rows.len());
+            // SAFETY: the buffers hold `batch` rows (asserted above) and row ranges are
+            // disjoint between calls, so these slices are unique.
+            let (dz, dc_prev, dtc, dh_prev) = unsafe {
+                (
+                    std::slice::from_raw_parts_mut(dz.0.add(r0 * gh), m * gh),
+                    std::slice::from_raw_parts_mut(dc_prev.0.add(r0 * h), m * h),
+                    std::slice::from_raw_parts_mut(dtc.0.add(r0 * h), m * h),
+                    std::slice::from_raw_parts_mut(dh_prev.0.add(r0 * h), m * h),
+                )
+            };
+            backward_rows(ctx, &reads, rows, dz, dc_prev, dtc, dh_prev);
+            gemm_packed_serial(dz, m, MatRef::new(ctx.u, h, gh).t(), ctx.up, dh_prev, h);
+        });
         std::mem::swap(&mut tr.dc, &mut tr.dc_prev);
     }
 }
 
-/// Whether a forward step can run fused: the recurrent kernel is packed by gate, and the
-/// activations are Keras' defaults, which the write-back computes inline.
-fn fused(ctx: &CellCtx<'_>) -> bool {
+/// The gates and cell update of some rows: `z` holds their pre-activations and becomes
+/// `[i | f | g | o]`; writes `c`, `act(c)` and `h` (all slices hold just these rows).
+fn gate_rows(
+    ctx: &CellCtx<'_>,
+    z: &mut [f32],
+    c_prev: &[f32],
+    c_out: &mut [f32],
+    tc: &mut [f32],
+    h_out: &mut [f32],
+) {
     let h = ctx.units;
-    ctx.up.holds(h, 4 * h)
-        && ctx.up.strips() == 4
-        && ctx.act == Activation::Tanh
-        && ctx.ract == Activation::Sigmoid
+    let gh = 4 * h;
+    for (b, zr) in z.chunks_exact_mut(gh).enumerate() {
+        ctx.ract.apply(&mut zr[..h], h);
+        ctx.ract.apply(&mut zr[h..2 * h], h);
+        ctx.act.apply(&mut zr[2 * h..3 * h], h);
+        ctx.ract.apply(&mut zr[3 * h..], h);
+        let (i, rest) = zr.split_at(h);
+        let (f, rest) = rest.split_at(h);
+        let (g, o) = rest.split_at(h);
+        let row = b * h..(b + 1) * h;
+        let (cp, c, tcr) = (
+            &c_prev[row.clone()],
+            &mut c_out[row.clone()],
+            &mut tc[row.clone()],
+        );
+        for j in 0..h {
+            c[j] = f[j] * cp[j] + i[j] * g[j];
+        }
+        tcr.copy_from_slice(c);
+        ctx.act.apply(tcr, h);
+        let hr = &mut h_out[row];
+        for j in 0..h {
+            hr[j] = o[j] * tcr[j];
+        }
+    }
 }
 
-/// The write-back of a fused forward step: adds the tile of `h_{t-1} U` to the input side in
-/// `z`, applies the gates and updates the cell, so no sweep over `(B, 4H)` follows the
-/// product. Writes the gate activations into `z` (the backward pass reads them), `c`,
-/// `tanh(c)` and `h`.
-struct FusedStep<'a> {
-    /// `(B, 4H)`.
-    z: CPtr,
-    /// `(B, H)`.
+/// What a backward step reads, `(B, 4H)` or `(B, H)`.
+struct BackwardReads<'a> {
+    gates: &'a [f32],
+    dh: &'a [f32],
+    dc: &'a [f32],
+    tc: &'a [f32],
     c_prev: &'a [f32],
-    /// `(B, H)` each.
-    c: CPtr,
-    tc: CPtr,
-    h: CPtr,
-    units: usize,
 }
 
-// SAFETY: the pointers are written only in disjoint tiles (see `WriteBack::tile`).
-unsafe impl Sync for FusedStep<'_> {}
-
-/// `NR` values from `src`, zero past `cols`.
-///
-/// # Safety
-/// `src` points to `cols <= NR` readable values.
-#[inline(always)]
-unsafe fn load(src: *const f32, cols: usize) -> [f32; NR] {
-    let mut v = [0.0; NR];
-    // SAFETY: the caller's contract.
-    unsafe {
-        if cols == NR {
-            v = std::ptr::read_unaligned(src.cast::<[f32; NR]>());
-        } else {
-            std::ptr::copy_nonoverlapping(src, v.as_mut_ptr(), cols);
+/// The gate derivatives of `rows`: writes their `dz = [di | df | dg | do]` (before the
+/// activations), the previous `c`'s gradient, and `dh_prev` as the masked rows carry it
+/// (zero elsewhere, before the product adds `dz U^T`). The outputs hold just these rows.
+fn backward_rows(
+    ctx: &CellCtx<'_>,
+    r: &BackwardReads<'_>,
+    rows: Range<usize>,
+    dz: &mut [f32],
+    dc_prev: &mut [f32],
+    dtc: &mut [f32],
+    dh_prev: &mut [f32],
+) {
+    let h = ctx.units;
+    let gh = 4 * h;
+    for (local, b) in rows.enumerate() {
+        let row = b * h..(b + 1) * h;
+        let out = local * h..(local + 1) * h;
+        let dzr = &mut dz[local * gh..(local + 1) * gh];
+        let (dhr, dcr) = (&r.dh[row.clone()], &r.dc[row.clone()]);
+        if ctx.masked(b) {
+            // A masked step passes its state gradients straight to the previous step.
+            dzr.fill(0.0);
+            dc_prev[out.clone()].copy_from_slice(dcr);
+            dh_prev[out].copy_from_slice(dhr);
+            continue;
         }
-    }
-    v
-}
-
-/// Stores the first `cols` of `v` at `dst`.
-///
-/// # Safety
-/// `dst` points to `cols <= NR` writable values that nothing else accesses.
-#[inline(always)]
-unsafe fn store(dst: *mut f32, v: &[f32; NR], cols: usize) {
-    // SAFETY: the caller's contract.
-    unsafe {
-        if cols == NR {
-            std::ptr::write_unaligned(dst.cast::<[f32; NR]>(), *v);
-        } else {
-            std::ptr::copy_nonoverlapping(v.as_ptr(), dst, cols);
+        dh_prev[out.clone()].fill(0.0);
+        let gr = &r.gates[b * gh..(b + 1) * gh];
+        let (i, f, g, o) = (&gr[..h], &gr[h..2 * h], &gr[2 * h..3 * h], &gr[3 * h..]);
+        let (tcr, cp) = (&r.tc[row.clone()], &r.c_prev[row]);
+        // Gradient reaching c_t through h_t = o * act(c_t).
+        let dtcr = &mut dtc[out.clone()];
+        for j in 0..h {
+            dtcr[j] = dhr[j] * o[j];
         }
-    }
-}
-
-impl WriteBack<4> for FusedStep<'_> {
-    #[inline(always)]
-    unsafe fn tile(&self, row: usize, j0: usize, cols: usize, acc: &[[f32; NR]; 4]) {
-        let h = self.units;
-        let (zr, at) = (row * 4 * h + j0, row * h + j0);
-        // SAFETY: `forward_step` asserted that `z` holds `(B, 4H)` and the others `(B, H)`;
-        // this tile's units `j0..j0 + cols` of row `row` are its own.
-        unsafe {
-            let z = self.z.0.add(zr);
-            let mut gate: [[f32; NR]; 4] = std::array::from_fn(|s| load(z.add(s * h), cols));
-            let cp = load(self.c_prev.as_ptr().add(at), cols);
-            let (mut c, mut tc, mut hv) = ([0.0; NR], [0.0; NR], [0.0; NR]);
-            for j in 0..NR {
-                let i = math::sigmoid(gate[0][j] + acc[0][j]);
-                let f = math::sigmoid(gate[1][j] + acc[1][j]);
-                let g = math::tanh(gate[2][j] + acc[2][j]);
-                let o = math::sigmoid(gate[3][j] + acc[3][j]);
-                c[j] = f * cp[j] + i * g;
-                tc[j] = math::tanh(c[j]);
-                hv[j] = o * tc[j];
-                (gate[0][j], gate[1][j], gate[2][j], gate[3][j]) = (i, f, g, o);
-            }
-            for (s, gate) in gate.iter().enumerate() {
-                store(z.add(s * h), gate, cols);
-            }
-            store(self.c.0.add(at), &c, cols);
-            store(self.tc.0.add(at), &tc, cols);
-            store(self.h.0.add(at), &hv, cols);
+        ctx.act.backward(tcr, dtcr, h);
+        let dcp = &mut dc_prev[out];
+        for j in 0..h {
+            let dct = dcr[j] + dtcr[j];
+            dzr[j] = dct * g[j];
+            dzr[h + j] = dct * cp[j];
+            dzr[2 * h + j] = dct * i[j];
+            dzr[3 * h + j] = dhr[j] * tcr[j];
+            dcp[j] = dct * f[j];
         }
+        ctx.ract.backward(i, &mut dzr[..h], h);
+        ctx.ract.backward(f, &mut dzr[h..2 * h], h);
+        ctx.act.backward(g, &mut dzr[2 * h..3 * h], h);
+        ctx.ract.backward(o, &mut dzr[3 * h..], h);
     }
 }
 
