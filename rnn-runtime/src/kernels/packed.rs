@@ -27,7 +27,7 @@
 use std::ops::Range;
 
 use super::gemm::{CPtr, MatRef, gemm};
-use super::pool::{COLUMN_BLOCK, split_columns};
+use super::pool::{COLUMN_BLOCK, split_columns, split_rows};
 
 /// Columns of one strip in a panel: one AVX-512 register; threads split the product in whole
 /// panels.
@@ -229,6 +229,7 @@ pub(crate) fn gemm_packed_serial(
     };
     let job = Job {
         a,
+        row0: 0,
         m,
         k,
         width: packed.width,
@@ -274,20 +275,33 @@ fn product_with<const G: usize, W: WriteBack<G>>(
     if m == 0 || width == 0 || k == 0 {
         return;
     }
-    split_columns(width, m * k * G, &|units: Range<usize>| {
-        let panels = units.start / NR..units.end.div_ceil(NR);
-        let job = Job {
-            a,
-            m,
-            k,
-            width,
-            data: &packed.data,
-        };
-        // SAFETY: the panel ranges of the calls are disjoint, so each `(row, j0)` tile is
-        // handed to `wb` once; `a` holds `m * k` values (asserted above) and `data` every
-        // panel of a `k x n` packing.
-        unsafe { job.run::<G, W>(isa, panels, wb) }
-    });
+    let panels = width.div_ceil(NR);
+    let job = |rows: Range<usize>| Job {
+        a: &a[rows.start * k..rows.end * k],
+        row0: rows.start,
+        m: rows.len(),
+        k,
+        width,
+        data: &packed.data,
+    };
+    if panels % 2 == 0 || panels >= 8 {
+        // Each thread reads only its panels of the kernel.
+        split_columns(width, m * k * G, &|units: Range<usize>| {
+            // SAFETY: the panel ranges of the calls are disjoint, so each `(row, j0)` tile is
+            // handed to `wb` once; `a` holds `m * k` values (asserted above) and `data` every
+            // panel of a `k x n` packing.
+            unsafe { job(0..m).run::<G, W>(isa, units.start / NR..units.end.div_ceil(NR), wb) }
+        });
+    } else {
+        // A few panels, odd: split by panels, one thread would get most of the work (4 of
+        // 7 for 100 units), so split the rows instead.
+        split_rows(m, k * G * width, &|rows: Range<usize>| {
+            // SAFETY: the row ranges of the calls are disjoint, so each `(row, j0)` tile is
+            // handed to `wb` once; `a` holds `m * k` values (asserted above) and `data` every
+            // panel of a `k x n` packing.
+            unsafe { job(rows).run::<G, W>(isa, 0..panels, wb) }
+        });
+    }
 }
 
 /// The instruction set a product runs with.
@@ -342,7 +356,9 @@ impl Isa {
 /// One thread's share of a product.
 #[derive(Clone, Copy)]
 struct Job<'a> {
+    /// Rows `row0..row0 + m` of the left matrix.
     a: &'a [f32],
+    row0: usize,
     m: usize,
     k: usize,
     width: usize,
@@ -426,7 +442,7 @@ impl Job<'_> {
                 } else {
                     1
                 };
-                wb.prefetch(i, rows, j0);
+                wb.prefetch(self.row0 + i, rows, j0);
                 let a = &self.a[i * k..(i + rows) * k];
                 // SAFETY: the caller enabled `T`'s instructions; `a` holds `rows` rows of `k`
                 // and `panel` `k` rows of `pw`.
@@ -441,7 +457,7 @@ impl Job<'_> {
                 }
                 // SAFETY: these `(row, j0)` are visited once: rows advance, and panels are this
                 // call's own.
-                unsafe { wb.tile(i, j0, cols, &mut acc[..rows]) };
+                unsafe { wb.tile(self.row0 + i, j0, cols, &mut acc[..rows]) };
                 i += rows;
             }
         }
@@ -628,7 +644,16 @@ pub(crate) mod tests {
     #[test]
     fn every_path_matches_the_plain_loop_at_odd_sizes() {
         for m in [1, 7, 33, 257] {
-            for (k, n) in [(1, 1), (7, 7), (33, 33), (7, 28), (33, 132), (257, 257)] {
+            // (257, 100): seven panels, which large products split by rows.
+            for (k, n) in [
+                (1, 1),
+                (7, 7),
+                (33, 33),
+                (7, 28),
+                (33, 132),
+                (257, 257),
+                (257, 100),
+            ] {
                 check_all(m, k, n, 1);
                 check_all(m, k, n, 4);
             }

@@ -27,58 +27,57 @@ pub(crate) fn split_columns(
     work_per_column: usize,
     run: &(impl Fn(Range<usize>) + Sync),
 ) {
-    halves(0..n, work_per_column, rayon::current_num_threads(), run);
-}
-
-fn halves(
-    cols: Range<usize>,
-    work_per_column: usize,
-    parts: usize,
-    run: &(impl Fn(Range<usize>) + Sync),
-) {
-    let n = cols.len();
-    if parts > 1 && n >= 2 * COLUMN_BLOCK && n * work_per_column >= PARALLEL_WORK {
-        // Below n / 2 + COLUMN_BLOCK, so both halves are non-empty.
-        let mid = cols.start + (n / 2).next_multiple_of(COLUMN_BLOCK);
-        let left_parts = parts / 2;
-        rayon::join(
-            || halves(cols.start..mid, work_per_column, left_parts, run),
-            || halves(mid..cols.end, work_per_column, parts - left_parts, run),
-        );
-    } else {
-        run(cols);
-    }
+    halves(
+        0..n,
+        COLUMN_BLOCK,
+        work_per_column,
+        rayon::current_num_threads(),
+        run,
+    );
 }
 
 /// Calls `run` on row ranges that together cover `0..m` exactly once, halving them between
-/// rayon's threads while each half has enough work (`work_per_row` multiply-adds per row).
-/// For a step whose rows are independent from start to end (the backward step of a cell:
-/// gate derivatives, then their product with the recurrent kernel), so each thread does all
-/// of it for its rows with no synchronisation in between.
+/// rayon's threads while each half has enough work (`work_per_row` operations per row), as
+/// [`split_columns`] does with columns. For steps whose rows are independent from start to
+/// end (a cell's gate sweeps; its backward step, gate derivatives then their product with
+/// the recurrent kernel), so each thread does all of it for its rows without waiting.
 pub(crate) fn split_rows(m: usize, work_per_row: usize, run: &(impl Fn(Range<usize>) + Sync)) {
-    fn halves(
-        rows: Range<usize>,
-        work_per_row: usize,
-        parts: usize,
-        run: &(impl Fn(Range<usize>) + Sync),
-    ) {
-        let m = rows.len();
-        if parts > 1 && m >= 2 && m * work_per_row >= PARALLEL_WORK {
-            let mid = rows.start + m / 2;
-            let left_parts = parts / 2;
-            rayon::join(
-                || halves(rows.start..mid, work_per_row, left_parts, run),
-                || halves(mid..rows.end, work_per_row, parts - left_parts, run),
-            );
-        } else {
-            run(rows);
-        }
-    }
-    if m < 2 || m * work_per_row < PARALLEL_WORK {
+    if m * work_per_row < PARALLEL_WORK {
         // Without asking rayon: a single step must not start (or allocate) its pool.
         run(0..m);
     } else {
-        halves(0..m, work_per_row, rayon::current_num_threads(), run);
+        halves(0..m, 1, work_per_row, rayon::current_num_threads(), run);
+    }
+}
+
+/// Splits `range` in halves whose lengths are multiples of `block` (but the last) while there
+/// are `parts` threads to give them to and each half has enough work.
+fn halves(
+    range: Range<usize>,
+    block: usize,
+    work_per_item: usize,
+    parts: usize,
+    run: &(impl Fn(Range<usize>) + Sync),
+) {
+    let n = range.len();
+    if parts > 1 && n >= 2 * block && n * work_per_item >= PARALLEL_WORK {
+        // Below n / 2 + block, so both halves are non-empty.
+        let mid = range.start + (n / 2).next_multiple_of(block);
+        let left_parts = parts / 2;
+        rayon::join(
+            || halves(range.start..mid, block, work_per_item, left_parts, run),
+            || {
+                halves(
+                    mid..range.end,
+                    block,
+                    work_per_item,
+                    parts - left_parts,
+                    run,
+                )
+            },
+        );
+    } else {
+        run(range);
     }
 }
 
