@@ -567,16 +567,16 @@ impl Tile for Avx512Tile {
             for p in 0..k {
                 let bp = b.add(p * G * NR);
                 let bv: [__m512; G] = std::array::from_fn(|s| _mm512_loadu_ps(bp.add(s * NR)));
-                for r in 0..R {
+                for (r, acc) in acc.iter_mut().enumerate() {
                     let av = _mm512_set1_ps(*a.add(r * k + p));
-                    for s in 0..G {
-                        acc[r][s] = _mm512_fmadd_ps(av, bv[s], acc[r][s]);
+                    for (acc, &bv) in acc.iter_mut().zip(&bv) {
+                        *acc = _mm512_fmadd_ps(av, bv, *acc);
                     }
                 }
             }
-            for r in 0..R {
-                for s in 0..G {
-                    _mm512_storeu_ps(out[r][s].as_mut_ptr(), acc[r][s]);
+            for (out, acc) in out.iter_mut().zip(&acc) {
+                for (out, &acc) in out.iter_mut().zip(acc) {
+                    _mm512_storeu_ps(out.as_mut_ptr(), acc);
                 }
             }
         }
