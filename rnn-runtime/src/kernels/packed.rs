@@ -47,14 +47,14 @@ pub(crate) struct Packed {
 }
 
 impl Packed {
-    /// Packs `b` as `strips` column blocks (1, 3 or 4, dividing its columns; otherwise one),
-    /// reusing this buffer.
+    /// Packs `b` as `strips` column blocks (3 or 4, dividing its columns; otherwise as
+    /// [`plain_strips`] chooses), reusing this buffer.
     pub(crate) fn pack(&mut self, b: MatRef<'_>, strips: usize) {
         let (k, n) = (b.rows(), b.cols());
         let strips = if matches!(strips, 3 | 4) && n % strips == 0 {
             strips
         } else {
-            1
+            plain_strips(n)
         };
         let width = n / strips;
         let pw = strips * NR;
@@ -86,8 +86,9 @@ impl Packed {
     }
 }
 
-/// Strips for a plain product with `n` columns: four when each is whole panels (four
-/// accumulators per row keep the FMA units busier than one), else one.
+/// Strips for a plain product with `n` columns: four when each is whole panels, else one.
+/// Four accumulators per row keep the FMA units busy where one would wait on its own
+/// latency (a single row, at batch 1).
 pub(crate) fn plain_strips(n: usize) -> usize {
     if n.is_multiple_of(4 * NR) { 4 } else { 1 }
 }
