@@ -133,26 +133,51 @@ pub(crate) fn split_columns(
     work_per_column: usize,
     run: &(impl Fn(Range<usize>) + Sync),
 ) {
-    halves(0..n, work_per_column, parts(), run);
+    halves(0..n, COLUMN_BLOCK, work_per_column, parts(), run);
 }
 
+/// Calls `run` on row ranges that together cover `0..m` exactly once, halving them between
+/// rayon's threads while each half has enough work (`work_per_row` operations per row), as
+/// [`split_columns`] does with columns. For steps whose rows are independent from start to
+/// end (a cell's gate sweeps; its backward step, gate derivatives then their product with
+/// the recurrent kernel), so each thread does all of it for its rows without waiting.
+pub(crate) fn split_rows(m: usize, work_per_row: usize, run: &(impl Fn(Range<usize>) + Sync)) {
+    if m * work_per_row < PARALLEL_WORK {
+        // Without asking rayon: a single step must not start (or allocate) its pool.
+        run(0..m);
+    } else {
+        halves(0..m, 1, work_per_row, parts(), run);
+    }
+}
+
+/// Splits `range` in halves whose lengths are multiples of `block` (but the last) while there
+/// are `parts` threads to give them to and each half has enough work.
 fn halves(
-    cols: Range<usize>,
-    work_per_column: usize,
+    range: Range<usize>,
+    block: usize,
+    work_per_item: usize,
     parts: usize,
     run: &(impl Fn(Range<usize>) + Sync),
 ) {
-    let n = cols.len();
-    if parts > 1 && n >= 2 * COLUMN_BLOCK && n * work_per_column >= PARALLEL_WORK {
-        // Below n / 2 + COLUMN_BLOCK, so both halves are non-empty.
-        let mid = cols.start + (n / 2).next_multiple_of(COLUMN_BLOCK);
+    let n = range.len();
+    if parts > 1 && n >= 2 * block && n * work_per_item >= PARALLEL_WORK {
+        // Below n / 2 + block, so both halves are non-empty.
+        let mid = range.start + (n / 2).next_multiple_of(block);
         let left_parts = parts / 2;
         rayon::join(
-            || halves(cols.start..mid, work_per_column, left_parts, run),
-            || halves(mid..cols.end, work_per_column, parts - left_parts, run),
+            || halves(range.start..mid, block, work_per_item, left_parts, run),
+            || {
+                halves(
+                    mid..range.end,
+                    block,
+                    work_per_item,
+                    parts - left_parts,
+                    run,
+                )
+            },
         );
     } else {
-        run(cols);
+        run(range);
     }
 }
 

@@ -14,8 +14,13 @@
               `size::checked_len` bounded"
 )]
 
+use std::ops::Range;
+
 use crate::error::Result;
 use crate::init::Rng;
+use crate::kernels::gemm::{CPtr, MatRef};
+use crate::kernels::packed::gemm_packed_serial;
+use crate::kernels::pool::split_rows;
 use crate::layer::{Layer, Mode};
 use crate::layer_step::{LayerStep, StepContext, StepData};
 use crate::layers::embedding::Lookup;
@@ -93,31 +98,32 @@ impl Cell for LstmCell {
             let gates = Self::GATES;
             ctx.recurrent_product(h_prev, gates, (z, gates * h), scratch);
         }
-        for b in 0..batch {
-            let zr = &mut z[b * Self::GATES * h..(b + 1) * Self::GATES * h];
-            ctx.ract.apply(&mut zr[..h], h);
-            ctx.ract.apply(&mut zr[h..2 * h], h);
-            ctx.act.apply(&mut zr[2 * h..3 * h], h);
-            ctx.ract.apply(&mut zr[3 * h..], h);
-            let (i, rest) = zr.split_at(h);
-            let (f, rest) = rest.split_at(h);
-            let (g, o) = rest.split_at(h);
-            let row = b * h..(b + 1) * h;
-            let (cp, c, tcr) = (
-                &c_prev[row.clone()],
-                &mut c_out[row.clone()],
-                &mut tc[row.clone()],
-            );
-            for j in 0..h {
-                c[j] = f[j] * cp[j] + i[j] * g[j];
-            }
-            tcr.copy_from_slice(c);
-            ctx.act.apply(tcr, h);
-            let hr = &mut h_out[row];
-            for j in 0..h {
-                hr[j] = o[j] * tcr[j];
-            }
-        }
+        let gh = Self::GATES * h;
+        assert!(z.len() >= batch * gh && c_prev.len() >= batch * h);
+        assert!(c_out.len() >= batch * h && tc.len() >= batch * h && h_out.len() >= batch * h);
+        let (zp, cp, tcp, hp) = (
+            CPtr(z.as_mut_ptr()),
+            CPtr(c_out.as_mut_ptr()),
+            CPtr(tc.as_mut_ptr()),
+            CPtr(h_out.as_mut_ptr()),
+        );
+        // About a hundred operations per gate value (five exponentials per unit).
+        split_rows(batch, 100 * gh, &|rows: Range<usize>| {
+            // Whole, so that the closure captures the shareable `CPtr`s, not their pointers.
+            let (zp, cp, tcp, hp): (CPtr, CPtr, CPtr, CPtr) = (zp, cp, tcp, hp);
+            let (r0, m) = (rows.start, rows.len());
+            // SAFETY: the buffers hold `batch` rows (asserted above) and row ranges are
+            // disjoint between calls, so these slices are unique.
+            let (z, c, tc, hv) = unsafe {
+                (
+                    std::slice::from_raw_parts_mut(zp.0.add(r0 * gh), m * gh),
+                    std::slice::from_raw_parts_mut(cp.0.add(r0 * h), m * h),
+                    std::slice::from_raw_parts_mut(tcp.0.add(r0 * h), m * h),
+                    std::slice::from_raw_parts_mut(hp.0.add(r0 * h), m * h),
+                )
+            };
+            gate_rows(ctx, z, &c_prev[r0 * h..(r0 + m) * h], c, tc, hv);
+        });
         ctx.carry_masked_rows(h_out, h_prev);
         ctx.carry_masked_rows(c_out, c_prev);
     }
@@ -146,6 +152,11 @@ impl Cell for LstmCell {
     /// Writes `dz = [di | df | dg | do]` (before the activations), `dh_prev`, and the
     /// previous `c`'s gradient, which becomes the next (earlier) step's `dc`.
     fn backward_step(ctx: &CellCtx<'_>, io: BackwardStep<'_>, tr: &mut LstmTrace) {
+        // Recurrent dropout multiplies each gate's product by its own mask: one product per
+        // gate, below; without it, rows split between threads end to end.
+        if ctx.rdrop.is_none() {
+            return backward_split(ctx, io, tr);
+        }
         let len = io.dh.len();
         let c_prev = match io.prev {
             Some(p) => &tr.cs[p * len..(p + 1) * len],
@@ -200,6 +211,165 @@ impl Cell for LstmCell {
         let gh = Self::GATES * h;
         ctx.recurrent_product_grad((dz, gh), Self::GATES, dh_prev, scratch);
         std::mem::swap(&mut tr.dc, &mut tr.dc_prev);
+    }
+}
+
+/// The gates and cell update of some rows: `z` holds their pre-activations and becomes
+/// `[i | f | g | o]`; writes `c`, `act(c)` and `h` (all slices hold just these rows).
+fn gate_rows(
+    ctx: &CellCtx<'_>,
+    z: &mut [f32],
+    c_prev: &[f32],
+    c_out: &mut [f32],
+    tc: &mut [f32],
+    h_out: &mut [f32],
+) {
+    let h = ctx.units;
+    let gh = 4 * h;
+    for (b, zr) in z.chunks_exact_mut(gh).enumerate() {
+        ctx.ract.apply(&mut zr[..h], h);
+        ctx.ract.apply(&mut zr[h..2 * h], h);
+        ctx.act.apply(&mut zr[2 * h..3 * h], h);
+        ctx.ract.apply(&mut zr[3 * h..], h);
+        let (i, rest) = zr.split_at(h);
+        let (f, rest) = rest.split_at(h);
+        let (g, o) = rest.split_at(h);
+        let row = b * h..(b + 1) * h;
+        let (cp, c, tcr) = (
+            &c_prev[row.clone()],
+            &mut c_out[row.clone()],
+            &mut tc[row.clone()],
+        );
+        for j in 0..h {
+            c[j] = f[j] * cp[j] + i[j] * g[j];
+        }
+        tcr.copy_from_slice(c);
+        ctx.act.apply(tcr, h);
+        let hr = &mut h_out[row];
+        for j in 0..h {
+            hr[j] = o[j] * tcr[j];
+        }
+    }
+}
+
+/// The backward step without recurrent dropout: each thread takes whole rows, gate
+/// derivatives then their product with the packed recurrent kernel.
+fn backward_split(ctx: &CellCtx<'_>, io: BackwardStep<'_>, tr: &mut LstmTrace) {
+    let len = io.dh.len();
+    let c_prev = match io.prev {
+        Some(p) => &tr.cs[p * len..(p + 1) * len],
+        None => io.zeros,
+    };
+    let tc = &tr.tcs[io.t * len..(io.t + 1) * len];
+    let BackwardStep {
+        gates,
+        dh,
+        dz,
+        dh_prev,
+        ..
+    } = io;
+    let (dc, dc_prev, dtc) = (&tr.dc[..], &mut tr.dc_prev[..], &mut tr.dtc[..]);
+    let (batch, h) = (ctx.batch, ctx.units);
+    let gh = LstmCell::GATES * h;
+    assert!(dz.len() >= batch * gh && gates.len() >= batch * gh);
+    assert!(
+        [dc.len(), dc_prev.len(), dtc.len(), dh_prev.len()]
+            .iter()
+            .all(|&l| l >= len)
+    );
+    let reads = BackwardReads {
+        gates,
+        dh,
+        dc,
+        tc,
+        c_prev,
+    };
+    let (dz, dc_prev, dtc, dh_prev) = (
+        CPtr(dz.as_mut_ptr()),
+        CPtr(dc_prev.as_mut_ptr()),
+        CPtr(dtc.as_mut_ptr()),
+        CPtr(dh_prev.as_mut_ptr()),
+    );
+    // Each thread takes whole rows, derivatives and product: a row's `dh_prev` needs
+    // only its own `dz`.
+    split_rows(batch, gh * h, &|rows: Range<usize>| {
+        // Whole, so that the closure captures the shareable `CPtr`s, not their pointers.
+        let (dz, dc_prev, dtc, dh_prev): (CPtr, CPtr, CPtr, CPtr) = (dz, dc_prev, dtc, dh_prev);
+        let (r0, m) = (rows.start, rows.len());
+        // SAFETY: the buffers hold `batch` rows (asserted above) and row ranges are
+        // disjoint between calls, so these slices are unique.
+        let (dz, dc_prev, dtc, dh_prev) = unsafe {
+            (
+                std::slice::from_raw_parts_mut(dz.0.add(r0 * gh), m * gh),
+                std::slice::from_raw_parts_mut(dc_prev.0.add(r0 * h), m * h),
+                std::slice::from_raw_parts_mut(dtc.0.add(r0 * h), m * h),
+                std::slice::from_raw_parts_mut(dh_prev.0.add(r0 * h), m * h),
+            )
+        };
+        backward_rows(ctx, &reads, rows, dz, dc_prev, dtc, dh_prev);
+        gemm_packed_serial(dz, m, MatRef::new(ctx.u, h, gh).t(), ctx.up, dh_prev, h);
+    });
+    std::mem::swap(&mut tr.dc, &mut tr.dc_prev);
+}
+
+/// What a backward step reads, `(B, 4H)` or `(B, H)`.
+struct BackwardReads<'a> {
+    gates: &'a [f32],
+    dh: &'a [f32],
+    dc: &'a [f32],
+    tc: &'a [f32],
+    c_prev: &'a [f32],
+}
+
+/// The gate derivatives of `rows`: writes their `dz = [di | df | dg | do]` (before the
+/// activations), the previous `c`'s gradient, and `dh_prev` as the masked rows carry it
+/// (zero elsewhere, before the product adds `dz U^T`). The outputs hold just these rows.
+fn backward_rows(
+    ctx: &CellCtx<'_>,
+    r: &BackwardReads<'_>,
+    rows: Range<usize>,
+    dz: &mut [f32],
+    dc_prev: &mut [f32],
+    dtc: &mut [f32],
+    dh_prev: &mut [f32],
+) {
+    let h = ctx.units;
+    let gh = 4 * h;
+    for (local, b) in rows.enumerate() {
+        let row = b * h..(b + 1) * h;
+        let out = local * h..(local + 1) * h;
+        let dzr = &mut dz[local * gh..(local + 1) * gh];
+        let (dhr, dcr) = (&r.dh[row.clone()], &r.dc[row.clone()]);
+        if ctx.masked(b) {
+            // A masked step passes its state gradients straight to the previous step.
+            dzr.fill(0.0);
+            dc_prev[out.clone()].copy_from_slice(dcr);
+            dh_prev[out].copy_from_slice(dhr);
+            continue;
+        }
+        dh_prev[out.clone()].fill(0.0);
+        let gr = &r.gates[b * gh..(b + 1) * gh];
+        let (i, f, g, o) = (&gr[..h], &gr[h..2 * h], &gr[2 * h..3 * h], &gr[3 * h..]);
+        let (tcr, cp) = (&r.tc[row.clone()], &r.c_prev[row]);
+        // Gradient reaching c_t through h_t = o * act(c_t).
+        let dtcr = &mut dtc[out.clone()];
+        for j in 0..h {
+            dtcr[j] = dhr[j] * o[j];
+        }
+        ctx.act.backward(tcr, dtcr, h);
+        let dcp = &mut dc_prev[out];
+        for j in 0..h {
+            let dct = dcr[j] + dtcr[j];
+            dzr[j] = dct * g[j];
+            dzr[h + j] = dct * cp[j];
+            dzr[2 * h + j] = dct * i[j];
+            dzr[3 * h + j] = dhr[j] * tcr[j];
+            dcp[j] = dct * f[j];
+        }
+        ctx.ract.backward(i, &mut dzr[..h], h);
+        ctx.ract.backward(f, &mut dzr[h..2 * h], h);
+        ctx.act.backward(g, &mut dzr[2 * h..3 * h], h);
+        ctx.ract.backward(o, &mut dzr[3 * h..], h);
     }
 }
 

@@ -22,7 +22,7 @@ use std::marker::PhantomData;
 use crate::error::{Error, Result, fmt_shape};
 use crate::init::Rng;
 use crate::kernels::gemm::{MatRef, gemm};
-use crate::kernels::packed::Packed;
+use crate::kernels::packed::{Packed, plain_strips};
 use crate::layer::{Layer, Mode};
 use crate::layer_step::{LayerStep, StepContext, StepData, StepScratch, check_step_len};
 use crate::layers::embedding::Lookup;
@@ -262,7 +262,7 @@ impl<C: Cell> RnnCore<C> {
         ws.zeros.resize(len, 0.0);
         C::prepare_forward(&mut self.trace, time, len);
         ws.packed
-            .pack(MatRef::new(self.recurrent.values(), h, gh), batch);
+            .pack(MatRef::new(self.recurrent.values(), h, gh), C::GATES);
         // Input projection of every step at once.
         project(self, &mut ws.zs);
 
@@ -425,8 +425,10 @@ impl<C: Cell> RnnCore<C> {
         let zero_masked = self.zero_output_for_mask;
         let mut ws = std::mem::take(&mut self.ws);
         let mut trace = std::mem::take(&mut self.trace);
-        ws.packed
-            .pack(MatRef::new(self.recurrent.values(), h, gh).t(), batch);
+        ws.packed.pack(
+            MatRef::new(self.recurrent.values(), h, gh).t(),
+            plain_strips(h),
+        );
         sized(&mut ws.dzs, n * gh);
         sized(&mut ws.dh_prev, len);
         sized(&mut ws.dh, len).fill(0.0);
