@@ -121,7 +121,8 @@ pub(crate) fn gemm(alpha: f32, a: MatRef<'_>, b: MatRef<'_>, beta: f32, c: &mut 
     }
     if m == 1 {
         let c = &mut c[..n];
-        if b.cs == 1 {
+        // Row-major rows `n` apart; a one-row view of a column (`rs` 1, `cs` 1) is not.
+        if b.cs == 1 && b.rs >= n {
             scale_rows(c, 1, n, n, beta);
             return gemv(alpha, a.data, a.cs, k, b.data, b.rs, c);
         }
@@ -223,6 +224,23 @@ pub(crate) fn dot(x: &[f32], y: &[f32]) -> f32 {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    /// One row times the transpose of a one-column matrix: the view's rows are 1 apart, not
+    /// `n`, so it must not be read as a row-major matrix (a Dense layer's batch-1 backward).
+    #[test]
+    fn one_row_times_a_transposed_column() {
+        let w = [3.0f32, 5.0];
+        let mut c = [1.0f32; 2];
+        gemm(
+            1.0,
+            MatRef::new(&[2.0], 1, 1),
+            MatRef::new(&w, 2, 1).t(),
+            0.0,
+            &mut c,
+            2,
+        );
+        assert_eq!(c, [6.0, 10.0]);
+    }
 
     fn naive(a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Vec<f32> {
         let mut c = vec![0.0; m * n];
