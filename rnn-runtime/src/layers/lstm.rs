@@ -172,43 +172,15 @@ impl Cell for LstmCell {
             ..
         } = io;
         let (dc, dc_prev, dtc) = (&tr.dc[..], &mut tr.dc_prev[..], &mut tr.dtc[..]);
-        let (batch, h) = (ctx.batch, ctx.units);
-        for b in 0..batch {
-            let row = b * h..(b + 1) * h;
-            let gr = &gates[b * Self::GATES * h..(b + 1) * Self::GATES * h];
-            let (i, f, g, o) = (&gr[..h], &gr[h..2 * h], &gr[2 * h..3 * h], &gr[3 * h..]);
-            let (dhr, dcr, tcr, cp) = (
-                &dh[row.clone()],
-                &dc[row.clone()],
-                &tc[row.clone()],
-                &c_prev[row.clone()],
-            );
-            // Gradient reaching c_t through h_t = o * act(c_t).
-            let dtcr = &mut dtc[row.clone()];
-            for j in 0..h {
-                dtcr[j] = dhr[j] * o[j];
-            }
-            ctx.act.backward(tcr, dtcr, h);
-            let dzr = &mut dz[b * Self::GATES * h..(b + 1) * Self::GATES * h];
-            let dcp = &mut dc_prev[row];
-            for j in 0..h {
-                let dct = dcr[j] + dtcr[j];
-                dzr[j] = dct * g[j];
-                dzr[h + j] = dct * cp[j];
-                dzr[2 * h + j] = dct * i[j];
-                dzr[3 * h + j] = dhr[j] * tcr[j];
-                dcp[j] = dct * f[j];
-            }
-            ctx.ract.backward(i, &mut dzr[..h], h);
-            ctx.ract.backward(f, &mut dzr[h..2 * h], h);
-            ctx.act.backward(g, &mut dzr[2 * h..3 * h], h);
-            ctx.ract.backward(o, &mut dzr[3 * h..], h);
-        }
-        ctx.zero_masked_rows(dz, Self::GATES * h);
-        ctx.carry_masked_rows(dc_prev, dc);
-        dh_prev.fill(0.0);
-        ctx.carry_masked_rows(dh_prev, dh);
-        let gh = Self::GATES * h;
+        let (batch, gh) = (ctx.batch, Self::GATES * ctx.units);
+        let reads = BackwardReads {
+            gates,
+            dh,
+            dc,
+            tc,
+            c_prev,
+        };
+        backward_rows(ctx, &reads, 0..batch, dz, dc_prev, dtc, dh_prev);
         ctx.recurrent_product_grad((dz, gh), Self::GATES, dh_prev, scratch);
         std::mem::swap(&mut tr.dc, &mut tr.dc_prev);
     }
