@@ -24,6 +24,14 @@ pub(crate) fn checked_len(layer: &str, dims: &[usize]) -> Result<usize> {
 /// A zero-filled buffer of `len` values, or an error instead of aborting the process when
 /// the memory cannot be had.
 pub(crate) fn try_zeroed<T: Clone + Default>(layer: &str, len: usize) -> Result<Vec<T>> {
+    let mut buf = try_with_capacity(layer, len)?;
+    buf.resize(len, T::default());
+    Ok(buf)
+}
+
+/// An empty buffer with room for `len` values, or an error instead of aborting the process
+/// when the memory cannot be had.
+pub(crate) fn try_with_capacity<T>(layer: &str, len: usize) -> Result<Vec<T>> {
     let mut buf = Vec::new();
     buf.try_reserve_exact(len).map_err(|_| Error::TooLarge {
         layer: layer.to_string(),
@@ -32,7 +40,6 @@ pub(crate) fn try_zeroed<T: Clone + Default>(layer: &str, len: usize) -> Result<
             len.saturating_mul(size_of::<T>())
         ),
     })?;
-    buf.resize(len, T::default());
     Ok(buf)
 }
 

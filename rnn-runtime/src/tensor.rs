@@ -9,21 +9,13 @@
 //! step reads and writes all rows of one time step; the constructors and accessors speak the
 //! Keras layout `(batch, time, features)`.
 
-#![allow(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    reason = "Not yet converted to checked forms (issue 12): indices and sizes here derive \
-              from tensors whose shapes were checked on entry and whose lengths \
-              `size::checked_len` bounded"
-)]
-
 use std::fmt;
 use std::sync::Arc;
 
 use nalgebra::{Const, Dyn, OMatrix};
 
 use crate::error::{Error, Result, check_finite, fmt_shape};
-use crate::size::{checked_len, try_zeroed};
+use crate::size::{checked_len, try_with_capacity, try_zeroed};
 
 /// A value that flows between layers.
 ///
@@ -67,7 +59,7 @@ pub struct Mask {
 
 impl Mask {
     pub(crate) fn from_time_major(batch: usize, time: usize, valid: Vec<bool>) -> Self {
-        debug_assert_eq!(valid.len(), batch * time);
+        debug_assert_eq!(Some(valid.len()), batch.checked_mul(time));
         Mask {
             batch,
             time,
@@ -83,12 +75,11 @@ impl Mask {
     /// ```
     pub fn from_rows(rows: &[Vec<bool>]) -> Result<Self> {
         let (batch, time) = nested_dims(rows.iter().map(Vec::len), "mask", "steps")?;
-        let mut valid = vec![false; batch * time];
-        for (b, row) in rows.iter().enumerate() {
-            for (t, &v) in row.iter().enumerate() {
-                valid[t * batch + b] = v;
-            }
-        }
+        // Time-major transpose; every row has `time` entries (checked above), so each step
+        // takes one value from every row.
+        let valid = (0..time)
+            .flat_map(|t| rows.iter().filter_map(move |row| row.get(t).copied()))
+            .collect();
         Ok(Mask::from_time_major(batch, time, valid))
     }
 
@@ -103,12 +94,32 @@ impl Mask {
     }
 
     /// Whether step `t` of row `b` is a real (unmasked) step.
+    ///
+    /// # Panics
+    /// If `b >= batch` or `t >= time`, as slice indexing panics.
+    #[allow(
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects,
+        reason = "the position is checked against the shape first, so the offset is below \
+                  `batch * time`, the length of `valid`"
+    )]
     pub fn is_valid(&self, b: usize, t: usize) -> bool {
+        check_position("Mask::is_valid", b, t, self.batch, self.time);
         self.valid[t * self.batch + b]
     }
 
     /// Validity of every row at step `t`.
+    ///
+    /// # Panics
+    /// If `t >= time`, as slice indexing panics.
+    #[allow(
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects,
+        reason = "`t < time` is checked first, so the range ends at most at `batch * time`, \
+                  the length of `valid`"
+    )]
     pub fn step(&self, t: usize) -> &[bool] {
+        check_step("Mask::step", t, self.time);
         &self.valid[t * self.batch..(t + 1) * self.batch]
     }
 
@@ -176,8 +187,18 @@ impl<const D: usize> Sequence<D> {
     }
 
     /// Wraps time-major data (`(time, batch, D)` row-major).
+    ///
+    /// `data.len()` must be `batch * time * D`; callers build it from that checked product.
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "`batch * time` is at most `data.len()`, the length of a buffer in memory \
+                  (`D >= 1`; for `D == 0` no data exists and the product is never read)"
+    )]
     pub(crate) fn from_time_major(batch: usize, time: usize, data: Vec<f32>) -> Self {
-        debug_assert_eq!(data.len(), batch * time * D);
+        debug_assert_eq!(
+            Some(data.len()),
+            batch.checked_mul(time).and_then(|n| n.checked_mul(D))
+        );
         Sequence {
             batch,
             time,
@@ -194,7 +215,7 @@ impl<const D: usize> Sequence<D> {
     /// not empty, rows are not ragged, every step has `D` features and all values are finite.
     pub fn from_nested(rows: &[Vec<Vec<f32>>]) -> Result<Self> {
         let (batch, time) = nested_dims(rows.iter().map(Vec::len), "input", "steps")?;
-        let mut data = try_zeroed("input", checked_len("input", &[batch, time, D])?)?;
+        let mut data = try_with_capacity("input", checked_len("input", &[batch, time, D])?)?;
         for (b, row) in rows.iter().enumerate() {
             for (t, step) in row.iter().enumerate() {
                 if step.len() != D {
@@ -208,8 +229,12 @@ impl<const D: usize> Sequence<D> {
                         ),
                     ));
                 }
-                let at = (t * batch + b) * D;
-                data[at..at + D].copy_from_slice(step);
+            }
+        }
+        // Time-major transpose; every row has `time` steps of `D` values (checked above).
+        for t in 0..time {
+            for step in rows.iter().filter_map(|row| row.get(t)) {
+                data.extend_from_slice(step);
             }
         }
         check_finite(&data, "input", "the input sequence")?;
@@ -232,12 +257,13 @@ impl<const D: usize> Sequence<D> {
             ));
         }
         check_finite(data, "input", "the input sequence")?;
-        let mut out = vec![0.0f32; data.len()];
-        for b in 0..batch {
+        let mut out = try_with_capacity("input", data.len())?;
+        // Time-major transpose: step `t` of row `b` is chunk `b * time + t` of `data`.
+        if D > 0 {
             for t in 0..time {
-                let src = (b * time + t) * D;
-                let dst = (t * batch + b) * D;
-                out[dst..dst + D].copy_from_slice(&data[src..src + D]);
+                for step in data.chunks_exact(D).skip(t).step_by(time) {
+                    out.extend_from_slice(step);
+                }
             }
         }
         Ok(Self::from_time_major(batch, time, out))
@@ -280,13 +306,33 @@ impl<const D: usize> Sequence<D> {
     }
 
     /// The features of row `b` at step `t`.
+    ///
+    /// # Panics
+    /// If `b >= batch` or `t >= time`, as slice indexing panics.
+    #[allow(
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects,
+        reason = "the position is checked against the shape first, so the range ends at most \
+                  at `batch * time * D`, the length of the data"
+    )]
     pub fn get(&self, b: usize, t: usize) -> &[f32] {
+        check_position("Sequence::get", b, t, self.batch, self.time);
         let at = (t * self.batch + b) * D;
         &self.data.as_slice()[at..at + D]
     }
 
     /// All rows at step `t`: a `(batch, D)` row-major slice.
+    ///
+    /// # Panics
+    /// If `t >= time`, as slice indexing panics.
+    #[allow(
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects,
+        reason = "`t < time` is checked first, so the range ends at most at \
+                  `batch * time * D`, the length of the data"
+    )]
     pub fn step(&self, t: usize) -> &[f32] {
+        check_step("Sequence::step", t, self.time);
         let n = self.batch * D;
         &self.data.as_slice()[t * n..(t + 1) * n]
     }
@@ -311,12 +357,19 @@ impl<const D: usize> Sequence<D> {
 
     /// The data in Keras' layout, `(batch, time, D)` row-major.
     pub fn to_batch_major(&self) -> Vec<f32> {
-        let mut out = vec![0.0f32; self.data.len()];
-        for t in 0..self.time {
+        let mut out = Vec::with_capacity(self.data.len());
+        // Row `b` at step `t` is chunk `t * batch + b` of the time-major data.
+        if D > 0 {
             for b in 0..self.batch {
-                let src = (t * self.batch + b) * D;
-                let dst = (b * self.time + t) * D;
-                out[dst..dst + D].copy_from_slice(&self.data.as_slice()[src..src + D]);
+                for step in self
+                    .data
+                    .as_slice()
+                    .chunks_exact(D)
+                    .skip(b)
+                    .step_by(self.batch)
+                {
+                    out.extend_from_slice(step);
+                }
             }
         }
         out
@@ -382,7 +435,7 @@ impl<const D: usize> Features<D> {
     }
 
     pub(crate) fn from_vec(batch: usize, data: Vec<f32>) -> Self {
-        debug_assert_eq!(data.len(), batch * D);
+        debug_assert_eq!(Some(data.len()), batch.checked_mul(D));
         Features {
             data: OMatrix::<f32, Const<D>, Dyn>::from_vec_generic(Const::<D>, Dyn(batch), data),
         }
@@ -426,7 +479,12 @@ impl<const D: usize> Features<D> {
             ));
         }
         check_finite(data, "input", "the input")?;
-        Ok(Self::from_vec(data.len() / D, data.to_vec()))
+        #[allow(
+            clippy::arithmetic_side_effects,
+            reason = "`D > 0`: a non-empty buffer is a multiple of `D == 0` never"
+        )]
+        let batch = data.len() / D;
+        Ok(Self::from_vec(batch, data.to_vec()))
     }
 
     /// Number of rows.
@@ -440,7 +498,17 @@ impl<const D: usize> Features<D> {
     }
 
     /// Row `b`.
+    ///
+    /// # Panics
+    /// If `b >= batch`, as slice indexing panics.
+    #[allow(
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects,
+        reason = "`b < batch` is checked first, so the range ends at most at `batch * D`, \
+                  the length of the data"
+    )]
     pub fn row(&self, b: usize) -> &[f32] {
+        check_row("Features::row", b, self.batch());
         &self.data.as_slice()[b * D..(b + 1) * D]
     }
 
@@ -541,7 +609,17 @@ impl TokenBatch {
     }
 
     /// The id of row `b` at step `t`.
+    ///
+    /// # Panics
+    /// If `b >= batch` or `t >= time`, as slice indexing panics.
+    #[allow(
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects,
+        reason = "the position is checked against the shape first, so the offset is below \
+                  `batch * time`, the number of ids"
+    )]
     pub fn get(&self, b: usize, t: usize) -> u32 {
+        check_position("TokenBatch::get", b, t, self.batch, self.time);
         self.ids[b * self.time + t]
     }
 
@@ -551,7 +629,17 @@ impl TokenBatch {
     }
 
     /// Row `b`.
+    ///
+    /// # Panics
+    /// If `b >= batch`, as slice indexing panics.
+    #[allow(
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects,
+        reason = "`b < batch` is checked first, so the range ends at most at `batch * time`, \
+                  the number of ids"
+    )]
     pub fn row(&self, b: usize) -> &[u32] {
+        check_row("TokenBatch::row", b, self.batch);
         &self.ids[b * self.time..(b + 1) * self.time]
     }
 }
@@ -618,6 +706,23 @@ fn check_nonempty(batch: usize, time: usize, layer: &str) -> Result<()> {
     Ok(())
 }
 
+/// Panics with the shape when `(b, t)` is outside `(batch, time)`: the accessors document
+/// this like slice indexing, and the check keeps a wrapped offset from landing in range.
+fn check_position(what: &str, b: usize, t: usize, batch: usize, time: usize) {
+    assert!(
+        b < batch && t < time,
+        "{what}: position [batch {b}, step {t}] is outside the shape ({batch}, {time})"
+    );
+}
+
+fn check_step(what: &str, t: usize, time: usize) {
+    assert!(t < time, "{what}: step {t} is outside {time} time steps");
+}
+
+fn check_row(what: &str, b: usize, batch: usize) {
+    assert!(b < batch, "{what}: row {b} is outside a batch of {batch}");
+}
+
 /// `(batch, time)` of nested rows, rejecting empty and ragged input.
 fn nested_dims(
     mut lens: impl Iterator<Item = usize>,
@@ -627,18 +732,19 @@ fn nested_dims(
     let Some(time) = lens.next() else {
         return Err(empty_batch(layer));
     };
-    let mut batch = 1;
-    for (row, len) in lens.enumerate() {
+    let mut batch = 1usize;
+    for len in lens {
         if len != time {
             return Err(Error::Ragged {
                 layer: layer.to_string(),
-                row: row + 1,
+                row: batch,
                 len,
                 expected: time,
                 unit,
             });
         }
-        batch += 1;
+        // Counts rows of a slice in memory: at most `isize::MAX`.
+        batch = batch.saturating_add(1);
     }
     check_nonempty(batch, time, layer)?;
     Ok((batch, time))

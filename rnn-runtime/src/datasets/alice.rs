@@ -15,12 +15,6 @@
 //! # Ok::<(), rnn_runtime::datasets::DatasetError>(())
 //! ```
 
-#![allow(
-    clippy::arithmetic_side_effects,
-    reason = "Not yet converted to checked forms (issue 12): offsets into strings and \
-              buffers this module built itself"
-)]
-
 use std::path::{Path, PathBuf};
 
 use super::{Cache, DatasetError, Remote, gunzip, read_maybe_gz, utf8};
@@ -95,6 +89,10 @@ pub fn strip_gutenberg(text: &str) -> &str {
 
 /// Byte range (start of line, just past its line break) of the first line starting with
 /// `prefix`.
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "offsets are sums of lengths of consecutive lines of `text`: at most its length"
+)]
 fn marker_line(text: &str, prefix: &str) -> Option<(usize, usize)> {
     let mut offset = 0;
     for line in text.split_inclusive('\n') {

@@ -6,13 +6,6 @@
 //! against its SHA-256 digest, flushed to disk and only then renamed to its final name: a
 //! failed, cut-off or mismatching download leaves nothing behind.
 
-#![allow(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    reason = "Not yet converted to checked forms (issue 12): offsets into strings and \
-              buffers this module built itself"
-)]
-
 use std::fs;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -275,10 +268,17 @@ fn receive(url: &str, temp: &Path) -> Result<String, String> {
                 ));
             }
         };
-        hasher.update(&buf[..n]);
-        file.write_all(&buf[..n])
+        let chunk = buf.get(..n).ok_or_else(|| {
+            format!(
+                "the transfer reported {n} bytes read into a buffer of {}",
+                buf.len()
+            )
+        })?;
+        hasher.update(chunk);
+        file.write_all(chunk)
             .map_err(|e| format!("cannot write {}: {e}", temp.display()))?;
-        received += n as u64;
+        // A transfer of more than 2^64 bytes cannot happen.
+        received = received.saturating_add(n as u64);
     }
     if let Some(n) = announced
         && n != received
@@ -331,7 +331,16 @@ pub fn sha256_file(path: &Path) -> Result<String, DatasetError> {
     loop {
         match file.read(&mut buf) {
             Ok(0) => break,
-            Ok(n) => hasher.update(&buf[..n]),
+            Ok(n) => match buf.get(..n) {
+                Some(chunk) => hasher.update(chunk),
+                None => {
+                    return Err(DatasetError::format(
+                        &name,
+                        "read",
+                        format!("{n} bytes reported read into a buffer of {}", buf.len()),
+                    ));
+                }
+            },
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => return Err(DatasetError::io(&name, &e)),
         }

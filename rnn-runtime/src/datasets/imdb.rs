@@ -22,12 +22,6 @@
 //! # Ok::<(), rnn_runtime::datasets::DatasetError>(())
 //! ```
 
-#![allow(
-    clippy::indexing_slicing,
-    reason = "Not yet converted to checked forms (issue 12): offsets into strings and \
-              buffers this module built itself"
-)]
-
 use std::collections::HashSet;
 use std::io::{BufReader, Read};
 use std::path::Path;
@@ -259,6 +253,11 @@ impl Imdb {
                     format!("invalid UTF-8 at byte {}", e.utf8_error().valid_up_to()),
                 )
             })?;
+            #[allow(
+                clippy::indexing_slicing,
+                reason = "`review_path` returns positions in `SPLITS` and `LABELS`, the \
+                          dimensions of `folders`"
+            )]
             folders[split][label].push((id, rating, text));
         }
         // Reading to the end checks the gzip trailer (CRC and length), which tar's end-of-archive
@@ -268,10 +267,10 @@ impl Imdb {
             .map_err(|e| broken(format!("after entry {last}"), e))?;
 
         let mut splits = Vec::with_capacity(2);
-        for (split, by_label) in folders.into_iter().enumerate() {
+        for (by_label, split_name) in folders.into_iter().zip(SPLITS) {
             let mut reviews = Reviews::default();
-            for (label, mut items) in by_label.into_iter().enumerate() {
-                let folder = format!("{}/{}", SPLITS[split], LABELS[label]);
+            for ((label, mut items), label_name) in by_label.into_iter().enumerate().zip(LABELS) {
+                let folder = format!("{split_name}/{label_name}");
                 if let Some(n) = options.per_folder
                     && items.len() != n
                 {
@@ -330,12 +329,14 @@ fn parse_file_name(file: &str, label: usize) -> Result<(u32, u8), String> {
     let (id, rating) = stem.split_once('_').ok_or_else(bad)?;
     let id: u32 = id.parse().map_err(|_| bad())?;
     let rating: u8 = rating.parse().map_err(|_| bad())?;
-    let allowed = if label == 1 { 7..=10 } else { 1..=4 };
+    let (allowed, folder) = if label == 1 {
+        (7..=10, LABELS[1])
+    } else {
+        (1..=4, LABELS[0])
+    };
     if !allowed.contains(&rating) {
         return Err(format!(
-            "rating {rating} in a {} folder; {} reviews are rated {} to {}",
-            LABELS[label],
-            LABELS[label],
+            "rating {rating} in a {folder} folder; {folder} reviews are rated {} to {}",
             allowed.start(),
             allowed.end()
         ));

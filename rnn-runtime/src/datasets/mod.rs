@@ -24,13 +24,6 @@
 //! # Ok::<(), rnn_runtime::datasets::DatasetError>(())
 //! ```
 
-#![allow(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    reason = "Not yet converted to checked forms (issue 12): offsets into strings and \
-              buffers this module built itself"
-)]
-
 pub mod alice;
 pub mod cache;
 pub mod error;
@@ -73,7 +66,14 @@ fn read_maybe_gz(path: &Path) -> Result<Vec<u8>, DatasetError> {
 fn utf8(bytes: Vec<u8>, what: &str) -> Result<String, DatasetError> {
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
-        let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+        let newlines = e
+            .as_bytes()
+            .iter()
+            .take(at)
+            .filter(|&&b| b == b'\n')
+            .count();
+        // A count of bytes in memory is below `usize::MAX`.
+        let line = newlines.saturating_add(1);
         DatasetError::format(
             what,
             format!("line {line}"),

@@ -37,13 +37,6 @@
 //! # Ok::<(), rnn_runtime::datasets::DatasetError>(())
 //! ```
 
-#![allow(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    reason = "Not yet converted to checked forms (issue 12): offsets into strings and \
-              buffers this module built itself"
-)]
-
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -266,7 +259,9 @@ impl Reuters {
             if d.mod_apte() == Some(true)
                 && let Some(t) = d.topics.first()
             {
-                *counts.entry(t.as_str()).or_default() += 1;
+                let count = counts.entry(t.as_str()).or_default();
+                // Counts documents of a slice: at most its length.
+                *count = count.saturating_add(1);
             }
         }
         let mut ranked: Vec<(&str, usize)> = counts.into_iter().collect();
@@ -397,14 +392,18 @@ fn read_archive(path: &Path) -> Result<Vec<(String, Vec<u8>)>, DatasetError> {
             .into_owned();
         last.clone_from(&entry_path);
         let file_part = entry_path.rsplit('/').next().unwrap_or_default();
-        let Some(i) = (0..FILES).find(|&i| file_name(i) == file_part) else {
+        let Some(slot) = files
+            .iter_mut()
+            .enumerate()
+            .find_map(|(i, slot)| (file_name(i) == file_part).then_some(slot))
+        else {
             continue;
         };
         let mut bytes = Vec::new();
         entry
             .read_to_end(&mut bytes)
             .map_err(|e| broken(format!("entry {entry_path}"), e))?;
-        files[i] = Some((format!("{name}: {entry_path}"), bytes));
+        *slot = Some((format!("{name}: {entry_path}"), bytes));
     }
     let mut rest = archive.into_inner();
     std::io::copy(&mut rest, &mut std::io::sink())
@@ -517,8 +516,9 @@ pub fn parse_sgml(text: &str, name: &str) -> Result<Vec<Document>, DatasetError>
                     if chunk.trim().is_empty() {
                         continue;
                     }
-                    let lead = chunk.len() - chunk.trim_start().len();
-                    let line = line + chunk[..lead].matches('\n').count();
+                    let lead = chunk.chars().take_while(|c| c.is_whitespace());
+                    // Line numbers count lines of a string in memory.
+                    let line = line.saturating_add(lead.filter(|&c| c == '\n').count());
                     return Err(DatasetError::format(
                         name,
                         format!("line {line}"),

@@ -17,12 +17,6 @@
 //! # Ok::<(), rnn_runtime::datasets::DatasetError>(())
 //! ```
 
-#![allow(
-    clippy::indexing_slicing,
-    reason = "Not yet converted to checked forms (issue 12): offsets into strings and \
-              buffers this module built itself"
-)]
-
 use std::path::{Path, PathBuf};
 
 use super::{Cache, DatasetError, gunzip, read_maybe_gz, utf8};
@@ -130,7 +124,15 @@ impl Sarcasm {
                 DatasetError::format(name, format!("line {line}"), message)
             })?;
             let line = record.position().map_or(0, |p| p.line());
-            let label = match &record[0] {
+            // The two-field header and `flexible(false)` give every record two fields.
+            let (Some(label), Some(text)) = (record.get(0), record.get(1)) else {
+                return Err(DatasetError::format(
+                    name,
+                    format!("line {line}"),
+                    format!("expected 2 fields, found {}", record.len()),
+                ));
+            };
+            let label = match label {
                 "0" => 0,
                 "1" => 1,
                 other => {
@@ -141,7 +143,7 @@ impl Sarcasm {
                     ));
                 }
             };
-            data.texts.push(record[1].to_string());
+            data.texts.push(text.to_string());
             data.labels.push(label);
         }
         Ok(data)

@@ -6,13 +6,6 @@
 //! number rather than a guess. General-purpose XML crates reject the files (they are not
 //! well-formed XML: no root element, `&#2;`-style control characters).
 
-#![allow(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    reason = "Not yet converted to checked forms (issue 12): offsets into strings and \
-              buffers this module built itself"
-)]
-
 /// One piece of the document.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Token<'a> {
@@ -32,18 +25,14 @@ pub(crate) enum Token<'a> {
 
 /// Splits `src` into tokens. A `<` not followed by a letter, `/` or `!` is text.
 pub(crate) struct Tokens<'a> {
-    src: &'a str,
-    pos: usize,
+    /// What is left to read.
+    rest: &'a str,
     line: usize,
 }
 
 impl<'a> Tokens<'a> {
     pub(crate) fn new(src: &'a str) -> Self {
-        Tokens {
-            src,
-            pos: 0,
-            line: 1,
-        }
+        Tokens { rest: src, line: 1 }
     }
 
     /// The line the next token starts on.
@@ -51,46 +40,48 @@ impl<'a> Tokens<'a> {
         self.line
     }
 
-    fn advance(&mut self, to: usize) -> &'a str {
-        let s = &self.src[self.pos..to];
-        self.line += s.bytes().filter(|&b| b == b'\n').count();
-        self.pos = to;
-        s
+    /// Moves past `read`, a piece taken from the front of the input, counting its lines.
+    fn advance(&mut self, read: &str, rest: &'a str) {
+        let lines = read.bytes().filter(|&b| b == b'\n').count();
+        // Line numbers count lines of a string in memory.
+        self.line = self.line.saturating_add(lines);
+        self.rest = rest;
     }
 }
 
 fn is_tag_start(rest: &[u8]) -> bool {
-    rest.len() >= 2
-        && rest[0] == b'<'
-        && (rest[1].is_ascii_alphabetic() || rest[1] == b'/' || rest[1] == b'!')
+    matches!(rest, [b'<', c, ..] if c.is_ascii_alphabetic() || *c == b'/' || *c == b'!')
 }
 
 impl<'a> Iterator for Tokens<'a> {
     type Item = Result<Token<'a>, String>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let bytes = self.src.as_bytes();
-        if self.pos >= bytes.len() {
+        let src = self.rest;
+        if src.is_empty() {
             return None;
         }
         let line = self.line;
-        if !is_tag_start(&bytes[self.pos..]) {
-            let mut end = self.pos + 1;
-            while end < bytes.len() && !is_tag_start(&bytes[end..]) {
-                end += 1;
-            }
-            let text = self.advance(end);
+        if !is_tag_start(src.as_bytes()) {
+            // Text runs to the next tag (a `<`, so a character boundary) or the end.
+            let end = src
+                .match_indices('<')
+                .map(|(i, _)| i)
+                .find(|&i| src.as_bytes().get(i..).is_some_and(is_tag_start))
+                .unwrap_or(src.len());
+            let (text, rest) = src.split_at_checked(end).unwrap_or((src, ""));
+            self.advance(text, rest);
             return Some(Ok(Token::Text { text, line }));
         }
-        let Some(close) = self.src[self.pos..].find('>').map(|i| self.pos + i) else {
-            self.pos = bytes.len();
+        let Some((tag, rest)) = src.split_once('>') else {
+            self.rest = "";
             return Some(Err(
                 "a tag is not closed with `>` before the end of the file (is the file truncated?)"
                     .to_string(),
             ));
         };
-        let tag = self.advance(close + 1);
-        let inner = &tag[1..tag.len() - 1];
+        self.advance(tag, rest);
+        let inner = tag.strip_prefix('<').unwrap_or(tag);
         Some(Ok(if inner.starts_with('!') {
             Token::Declaration
         } else if let Some(name) = inner.strip_prefix('/') {
@@ -99,14 +90,11 @@ impl<'a> Iterator for Tokens<'a> {
                 line,
             }
         } else {
-            let split = inner
+            let (name, attrs) = inner
                 .find(|c: char| c.is_ascii_whitespace())
-                .unwrap_or(inner.len());
-            Token::Open {
-                name: &inner[..split],
-                attrs: &inner[split..],
-                line,
-            }
+                .and_then(|split| inner.split_at_checked(split))
+                .unwrap_or((inner, ""));
+            Token::Open { name, attrs, line }
         }))
     }
 }
@@ -116,22 +104,22 @@ pub(crate) fn attributes(attrs: &str) -> Result<Vec<(&str, &str)>, String> {
     let mut out = Vec::new();
     let mut rest = attrs.trim_start();
     while !rest.is_empty() {
-        let eq = rest
-            .find('=')
+        let (name, after) = rest
+            .split_once('=')
             .ok_or_else(|| format!("attribute `{rest}` has no value"))?;
-        let name = rest[..eq].trim();
-        let after = rest[eq + 1..].trim_start();
+        let name = name.trim();
         let value_and_rest = after
+            .trim_start()
             .strip_prefix('"')
             .ok_or_else(|| format!("the value of attribute {name} is not quoted"))?;
-        let end = value_and_rest
-            .find('"')
+        let (value, after) = value_and_rest
+            .split_once('"')
             .ok_or_else(|| format!("the value of attribute {name} is not closed"))?;
         if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
             return Err(format!("bad attribute name `{name}`"));
         }
-        out.push((name, &value_and_rest[..end]));
-        rest = value_and_rest[end + 1..].trim_start();
+        out.push((name, value));
+        rest = after.trim_start();
     }
     Ok(out)
 }
@@ -141,37 +129,37 @@ pub(crate) fn attributes(attrs: &str) -> Result<Vec<(&str, &str)>, String> {
 /// newline; unknown references are kept as written.
 pub(crate) fn decode(text: &str, out: &mut String) {
     let mut rest = text;
-    while let Some(amp) = rest.find('&') {
-        out.push_str(&rest[..amp]);
-        rest = &rest[amp..];
-        let reference = rest
+    while let Some((before, after_amp)) = rest.split_once('&') {
+        out.push_str(before);
+        // A reference is at most 8 bytes with its `&` and `;`.
+        let resolved = after_amp
             .find(';')
-            .filter(|&semi| semi <= 8)
-            .map(|semi| (&rest[1..semi], semi + 1));
-        let resolved = reference.and_then(|(name, len)| {
-            let c = match name {
-                "lt" => Some('<'),
-                "gt" => Some('>'),
-                "amp" => Some('&'),
-                "quot" => Some('"'),
-                "apos" => Some('\''),
-                _ => name
-                    .strip_prefix('#')
-                    .and_then(|n| n.parse::<u32>().ok())
-                    .and_then(char::from_u32),
-            }?;
-            Some((c, len))
-        });
+            .filter(|&semi| semi < 8)
+            .and_then(|semi| after_amp.split_at_checked(semi))
+            .and_then(|(name, tail)| {
+                let c = match name {
+                    "lt" => Some('<'),
+                    "gt" => Some('>'),
+                    "amp" => Some('&'),
+                    "quot" => Some('"'),
+                    "apos" => Some('\''),
+                    _ => name
+                        .strip_prefix('#')
+                        .and_then(|n| n.parse::<u32>().ok())
+                        .and_then(char::from_u32),
+                }?;
+                Some((c, tail.strip_prefix(';')?))
+            });
         match resolved {
-            Some((c, len)) => {
+            Some((c, tail)) => {
                 if !c.is_control() || c == '\n' || c == '\t' {
                     out.push(c);
                 }
-                rest = &rest[len..];
+                rest = tail;
             }
             None => {
                 out.push('&');
-                rest = &rest[1..];
+                rest = after_amp;
             }
         }
     }

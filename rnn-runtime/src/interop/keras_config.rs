@@ -2,13 +2,6 @@
 //! `.h5`): written from a model's [`KerasArchitecture`], and checked against it field by
 //! field.
 
-#![allow(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    reason = "Not yet converted to checked forms (issue 12): indices and sizes here derive \
-              from tensors whose shapes were checked on entry and whose lengths \
-              `size::checked_len` bounded"
-)]
 use serde_json::{Value, json};
 
 use crate::activation::Activation;
@@ -164,16 +157,17 @@ fn recurrent_config(name: &str, r: &KerasRecurrent) -> Value {
         "return_state": r.return_state,
         "go_backwards": r.go_backwards,
     });
-    match r.class {
-        "LSTM" => {
-            c["recurrent_activation"] = r.recurrent_activation.keras_name().into();
-            c["unit_forget_bias"] = r.unit_forget_bias.into();
-        }
-        "GRU" => {
-            c["recurrent_activation"] = r.recurrent_activation.keras_name().into();
-            c["reset_after"] = r.reset_after.into();
-        }
-        _ => {}
+    let extra = match r.class {
+        "LSTM" => Some(("unit_forget_bias", r.unit_forget_bias)),
+        "GRU" => Some(("reset_after", r.reset_after)),
+        _ => None,
+    };
+    if let (Some((key, value)), Some(fields)) = (extra, c.as_object_mut()) {
+        fields.insert(
+            "recurrent_activation".into(),
+            r.recurrent_activation.keras_name().into(),
+        );
+        fields.insert(key.into(), value.into());
     }
     c
 }
@@ -256,8 +250,13 @@ pub(crate) fn set_run_time_vocab(
             .find(|w| w.name == table)
             .and_then(|w| w.shape.first());
         // The InputLayer comes first in Keras' list of layers.
-        if let (Some(rows), Some(entry)) = (rows, config["config"]["layers"].get_mut(i + 1)) {
-            entry["config"]["input_dim"] = (*rows).into();
+        let entry = config
+            .pointer_mut("/config/layers")
+            .and_then(|layers| layers.get_mut(i.checked_add(1)?))
+            .and_then(|entry| entry.get_mut("config"))
+            .and_then(Value::as_object_mut);
+        if let (Some(rows), Some(entry)) = (rows, entry) {
+            entry.insert("input_dim".into(), (*rows).into());
         }
     }
 }

@@ -52,13 +52,6 @@
 //! must be used and every weight of the model found, with the expected shape: otherwise the
 //! error names the file, the tensor, the layer and both shapes, and the model is unchanged.
 
-#![allow(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    reason = "Not yet converted to checked forms (issue 12): indices and sizes here derive \
-              from tensors whose shapes were checked on entry and whose lengths \
-              `size::checked_len` bounded"
-)]
 use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::path::Path;
@@ -209,8 +202,9 @@ where
         let mut weights = current;
         for (layer, prefix, index) in &plan {
             for &(w, role) in &layer.weights {
-                let converted = source.keras_weight(&weights[w], role, layer, prefix, *index);
-                weights[w].values = converted.map_err(fail)?;
+                let weight = weights.get_mut(w).ok_or_else(|| fail(missing_weight(w)))?;
+                let converted = source.keras_weight(weight, role, layer, prefix, *index);
+                weight.values = converted.map_err(fail)?;
             }
         }
         source.check_all_used(&plan).map_err(fail)?;
@@ -264,11 +258,17 @@ where
         let mut out = Vec::new();
         for (layer, prefix, index) in &plan {
             for &(w, role) in &layer.weights {
-                torch_tensors(&current[w], role, prefix, *index, &mut out).map_err(fail)?;
+                let weight = current.get(w).ok_or_else(|| fail(missing_weight(w)))?;
+                torch_tensors(weight, role, prefix, *index, &mut out).map_err(fail)?;
             }
         }
         checkpoint::save(path, &out)
     }
+}
+
+/// `model_layers` numbers the weights of `get_weights()`, so this names a broken invariant.
+fn missing_weight(w: usize) -> String {
+    format!("the model has no weight number {w}")
 }
 
 fn file_error(path: &Path, message: String) -> Error {
@@ -293,23 +293,28 @@ fn read_tensors(bytes: &[u8]) -> std::result::Result<HashMap<String, FileTensor>
         let data = view.data();
         let values: Vec<f32> = match view.dtype() {
             Dtype::F32 => data
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .as_chunks::<4>()
+                .0
+                .iter()
+                .map(|&b| f32::from_le_bytes(b))
                 .collect(),
             Dtype::F16 => data
-                .chunks_exact(2)
-                .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
+                .as_chunks::<2>()
+                .0
+                .iter()
+                .map(|&b| half::f16::from_le_bytes(b).to_f32())
                 .collect(),
             Dtype::BF16 => data
-                .chunks_exact(2)
-                .map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32())
+                .as_chunks::<2>()
+                .0
+                .iter()
+                .map(|&b| half::bf16::from_le_bytes(b).to_f32())
                 .collect(),
             Dtype::F64 => data
-                .chunks_exact(8)
-                .map(|b| {
-                    let v = f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
-                    v as f32
-                })
+                .as_chunks::<8>()
+                .0
+                .iter()
+                .map(|&b| f64::from_le_bytes(b) as f32)
                 .collect(),
             other => {
                 return Err(format!(
@@ -317,10 +322,9 @@ fn read_tensors(bytes: &[u8]) -> std::result::Result<HashMap<String, FileTensor>
                 ));
             }
         };
-        if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+        if let Some((i, v)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
             return Err(format!(
-                "tensor `{name}` contains {} at index {i} (as f32)",
-                values[i]
+                "tensor `{name}` contains {v} at index {i} (as f32)"
             ));
         }
         out.insert(
@@ -358,6 +362,15 @@ impl CellKind {
             CellKind::Lstm => 4,
             CellKind::Gru => 3,
         }
+    }
+
+    /// Units of a gated weight `width` wide.
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "`gates()` is 1, 3 or 4, never zero"
+    )]
+    fn units(self, width: usize) -> usize {
+        width / self.gates()
     }
 
     fn torch(self) -> &'static str {
@@ -447,7 +460,7 @@ where
             return None;
         }
         let i = spec.layers.iter().position(|l| l.name == name)?;
-        options[i]
+        options.get(i).copied().flatten()
     };
     let model_prefix = format!("{}/", spec.name);
     let mut layers: Vec<ModelLayer> = Vec::new();
@@ -455,6 +468,9 @@ where
         let rel = w.name.strip_prefix(&model_prefix).unwrap_or(&w.name);
         let parts: Vec<&str> = rel.split('/').collect();
         let n = parts.len();
+        // From the end: the weight's own name, its cell, and the wrapper around the cell.
+        let mut from_end = parts.iter().rev().copied();
+        let (last, cell_dir, wrapper) = (from_end.next(), from_end.next(), from_end.next());
         let unknown = || {
             format!(
                 "weight `{}` of the model is of a kind this import does not know",
@@ -462,9 +478,9 @@ where
             )
         };
         let cell = (n >= 3)
-            .then(|| CellKind::from_keras_cell(parts[n - 2]))
+            .then(|| cell_dir.and_then(CellKind::from_keras_cell))
             .flatten();
-        let (role, kind) = match (cell, parts[n - 1]) {
+        let (role, kind) = match (cell, last.unwrap_or_default()) {
             (Some(cell), last) => {
                 let part = match last {
                     "kernel" => Part::Input,
@@ -473,7 +489,7 @@ where
                     _ => return Err(unknown()),
                 };
                 let bidirectional = n >= 4;
-                let reverse = bidirectional && parts[n - 3].starts_with("backward_");
+                let reverse = bidirectional && wrapper.is_some_and(|w| w.starts_with("backward_"));
                 (
                     Role::Cell {
                         cell,
@@ -491,7 +507,7 @@ where
             (None, "bias") if n <= 3 => (Role::Bias, Kind::Dense { bias: true }),
             _ => return Err(unknown()),
         };
-        let name = parts[0];
+        let name = parts.first().copied().unwrap_or_default();
         match layers.iter_mut().find(|l| l.name == name) {
             Some(layer) => {
                 if role == Role::Bias {
@@ -678,7 +694,7 @@ fn infer_pairs(
     let gates_of = |prefix: &str| -> Option<usize> {
         let hh = tensors.get(&format!("{prefix}.weight_hh_l0"))?;
         match hh.shape.as_slice() {
-            [rows, h] if *h > 0 && rows % h == 0 => Some(rows / h),
+            [rows, h] if rows.checked_rem(*h) == Some(0) => rows.checked_div(*h),
             _ => None,
         }
     };
@@ -687,7 +703,7 @@ fn infer_pairs(
         match kind {
             Kind::Embedding => leaves == ["weight"],
             Kind::Dense { bias } => {
-                has("weight") && has("bias") == bias && leaves.len() == 1 + usize::from(bias)
+                has("weight") && has("bias") == bias && leaves.len() == if bias { 2 } else { 1 }
             }
             Kind::Recurrent {
                 cell,
@@ -759,6 +775,14 @@ impl Source<'_> {
                 fmt_shape(&t.shape)
             ));
         }
+        // The conversions below index by the shape; safetensors checks this too.
+        if Some(t.values.len()) != shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d)) {
+            return Err(format!(
+                "tensor `{key}` for layer `{layer}`: shape {} but {} values",
+                fmt_shape(shape),
+                t.values.len()
+            ));
+        }
         self.used.insert(key.to_string());
         Ok(&t.values)
     }
@@ -797,12 +821,11 @@ impl Source<'_> {
                             "weight_hh"
                         };
                         let t = self.get(&key(&format!("{leaf}{suffix}")), &[cols, rows], name)?;
-                        let units = cols / cell.gates();
-                        Ok(from_torch_matrix(t, rows, cols, units, cell))
+                        Ok(from_torch_matrix(t, rows, cols, cell.units(cols), cell))
                     }
                     Part::Bias => {
                         let width = *w.shape.last().unwrap_or(&0);
-                        let units = width / cell.gates();
+                        let units = cell.units(width);
                         let two_rows = w.shape.len() == 2;
                         if cell == CellKind::Gru && !two_rows {
                             return Err(reset_before(name, prefix));
@@ -876,6 +899,12 @@ fn matrix(w: &Weight) -> std::result::Result<(usize, usize), String> {
 }
 
 /// `t` (rows × cols, row-major) transposed.
+#[allow(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    reason = "`t` holds `rows * cols` values: a model weight of that shape, or a file tensor \
+              `Source::get` checked against it"
+)]
 fn transpose(t: &[f32], rows: usize, cols: usize) -> Vec<f32> {
     let mut out = vec![0.0; t.len()];
     for r in 0..rows {
@@ -887,6 +916,12 @@ fn transpose(t: &[f32], rows: usize, cols: usize) -> Vec<f32> {
 }
 
 /// A Keras `(rows, gates × units)` kernel from PyTorch's `(gates × units, rows)` weight.
+#[allow(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    reason = "`t` holds `rows * cols` values (checked by `Source::get`) and `torch_row` \
+              permutes `0..cols`"
+)]
 fn from_torch_matrix(
     t: &[f32],
     rows: usize,
@@ -905,6 +940,11 @@ fn from_torch_matrix(
 }
 
 /// PyTorch's `(gates × units, rows)` weight from a Keras `(rows, gates × units)` kernel.
+#[allow(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    reason = "`k` is a model weight of shape `(rows, cols)` and `torch_row` permutes `0..cols`"
+)]
 fn to_torch_matrix(k: &[f32], rows: usize, cols: usize, units: usize, cell: CellKind) -> Vec<f32> {
     let mut out = vec![0.0; rows * cols];
     for c in 0..cols {
@@ -916,7 +956,13 @@ fn to_torch_matrix(k: &[f32], rows: usize, cols: usize, units: usize, cell: Cell
     out
 }
 
-/// The PyTorch row of Keras column `c` of a gated weight.
+/// The PyTorch row of Keras column `c` of a gated weight: a permutation of `0..cols` that
+/// swaps GRU's first two blocks of `units`.
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "`units > 0` is checked; the result is at most `c`'s block start plus `2 * units`, \
+              within `0..cols` for `c < cols`"
+)]
 fn torch_row(c: usize, units: usize, cell: CellKind) -> usize {
     if units == 0 {
         return c;
@@ -925,11 +971,13 @@ fn torch_row(c: usize, units: usize, cell: CellKind) -> usize {
 }
 
 /// A PyTorch bias in Keras' gate order.
+#[allow(clippy::indexing_slicing, reason = "`torch_row` permutes `0..t.len()`")]
 fn reorder(t: &[f32], units: usize, cell: CellKind) -> Vec<f32> {
     (0..t.len()).map(|c| t[torch_row(c, units, cell)]).collect()
 }
 
 /// A Keras bias in PyTorch's gate order (the reordering is its own inverse).
+#[allow(clippy::indexing_slicing, reason = "`torch_row` permutes `0..k.len()`")]
 fn unorder(k: &[f32], units: usize, cell: CellKind) -> Vec<f32> {
     let mut out = vec![0.0; k.len()];
     for (c, v) in k.iter().enumerate() {
@@ -971,7 +1019,7 @@ fn torch_tensors(
             match part {
                 Part::Input | Part::Hidden => {
                     let (rows, cols) = matrix(w)?;
-                    let units = cols / cell.gates();
+                    let units = cell.units(cols);
                     let leaf = if part == Part::Input {
                         "weight_ih"
                     } else {
@@ -985,12 +1033,19 @@ fn torch_tensors(
                 }
                 Part::Bias => {
                     let width = *w.shape.last().unwrap_or(&0);
-                    let units = width / cell.gates();
-                    let (ih, hh) = match w.shape.as_slice() {
-                        [2, _] => (
-                            unorder(&w.values[..width], units, cell),
-                            unorder(&w.values[width..], units, cell),
-                        ),
+                    let units = cell.units(width);
+                    let (ih, hh) = match (w.shape.as_slice(), w.values.split_at_checked(width)) {
+                        ([2, _], Some((ih, hh))) => {
+                            (unorder(ih, units, cell), unorder(hh, units, cell))
+                        }
+                        ([2, _], None) => {
+                            return Err(format!(
+                                "weight `{}` has shape {} but {} values",
+                                w.name,
+                                fmt_shape(&w.shape),
+                                w.values.len()
+                            ));
+                        }
                         _ if cell == CellKind::Gru => {
                             return Err(format!(
                                 "weight `{}` is the bias of a GRU with reset_after = false, \

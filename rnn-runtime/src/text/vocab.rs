@@ -1,13 +1,6 @@
 //! Hash tables over words stored back to back in one string: the hot loops of tokenizing
 //! are word lookups, whose cost is the memory they touch.
 
-#![allow(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    reason = "Not yet converted to checked forms (issue 12): offsets into strings and \
-              buffers this module built itself"
-)]
-
 use std::hash::BuildHasher;
 
 use hashbrown::HashTable;
@@ -32,7 +25,9 @@ impl Key {
         let len = word.len();
         if len <= INLINE {
             let mut buf = [0u8; INLINE];
-            buf[..len].copy_from_slice(word.as_bytes());
+            for (dst, &src) in buf.iter_mut().zip(word.as_bytes()) {
+                *dst = src;
+            }
             let (lo, hi) = buf.split_at(8);
             let word = |half: &[u8]| u64::from_le_bytes(half.try_into().unwrap_or_default());
             Key {
@@ -60,12 +55,19 @@ impl Key {
     fn word<'a>(&self, arena: &'a str, buf: &'a mut [u8; INLINE]) -> &'a str {
         if self.len == LONG {
             let (start, len) = (self.bytes[0] as usize, self.bytes[1] as usize);
-            return arena.get(start..start + len).unwrap_or_default();
+            return start
+                .checked_add(len)
+                .and_then(|end| arena.get(start..end))
+                .unwrap_or_default();
         }
-        buf[..8].copy_from_slice(&self.bytes[0].to_le_bytes());
-        buf[8..].copy_from_slice(&self.bytes[1].to_le_bytes());
+        let bytes = self.bytes.iter().flat_map(|half| half.to_le_bytes());
+        for (dst, src) in buf.iter_mut().zip(bytes) {
+            *dst = src;
+        }
         // Inline keys hold the bytes of a word that was a `&str`.
-        std::str::from_utf8(&buf[..self.len as usize]).unwrap_or_default()
+        buf.get(..self.len as usize)
+            .and_then(|word| std::str::from_utf8(word).ok())
+            .unwrap_or_default()
     }
 
     /// Whether this stored key is `word`, whose key is `probe`.
@@ -77,7 +79,10 @@ impl Key {
             return self.bytes == probe.bytes;
         }
         let (start, len) = (self.bytes[0] as usize, self.bytes[1] as usize);
-        arena.as_bytes().get(start..start + len) == Some(word.as_bytes())
+        start
+            .checked_add(len)
+            .and_then(|end| arena.as_bytes().get(start..end))
+            == Some(word.as_bytes())
     }
 
     /// Stores `word` in the arena when it is not inline.
@@ -181,10 +186,11 @@ impl Counter {
             .find_mut(hash, |s| s.hash == hash && s.key.matches(word, &key, arena));
         match found {
             Some(slot) => {
-                slot.count += 1;
+                // A u64 of words read one at a time does not fill up.
+                slot.count = slot.count.saturating_add(1);
                 if slot.last_doc != doc {
                     slot.last_doc = doc;
-                    slot.docs += 1;
+                    slot.docs = slot.docs.saturating_add(1);
                 }
             }
             None => {
