@@ -1,12 +1,5 @@
 //! Keras 3 activations: forward in place, and backward from the activation's output.
 
-#![allow(
-    clippy::indexing_slicing,
-    reason = "Not yet converted to checked forms (issue 12): indices and sizes here derive \
-              from tensors whose shapes were checked on entry and whose lengths \
-              `size::checked_len` bounded"
-)]
-
 use crate::kernels::math;
 
 /// An activation function, by its Keras name.
@@ -43,6 +36,10 @@ impl Activation {
     /// ```
     /// assert_eq!(rnn_runtime::Activation::ALL[0], rnn_runtime::Activation::Linear);
     /// ```
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "evaluated at compile time: an index out of range is a build error"
+    )]
     pub const ALL: [Activation; 6] = {
         let spec = rnn_spec::Activation::ALL;
         let mut all = [Activation::Linear; 6];

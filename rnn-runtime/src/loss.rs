@@ -21,14 +21,6 @@
 //! # Ok::<(), rnn_runtime::Error>(())
 //! ```
 
-#![allow(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    reason = "Not yet converted to checked forms (issue 12): indices and sizes here derive \
-              from tensors whose shapes were checked on entry and whose lengths \
-              `size::checked_len` bounded"
-)]
-
 use crate::Activation;
 use crate::error::{Error, check_finite, fmt_shape};
 
@@ -260,19 +252,22 @@ impl Loss {
             self.check_row_sums(pred, classes)?;
         }
         let weights = RowWeights::new(mask, rows);
-        let rows_of = pred.chunks_exact(classes).enumerate();
+        // `validate` checked the targets, the mask and the buffer against `rows`, so these
+        // zips pair every row with its target, weight and gradient.
+        let rows_of = pred
+            .chunks_exact(classes)
+            .zip(RowTarget::rows(target, classes))
+            .zip(weights.iter());
         let mut value = 0.0f64;
         match grad {
             Some(grad) => {
-                for ((r, p), g) in rows_of.zip(grad.chunks_exact_mut(classes)) {
-                    let w = weights.at(r);
-                    value += w * self.row(p, RowTarget::of(target, r, classes), w, Some(g));
+                for (((p, t), w), g) in rows_of.zip(grad.chunks_exact_mut(classes)) {
+                    value += w * self.row(p, t, w, Some(g));
                 }
             }
             None => {
-                for (r, p) in rows_of {
-                    let w = weights.at(r);
-                    value += w * self.row(p, RowTarget::of(target, r, classes), w, None);
+                for ((p, t), w) in rows_of {
+                    value += w * self.row(p, t, w, None);
                 }
             }
         }
@@ -347,10 +342,10 @@ impl Loss {
         let n = classes as f64;
         let rows_of = probs
             .chunks_exact(classes)
-            .zip(grad_logits.chunks_exact_mut(classes));
-        for (r, (p, g)) in rows_of.enumerate() {
-            let w = weights.at(r);
-            let t = RowTarget::of(target, r, classes);
+            .zip(grad_logits.chunks_exact_mut(classes))
+            .zip(RowTarget::rows(target, classes))
+            .zip(weights.iter());
+        for (((p, g), t), w) in rows_of {
             // Binary cross-entropy is a sum of independent sigmoid terms, so its gradient is
             // `p - t` for any target; a softmax couples the row, so the targets' sum scales p.
             let (scale, p_factor) = if sigmoid_bce {
@@ -358,8 +353,8 @@ impl Loss {
             } else {
                 (w, t.sum())
             };
-            for (j, (g, &p)) in g.iter_mut().zip(p).enumerate() {
-                *g = (scale * (p as f64 * p_factor - t.at(j))) as f32;
+            for ((g, &p), t) in g.iter_mut().zip(p).zip(t.values()) {
+                *g = (scale * (p as f64 * p_factor - t)) as f32;
             }
         }
         Ok(true)
@@ -384,13 +379,13 @@ impl Loss {
         mask: Option<&[f32]>,
     ) -> Result<usize, Error> {
         let name = self.keras_name();
-        if classes == 0 {
+        let Some(rows) = pred.len().checked_div(classes) else {
             return Err(Error::shape(
                 format!("{name} ({what})"),
                 "(rows, classes) with at least one class",
                 "0 classes",
             ));
-        }
+        };
         if !pred.len().is_multiple_of(classes) {
             return Err(Error::shape(
                 format!("{name} ({what})"),
@@ -398,7 +393,6 @@ impl Loss {
                 format!("{} values, not a multiple of {classes}", pred.len()),
             ));
         }
-        let rows = pred.len() / classes;
         if rows == 0 {
             return Err(Error::Empty {
                 layer: name.to_string(),
@@ -482,7 +476,7 @@ impl Loss {
         rows: usize,
         classes: usize,
     ) -> Result<(), Error> {
-        if len == rows * classes {
+        if Some(len) == rows.checked_mul(classes) {
             return Ok(());
         }
         Err(Error::shape(
@@ -547,11 +541,17 @@ impl<'a> RowWeights<'a> {
         }
     }
 
-    fn at(&self, row: usize) -> f64 {
-        match self {
-            RowWeights::Uniform(w) => *w,
-            RowWeights::Masked { mask, scale } => mask[row] as f64 * scale,
-        }
+    /// The weight of every row, in order (endless when uniform).
+    fn iter(&self) -> impl Iterator<Item = f64> + '_ {
+        let (uniform, mask, scale) = match *self {
+            RowWeights::Uniform(w) => (Some(w), &[][..], 0.0),
+            RowWeights::Masked { mask, scale } => (None, mask, scale),
+        };
+        let masked = mask.iter().map(move |&m| m as f64 * scale);
+        uniform
+            .into_iter()
+            .flat_map(std::iter::repeat)
+            .chain(masked)
     }
 }
 
@@ -559,28 +559,42 @@ impl<'a> RowWeights<'a> {
 #[derive(Clone, Copy)]
 enum RowTarget<'a> {
     Dense(&'a [f32]),
-    Class(usize),
+    Class { class: usize, classes: usize },
 }
 
 impl<'a> RowTarget<'a> {
-    fn of(target: Target<'a>, row: usize, classes: usize) -> Self {
-        match target {
-            Target::Dense(t) => RowTarget::Dense(&t[row * classes..(row + 1) * classes]),
-            Target::Classes(ids) => RowTarget::Class(ids[row] as usize),
-        }
+    /// The targets of every row, in order (`classes > 0`).
+    fn rows(target: Target<'a>, classes: usize) -> impl Iterator<Item = Self> {
+        let (dense, ids) = match target {
+            Target::Dense(t) => (t, &[][..]),
+            Target::Classes(ids) => (&[][..], ids),
+        };
+        let class = move |&id: &u32| RowTarget::Class {
+            class: id as usize,
+            classes,
+        };
+        dense
+            .chunks_exact(classes)
+            .map(RowTarget::Dense)
+            .chain(ids.iter().map(class))
     }
 
-    fn at(self, j: usize) -> f64 {
-        match self {
-            RowTarget::Dense(t) => t[j] as f64,
-            RowTarget::Class(c) => f64::from(u8::from(j == c)),
-        }
+    /// The target of every column of the row.
+    fn values(self) -> impl Iterator<Item = f64> + 'a {
+        let (dense, class) = match self {
+            RowTarget::Dense(t) => (t, None),
+            RowTarget::Class { class, classes } => (&[][..], Some((class, classes))),
+        };
+        let one_hot = class
+            .into_iter()
+            .flat_map(|(c, n)| (0..n).map(move |j| f64::from(u8::from(j == c))));
+        dense.iter().map(|&t| t as f64).chain(one_hot)
     }
 
     fn sum(self) -> f64 {
         match self {
             RowTarget::Dense(t) => row_sum(t),
-            RowTarget::Class(_) => 1.0,
+            RowTarget::Class { .. } => 1.0,
         }
     }
 }
@@ -603,30 +617,31 @@ fn clip(p: f64) -> (f64, f64) {
     }
 }
 
-fn bce_row(p: &[f32], t: RowTarget<'_>, weight: f64, mut grad: Option<&mut [f32]>) -> f64 {
+fn bce_row(p: &[f32], t: RowTarget<'_>, weight: f64, grad: Option<&mut [f32]>) -> f64 {
     let n = p.len() as f64;
     let mut sum = 0.0;
-    for (j, &p) in p.iter().enumerate() {
+    let mut grad = grad.map(|g| g.iter_mut());
+    for (&p, t) in p.iter().zip(t.values()) {
         let (pc, pass) = clip(p as f64);
-        let t = t.at(j);
         sum -= t * pc.ln() + (1.0 - t) * (1.0 - pc).ln();
-        if let Some(g) = grad.as_deref_mut() {
-            g[j] = (weight * pass * ((1.0 - t) / (1.0 - pc) - t / pc) / n) as f32;
+        if let Some(g) = grad.as_mut().and_then(Iterator::next) {
+            *g = (weight * pass * ((1.0 - t) / (1.0 - pc) - t / pc) / n) as f32;
         }
     }
     sum / n
 }
 
-fn bce_logits_row(z: &[f32], t: RowTarget<'_>, weight: f64, mut grad: Option<&mut [f32]>) -> f64 {
+fn bce_logits_row(z: &[f32], t: RowTarget<'_>, weight: f64, grad: Option<&mut [f32]>) -> f64 {
     let n = z.len() as f64;
     let mut sum = 0.0;
-    for (j, &z) in z.iter().enumerate() {
-        let (z, t) = (z as f64, t.at(j));
+    let mut grad = grad.map(|g| g.iter_mut());
+    for (&z, t) in z.iter().zip(t.values()) {
+        let z = z as f64;
         // -(t ln sigmoid(z) + (1 - t) ln sigmoid(-z)) = softplus(z) - t z, with softplus
         // written so that exp never overflows.
         sum += z.max(0.0) - t * z + (-z.abs()).exp().ln_1p();
-        if let Some(g) = grad.as_deref_mut() {
-            g[j] = (weight * (sigmoid(z) - t) / n) as f32;
+        if let Some(g) = grad.as_mut().and_then(Iterator::next) {
+            *g = (weight * (sigmoid(z) - t) / n) as f32;
         }
     }
     sum / n
@@ -647,17 +662,16 @@ fn cce_row(p: &[f32], t: RowTarget<'_>, weight: f64, grad: Option<&mut [f32]>) -
     // zero wherever the clip is active.
     let mut loss = 0.0;
     let mut g_dot_q = 0.0;
-    for (j, &p) in p.iter().enumerate() {
+    for (&p, t) in p.iter().zip(t.values()) {
         let q = p as f64 / s;
         let (qc, pass) = clip(q);
-        let t = t.at(j);
         loss -= t * qc.ln();
         g_dot_q += -t * pass / qc * q;
     }
     if let Some(grad) = grad {
-        for (j, (g, &p)) in grad.iter_mut().zip(p).enumerate() {
+        for ((g, &p), t) in grad.iter_mut().zip(p).zip(t.values()) {
             let (qc, pass) = clip(p as f64 / s);
-            let dq = -t.at(j) * pass / qc;
+            let dq = -t * pass / qc;
             *g = (weight * (dq - g_dot_q) / s) as f32;
         }
     }
@@ -670,27 +684,28 @@ fn cce_logits_row(z: &[f32], t: RowTarget<'_>, weight: f64, grad: Option<&mut [f
     let log_sum = max + sum_exp.ln();
     let loss = z
         .iter()
-        .enumerate()
-        .map(|(j, &v)| t.at(j) * (log_sum - v as f64))
+        .zip(t.values())
+        .map(|(&v, t)| t * (log_sum - v as f64))
         .sum();
     if let Some(grad) = grad {
         let t_sum = t.sum();
-        for (j, (g, &v)) in grad.iter_mut().zip(z).enumerate() {
+        for ((g, &v), t) in grad.iter_mut().zip(z).zip(t.values()) {
             let softmax = (v as f64 - max).exp() / sum_exp;
-            *g = (weight * (softmax * t_sum - t.at(j))) as f32;
+            *g = (weight * (softmax * t_sum - t)) as f32;
         }
     }
     loss
 }
 
-fn mse_row(p: &[f32], t: RowTarget<'_>, weight: f64, mut grad: Option<&mut [f32]>) -> f64 {
+fn mse_row(p: &[f32], t: RowTarget<'_>, weight: f64, grad: Option<&mut [f32]>) -> f64 {
     let n = p.len() as f64;
     let mut sum = 0.0;
-    for (j, &p) in p.iter().enumerate() {
-        let d = p as f64 - t.at(j);
+    let mut grad = grad.map(|g| g.iter_mut());
+    for (&p, t) in p.iter().zip(t.values()) {
+        let d = p as f64 - t;
         sum += d * d;
-        if let Some(g) = grad.as_deref_mut() {
-            g[j] = (weight * 2.0 * d / n) as f32;
+        if let Some(g) = grad.as_mut().and_then(Iterator::next) {
+            *g = (weight * 2.0 * d / n) as f32;
         }
     }
     sum / n
