@@ -116,3 +116,48 @@ fn padding_to_a_length_no_machine_holds() {
     let ids = pad_sequences(&[vec![1u32, 2, 3]], Some(2), Pad::Pre, Pad::Pre, 0).unwrap();
     assert_eq!(ids.ids(), &[2, 3]);
 }
+
+#[test]
+fn initializer_shapes_whose_product_overflows() {
+    let mut rng = rnn::seeded_rng(0);
+    let err = rnn::Initializer::GlorotUniform
+        .try_fill(&[1 << 40, 1 << 40], &mut rng)
+        .unwrap_err();
+    assert!(matches!(err, Error::TooLarge { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains("(1099511627776, 1099511627776)"),
+        "{err}"
+    );
+    let text = panics(|| rnn::Initializer::Zeros.fill(&[usize::MAX, 2], &mut rnn::seeded_rng(0)));
+    assert!(text.contains("Initializer::fill"), "{text}");
+    // No values, but receptive-field fans (the leading axes' product) beyond `usize`.
+    let empty = rnn::Initializer::GlorotUniform
+        .try_fill(&[0, 1 << 40, 1 << 40, 3], &mut rng)
+        .unwrap();
+    assert!(empty.is_empty());
+    let identity = rnn::Initializer::Identity { gain: 2.0 }.try_fill(&[2, 3], &mut rng);
+    assert_eq!(identity.unwrap(), [2.0, 0.0, 0.0, 0.0, 2.0, 0.0]);
+}
+
+#[test]
+fn accessors_outside_the_shape_panic_with_it() {
+    let x =
+        Sequence::<2>::from_batch_major(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0], 2, 2).unwrap();
+    // `(1 * 2 + usize::MAX) * 2` wraps to 2, the offset of row 1 at step 0: the accessor must
+    // refuse the position rather than read another one.
+    let text = panics(|| x.get(usize::MAX, 1).to_vec());
+    assert!(
+        text.contains("[batch 18446744073709551615, step 1]"),
+        "{text}"
+    );
+    assert!(text.contains("outside the shape (2, 2)"), "{text}");
+    assert!(panics(|| x.step(2).to_vec()).contains("step 2 is outside 2 time steps"));
+    let ids = TokenBatch::from_flat(vec![1, 2, 3, 4], 2, 2).unwrap();
+    assert!(panics(|| ids.row(2).to_vec()).contains("row 2 is outside a batch of 2"));
+    assert!(panics(|| ids.get(0, usize::MAX)).contains("outside the shape"));
+    let f = Features::<2>::from_flat(&[1.0, 2.0]).unwrap();
+    assert!(panics(|| f.row(1).to_vec()).contains("Features::row"));
+    // Inside the shape, both layouts agree.
+    assert_eq!(x.get(1, 0), &[5.0, 6.0]);
+    assert_eq!(x.to_batch_major(), [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]);
+}

@@ -1,16 +1,11 @@
 //! Keras' weight initializers ([`Initializer`]), drawn from a seeded generator.
 
-#![allow(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    reason = "Not yet converted to checked forms (issue 12): indices and sizes here derive \
-              from tensors whose shapes were checked on entry and whose lengths \
-              `size::checked_len` bounded"
-)]
-
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
+
+use crate::error::Result;
+use crate::size::checked_len;
 
 /// The random generator every initializer and dropout mask draws from: xoshiro256++, whose
 /// output is fixed by its specification, so a seed gives the same weights on every platform.
@@ -133,34 +128,58 @@ impl Initializer {
     /// let dot: f32 = (0..3).map(|k| w[k] * w[3 + k]).sum();
     /// assert!(dot.abs() < 1e-6);
     /// ```
+    ///
+    /// # Panics
+    /// If the shape holds more values than memory can address; [`Initializer::try_fill`]
+    /// returns an error instead.
     pub fn fill(&self, shape: &[usize], rng: &mut Rng) -> Vec<f32> {
-        let len: usize = shape.iter().product();
+        match self.try_fill(shape, rng) {
+            Ok(values) => values,
+            Err(e) => panic!("Initializer::fill: {e}"),
+        }
+    }
+
+    /// Like [`Initializer::fill`], or [`Error::TooLarge`](crate::Error::TooLarge) when the product of `shape`
+    /// overflows.
+    ///
+    /// ```
+    /// use rnn_runtime::{Initializer, seeded_rng};
+    /// let mut rng = seeded_rng(1);
+    /// assert_eq!(Initializer::Ones.try_fill(&[2, 3], &mut rng).unwrap(), [1.0; 6]);
+    /// assert!(Initializer::Zeros.try_fill(&[1 << 40, 1 << 40], &mut rng).is_err());
+    /// ```
+    pub fn try_fill(&self, shape: &[usize], rng: &mut Rng) -> Result<Vec<f32>> {
+        let len = checked_len("initializer", shape)?;
+        // Fans as f64, exact for every size that fits in memory; their product over the
+        // leading axes of an empty shape such as `(0, n, n, 1)` may not fit in `usize`.
+        let dim = |d: usize| d as f64;
         let (fan_in, fan_out) = match shape {
-            [] => (1, 1),
-            [n] => (*n, *n),
-            [rows, cols] => (*rows, *cols),
+            [] => (1.0, 1.0),
+            [n] => (dim(*n), dim(*n)),
+            [rows, cols] => (dim(*rows), dim(*cols)),
             // Keras' fans of a higher-rank kernel: the leading axes are its receptive field.
             [lead @ .., rows, cols] => {
-                let field: usize = lead.iter().product();
-                (rows * field, cols * field)
+                let field: f64 = lead.iter().map(|&d| dim(d)).product();
+                (dim(*rows) * field, dim(*cols) * field)
             }
         };
-        // A vector is a one-row matrix for the matrix-only initializers.
+        // A vector is a one-row matrix for the matrix-only initializers; with no columns
+        // there are no values (and no rows to speak of).
         let (rows, cols) = match shape {
-            [.., cols] if shape.len() >= 2 => (len / (*cols).max(1), *cols),
+            [.., cols] if shape.len() >= 2 => (len.checked_div(*cols).unwrap_or(0), *cols),
             _ => (1, len),
         };
-        let avg = (fan_in + fan_out) as f64 / 2.0;
-        match *self {
+        let avg = (fan_in + fan_out) / 2.0;
+        Ok(match *self {
             Initializer::Constant(v) => vec![v; len],
             Initializer::Zeros => vec![0.0; len],
             Initializer::Ones => vec![1.0; len],
             Initializer::GlorotUniform => variance_uniform(len, 1.0, avg, rng),
             Initializer::GlorotNormal => variance_normal(len, 1.0, avg, rng),
-            Initializer::HeUniform => variance_uniform(len, 2.0, fan_in as f64, rng),
-            Initializer::HeNormal => variance_normal(len, 2.0, fan_in as f64, rng),
-            Initializer::LecunUniform => variance_uniform(len, 1.0, fan_in as f64, rng),
-            Initializer::LecunNormal => variance_normal(len, 1.0, fan_in as f64, rng),
+            Initializer::HeUniform => variance_uniform(len, 2.0, fan_in, rng),
+            Initializer::HeNormal => variance_normal(len, 2.0, fan_in, rng),
+            Initializer::LecunUniform => variance_uniform(len, 1.0, fan_in, rng),
+            Initializer::LecunNormal => variance_normal(len, 1.0, fan_in, rng),
             Initializer::Orthogonal { gain } => {
                 let mut q = orthogonal(rows, cols, rng);
                 if gain != 1.0 {
@@ -179,12 +198,19 @@ impl Initializer {
                 .collect(),
             Initializer::Identity { gain } => {
                 let mut w = vec![0.0; len];
-                for i in 0..rows.min(cols) {
-                    w[i * cols + i] = gain;
+                // Row `i` holds its diagonal entry at column `i`, for the first `min` rows.
+                let diagonal = w
+                    .chunks_exact_mut(cols.max(1))
+                    .enumerate()
+                    .take(rows.min(cols));
+                for (i, row) in diagonal {
+                    if let Some(v) = row.get_mut(i) {
+                        *v = gain;
+                    }
                 }
                 w
             }
-        }
+        })
     }
 }
 
@@ -305,6 +331,12 @@ pub(crate) fn glorot_uniform(fan_in: usize, fan_out: usize, rng: &mut Rng) -> Ve
 /// columns (a recurrent kernel `(H, 4H)` then has orthonormal rows). The normal samples are
 /// drawn in `f64`, column after column; the QR is computed in `f32`, as Keras does, in blocks
 /// (`kernels::qr`).
+#[allow(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    reason = "`rows * cols` is the length of a weight whose shape `checked_len` accepted, and \
+              `i < rows`, `j < cols` index within it"
+)]
 pub(crate) fn orthogonal(rows: usize, cols: usize, rng: &mut Rng) -> Vec<f32> {
     let (big, small) = (rows.max(cols), rows.min(cols));
     // Column-major `(big, small)`: each column's samples in turn.

@@ -1,13 +1,5 @@
 //! Adagrad.
 
-#![allow(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    reason = "Not yet converted to checked forms (issue 12): indices and sizes here derive \
-              from tensors whose shapes were checked on entry and whose lengths \
-              `size::checked_len` bounded"
-)]
-
 use super::{
     BASE_VARIABLES, Core, Optimizer, OptimizerState, check, check_positive, clip_builders,
     ensure_slot,
@@ -117,6 +109,11 @@ impl Optimizer for Adagrad {
         self.core.lr = lr;
     }
 
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "`ensure_slot` gave every slot one buffer per parameter, and `for_each` \
+                  passes the index `k` of a parameter"
+    )]
     fn step(&mut self, params: &mut [&mut Param]) {
         if params.is_empty() {
             return;
@@ -156,6 +153,11 @@ impl Optimizer for Adagrad {
         self.core.restore(&mut [&mut self.accumulators], from);
     }
 
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "`param_count` counts f32s in memory (at most `isize::MAX / 4`), so a few \
+                  slots of them plus a constant fit in `usize`"
+    )]
     fn state_size(&self, param_count: usize, _tensors: usize) -> usize {
         BASE_VARIABLES + param_count
     }

@@ -1,13 +1,5 @@
 //! Adam, in Keras' "epsilon hat" form, with optional AMSGrad.
 
-#![allow(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    reason = "Not yet converted to checked forms (issue 12): indices and sizes here derive \
-              from tensors whose shapes were checked on entry and whose lengths \
-              `size::checked_len` bounded"
-)]
-
 use super::{
     BASE_VARIABLES, Core, Optimizer, OptimizerState, check_positive, check_rate, clip_builders,
     ensure_slot,
@@ -134,7 +126,7 @@ impl Adam {
     }
 
     fn slot_kinds(&self) -> usize {
-        2 + usize::from(self.amsgrad)
+        if self.amsgrad { 3 } else { 2 }
     }
 }
 
@@ -165,6 +157,11 @@ impl Optimizer for Adam {
         self.core.lr = lr;
     }
 
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "`ensure_slot` gave every slot one buffer per parameter, and `for_each` \
+                  passes the index `k` of a parameter"
+    )]
     fn step(&mut self, params: &mut [&mut Param]) {
         if params.is_empty() {
             return;
@@ -177,7 +174,7 @@ impl Optimizer for Adam {
         }
         // Keras computes `t` and the powers in the variable's dtype; f64 keeps the bias
         // corrections exact enough that only the element-wise f32 rounding remains.
-        let t = (self.core.iterations + 1) as f64;
+        let t = self.core.iterations as f64 + 1.0;
         let alpha = f64::from(self.core.lr) * (1.0 - self.beta_2.powf(t)).sqrt()
             / (1.0 - self.beta_1.powf(t));
         let alpha = alpha as f32;
@@ -238,6 +235,11 @@ impl Optimizer for Adam {
         );
     }
 
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "`param_count` counts f32s in memory (at most `isize::MAX / 4`), so a few \
+                  slots of them plus a constant fit in `usize`"
+    )]
     fn state_size(&self, param_count: usize, _tensors: usize) -> usize {
         BASE_VARIABLES + self.slot_kinds() * param_count
     }

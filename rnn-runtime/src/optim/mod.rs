@@ -17,14 +17,6 @@
 //! assert!((w.values()[1] + 0.999).abs() < 1e-6);
 //! ```
 
-#![allow(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    reason = "Not yet converted to checked forms (issue 12): indices and sizes here derive \
-              from tensors whose shapes were checked on entry and whose lengths \
-              `size::checked_len` bounded"
-)]
-
 mod adagrad;
 mod adam;
 mod clip;
@@ -301,8 +293,8 @@ impl Core {
         mut update: impl FnMut(usize, &mut [f32], &[f32]),
     ) {
         let limit = self.clip.value_limit();
-        for (k, p) in params.iter_mut().enumerate() {
-            let scale = self.scales[k];
+        // `begin` made one scale per parameter.
+        for (k, (p, &scale)) in params.iter_mut().zip(&self.scales).enumerate() {
             if p.grad().is_empty() {
                 // Scaled rather than a literal zero, so that a non-finite global norm poisons
                 // every gradient, as it does in Keras.
@@ -321,7 +313,8 @@ impl Core {
                 update(k, w, &self.scratch);
             }
         }
-        self.iterations += 1;
+        // A u64 of steps taken one at a time does not fill up.
+        self.iterations = self.iterations.saturating_add(1);
     }
 }
 

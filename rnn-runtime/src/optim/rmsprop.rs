@@ -1,13 +1,5 @@
 //! RMSprop, plain or centered, with optional momentum.
 
-#![allow(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    reason = "Not yet converted to checked forms (issue 12): indices and sizes here derive \
-              from tensors whose shapes were checked on entry and whose lengths \
-              `size::checked_len` bounded"
-)]
-
 use super::{
     BASE_VARIABLES, Core, Optimizer, OptimizerState, check_positive, check_rate, clip_builders,
     ensure_slot,
@@ -155,6 +147,11 @@ impl Optimizer for RmsProp {
         self.core.lr = lr;
     }
 
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "`ensure_slot` gave every slot one buffer per parameter, and `for_each` \
+                  passes the index `k` of a parameter"
+    )]
     fn step(&mut self, params: &mut [&mut Param]) {
         if params.is_empty() {
             return;
@@ -218,6 +215,11 @@ impl Optimizer for RmsProp {
         );
     }
 
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "`param_count` counts f32s in memory (at most `isize::MAX / 4`), so a few \
+                  slots of them plus a constant fit in `usize`"
+    )]
     fn state_size(&self, param_count: usize, _tensors: usize) -> usize {
         let slots = 1 + usize::from(self.momentum > 0.0) + usize::from(self.centered);
         BASE_VARIABLES + slots * param_count
@@ -234,6 +236,12 @@ struct Hyper {
 }
 
 /// One parameter's update; `avg` and `mom` are only touched when `CENTERED` / `MOMENTUM`.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "the gradient and the slot buffers hold one value per weight (`ensure_slot`); \
+              re-slicing them to `n = w.len()` first makes every `[i]` with `i < n` provably \
+              in range, so the hot loop keeps no bounds checks"
+)]
 fn update<const CENTERED: bool, const MOMENTUM: bool>(
     h: &Hyper,
     w: &mut [f32],

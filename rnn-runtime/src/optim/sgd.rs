@@ -1,13 +1,5 @@
 //! Stochastic gradient descent, with optional (Nesterov) momentum.
 
-#![allow(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    reason = "Not yet converted to checked forms (issue 12): indices and sizes here derive \
-              from tensors whose shapes were checked on entry and whose lengths \
-              `size::checked_len` bounded"
-)]
-
 use super::{BASE_VARIABLES, Core, Optimizer, OptimizerState, check, clip_builders, ensure_slot};
 use crate::error::Result;
 use crate::param::Param;
@@ -121,6 +113,11 @@ impl Optimizer for Sgd {
         self.core.lr = lr;
     }
 
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "`ensure_slot` gave every slot one buffer per parameter, and `for_each` \
+                  passes the index `k` of a parameter"
+    )]
     fn step(&mut self, params: &mut [&mut Param]) {
         if params.is_empty() {
             return;
@@ -167,6 +164,11 @@ impl Optimizer for Sgd {
         self.core.restore(&mut [&mut self.momentums], from);
     }
 
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "`param_count` counts f32s in memory (at most `isize::MAX / 4`), so a few \
+                  slots of them plus a constant fit in `usize`"
+    )]
     fn state_size(&self, param_count: usize, _tensors: usize) -> usize {
         let slots = usize::from(self.momentum != 0.0);
         BASE_VARIABLES + slots * param_count
