@@ -191,8 +191,9 @@ impl<const D: usize> Sequence<D> {
     /// `data.len()` must be `batch * time * D`; callers build it from that checked product.
     #[allow(
         clippy::arithmetic_side_effects,
-        reason = "`batch * time` is at most `data.len()`, the length of a buffer in memory \
-                  (`D >= 1`; for `D == 0` no data exists and the product is never read)"
+        reason = "callers pass `batch * time * D` values, so for `D >= 1` the product is at \
+                  most `data.len()`; the public constructors of a `Sequence<0>` check \
+                  `batch * time` with `checked_len`"
     )]
     pub(crate) fn from_time_major(batch: usize, time: usize, data: Vec<f32>) -> Self {
         debug_assert_eq!(
