@@ -227,4 +227,31 @@ mod tests {
         decode("&#2;A &lt;B&gt; &amp; C&#3;\n&#5;&#127;&nbsp; & x", &mut s);
         assert_eq!(s, "A <B> & C\n&nbsp; & x");
     }
+
+    #[test]
+    fn text_ends_at_a_tag_after_multibyte_characters() {
+        let tokens: Vec<_> = Tokens::new("é<b>ü &#x;&#99999999;& <").collect();
+        assert_eq!(tokens.len(), 3, "{tokens:?}");
+        assert_eq!(
+            tokens[0],
+            Ok(Token::Text {
+                text: "é", line: 1
+            })
+        );
+        let Ok(Token::Text { text, .. }) = tokens[2] else {
+            panic!("{tokens:?}");
+        };
+        let mut s = String::new();
+        decode(text, &mut s);
+        assert_eq!(s, "ü &#x;&#99999999;& <");
+        // Cut-off input: every prefix is text, tokens or an error, never a panic.
+        let src = "<R A=\"é\">&lt;ü</R>";
+        for end in (0..=src.len()).filter(|&i| src.is_char_boundary(i)) {
+            for token in Tokens::new(&src[..end]) {
+                if let Ok(Token::Open { attrs, .. }) = token {
+                    let _ = attributes(attrs);
+                }
+            }
+        }
+    }
 }
