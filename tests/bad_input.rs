@@ -263,3 +263,29 @@ fn state_gradients_for_a_layer_without_states() {
     assert_eq!(grads(&dense), before);
     assert!(dense.backward_logits(&x, Features::zeros(2), &[]).is_ok());
 }
+
+#[test]
+fn embedding_backward_with_ids_beyond_the_vocabulary() {
+    // `Layer::backward` takes the ids again: ids that the forward pass never saw must be
+    // refused like ids given to `forward`, before any gradient is added.
+    let mut emb = rnn::Embedding::<5, 2>::new("embedding", false, &mut rnn::seeded_rng(0));
+    let ids = TokenBatch::new(vec![vec![1, 2]]).unwrap();
+    let y = emb.forward(&ids, Mode::Training).unwrap();
+    let bad = TokenBatch::new(vec![vec![1, 7]]).unwrap();
+    let e = emb.backward(&bad, y.clone(), &[]).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::TokenOutOfRange {
+                id: 7,
+                batch: 0,
+                step: 1,
+                vocab: 5,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(emb.params()[0].grad().iter().all(|&g| g == 0.0));
+    emb.backward(&ids, y, &[]).unwrap();
+}
