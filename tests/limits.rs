@@ -165,3 +165,14 @@ fn summaries_of_specs_whose_counts_overflow() {
         "{text}"
     );
 }
+
+#[test]
+fn step_states_for_batches_too_large_to_hold() {
+    let m = Free::new(0);
+    // 3 * 2^62 values wrap; 3 * 2^40 fit in `usize` but not in memory.
+    for batch in [1 << 62, 1 << 40] {
+        let err = m.step_state(batch).unwrap_err();
+        assert!(matches!(err, Error::TooLarge { .. }), "{err:?}");
+    }
+    assert!(m.step_state(2).is_ok());
+}

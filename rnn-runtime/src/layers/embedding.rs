@@ -319,7 +319,7 @@ impl<const VOCAB: usize, const DIM: usize> Layer<TokenBatch> for Embedding<VOCAB
     }
 
     fn step_init(&self, batch: usize) -> Result<LayerStep> {
-        Ok(LayerStep::plain(&self.name, batch, DIM))
+        LayerStep::plain(&self.name, batch, DIM)
     }
 
     /// Looks up one id per row; with `mask_zero`, id 0 marks the row as padding for this step.
