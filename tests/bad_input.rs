@@ -300,7 +300,11 @@ fn states_before_any_forward_pass() {
     );
     let states = lstm.states();
     assert_eq!(states.len(), 2);
-    assert!(states.iter().all(|s| s.shape == [0, 3] && s.data.is_empty()));
+    assert!(
+        states
+            .iter()
+            .all(|s| s.shape == [0, 3] && s.data.is_empty())
+    );
 }
 
 #[test]
@@ -312,7 +316,10 @@ fn dense_backward_with_another_batch_of_inputs() {
     let one = Features::<2>::from_flat(&[0.5, 1.0]).unwrap();
     let e = dense.backward_logits(&one, dz.clone(), &[]).unwrap_err();
     assert!(matches!(e, Error::Shape { .. }), "{e:?}");
-    assert!(e.to_string().contains("(1, 1) for an input of 1 rows"), "{e}");
+    assert!(
+        e.to_string().contains("(1, 1) for an input of 1 rows"),
+        "{e}"
+    );
     assert!(dense.params()[0].grad().iter().all(|&g| g == 0.0));
     dense.backward_logits(&x, dz, &[]).unwrap();
 }
