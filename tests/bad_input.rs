@@ -263,3 +263,63 @@ fn state_gradients_for_a_layer_without_states() {
     assert_eq!(grads(&dense), before);
     assert!(dense.backward_logits(&x, Features::zeros(2), &[]).is_ok());
 }
+
+#[test]
+fn embedding_backward_with_ids_beyond_the_vocabulary() {
+    // `Layer::backward` takes the ids again: ids that the forward pass never saw must be
+    // refused like ids given to `forward`, before any gradient is added.
+    let mut emb = rnn::Embedding::<5, 2>::new("embedding", false, &mut rnn::seeded_rng(0));
+    let ids = TokenBatch::new(vec![vec![1, 2]]).unwrap();
+    let y = emb.forward(&ids, Mode::Training).unwrap();
+    let bad = TokenBatch::new(vec![vec![1, 7]]).unwrap();
+    let e = emb.backward(&bad, y.clone(), &[]).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::TokenOutOfRange {
+                id: 7,
+                batch: 0,
+                step: 1,
+                vocab: 5,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(emb.params()[0].grad().iter().all(|&g| g == 0.0));
+    emb.backward(&ids, y, &[]).unwrap();
+}
+
+#[test]
+fn states_before_any_forward_pass() {
+    // No pass yet: the final states have no rows, instead of a step before the first.
+    let lstm = rnn::Lstm::<2, 3>::new(
+        "lstm",
+        rnn::RnnConfig::default().return_state(true),
+        &mut rnn::seeded_rng(0),
+    );
+    let states = lstm.states();
+    assert_eq!(states.len(), 2);
+    assert!(
+        states
+            .iter()
+            .all(|s| s.shape == [0, 3] && s.data.is_empty())
+    );
+}
+
+#[test]
+fn dense_backward_with_another_batch_of_inputs() {
+    // The gradient fits the recorded pass, but the inputs given have another batch size.
+    let mut dense = rnn::Dense::<2, 1>::new("dense", Activation::Linear, &mut rnn::seeded_rng(0));
+    let x = Features::<2>::from_flat(&[0.5, 1.0, -1.0, 2.0]).unwrap();
+    let dz = dense.forward(&x, Mode::Training).unwrap();
+    let one = Features::<2>::from_flat(&[0.5, 1.0]).unwrap();
+    let e = dense.backward_logits(&one, dz.clone(), &[]).unwrap_err();
+    assert!(matches!(e, Error::Shape { .. }), "{e:?}");
+    assert!(
+        e.to_string().contains("(1, 1) for an input of 1 rows"),
+        "{e}"
+    );
+    assert!(dense.params()[0].grad().iter().all(|&g| g == 0.0));
+    dense.backward_logits(&x, dz, &[]).unwrap();
+}

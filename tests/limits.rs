@@ -14,6 +14,7 @@ fn panics<T>(f: impl FnOnce() -> T + std::panic::UnwindSafe) -> String {
     payload
         .downcast_ref::<String>()
         .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
         .unwrap_or_default()
 }
 
@@ -160,4 +161,63 @@ fn accessors_outside_the_shape_panic_with_it() {
     // Inside the shape, both layouts agree.
     assert_eq!(x.get(1, 0), &[5.0, 6.0]);
     assert_eq!(x.to_batch_major(), [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]);
+}
+
+#[test]
+fn arrays_whose_public_shape_overflows() {
+    // `Array`'s fields are public, so its shape need not describe its data.
+    let a = Array {
+        name: "output".into(),
+        shape: vec![usize::MAX, usize::MAX, 2],
+        data: vec![0.5; 4],
+    };
+    assert_eq!(a.step(2, 1), None);
+    assert_eq!(a.rows().count(), 1);
+    let text = panics(|| a.get(&[3, 1, 1]));
+    assert!(text.contains("index out of bounds"), "{text}");
+    let text = panics(|| Array::new("output", vec![1 << 62, 8], vec![]));
+    assert!(text.contains("array size"), "{text}");
+}
+
+#[test]
+fn summaries_of_specs_whose_counts_overflow() {
+    // A hand-written spec may hold any count: the totals are printed, not wrapped.
+    static SPEC: rnn::ModelSpec = rnn::ModelSpec {
+        name: "sequential",
+        input_time: None,
+        input_batch: None,
+        layers: &[
+            rnn::LayerSpec {
+                name: "dense",
+                class: "Dense",
+                output_shape: "(None, 1)",
+                sizes: &[],
+                params: usize::MAX,
+            },
+            rnn::LayerSpec {
+                name: "dense_1",
+                class: "Dense",
+                output_shape: "(None, 1)",
+                sizes: &[],
+                params: 2,
+            },
+        ],
+    };
+    assert_eq!(SPEC.params(), usize::MAX);
+    let text = SPEC.summary(80);
+    assert!(
+        text.contains(" Total params: 18,446,744,073,709,551,617 ("),
+        "{text}"
+    );
+}
+
+#[test]
+fn step_states_for_batches_too_large_to_hold() {
+    let m = Free::new(0);
+    // 3 * 2^62 values wrap; 3 * 2^40 fit in `usize` but not in memory.
+    for batch in [1 << 62, 1 << 40] {
+        let err = m.step_state(batch).unwrap_err();
+        assert!(matches!(err, Error::TooLarge { .. }), "{err:?}");
+    }
+    assert!(m.step_state(2).is_ok());
 }

@@ -2,13 +2,6 @@
 //! that many rows, as Keras 2's fixed-batch models do: `predict` one such batch, `fit` and
 //! `evaluate` whole batches of it with that `batch_size`.
 
-#![allow(
-    clippy::indexing_slicing,
-    reason = "Not yet converted to checked forms (issue 12): indices and sizes here derive \
-              from tensors whose shapes were checked on entry and whose lengths \
-              `size::checked_len` bounded"
-)]
-
 use crate::error::{Error, Result, fmt_shape};
 use crate::input::ModelInput;
 use crate::summary::ModelSpec;
@@ -20,7 +13,9 @@ fn expected<I: ModelInput>(spec: &ModelSpec, batch: usize) -> String {
 
 fn actual<I: ModelInput>(x: &I) -> String {
     let mut shape = x.shape();
-    shape[0] = x.batch();
+    if let Some(rows) = shape.first_mut() {
+        *rows = x.batch();
+    }
     fmt_shape(&shape)
 }
 

@@ -5,13 +5,6 @@
 //! The indexing operators panic on an index out of range, as slices do, with a message
 //! naming the index and the shape; the getters return `None` instead.
 
-#![allow(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    reason = "Not yet converted to checked forms (issue 12): indices and sizes here derive \
-              from tensors whose shapes were checked on entry and whose lengths \
-              `size::checked_len` bounded"
-)]
 use std::ops::Index;
 
 use crate::output::Array;
@@ -51,8 +44,9 @@ impl Array {
         if i >= batch || t >= time {
             return None;
         }
-        let start = (i * time + t) * features;
-        self.data.get(start..start + features)
+        // The fields are public, so the shape need not match the data: checked.
+        let position = i.checked_mul(time)?.checked_add(t)?;
+        crate::size::row(&self.data, position, features)
     }
 
     /// The value at a multi-index, or `None` for an index of the wrong rank or out of range
@@ -226,8 +220,8 @@ impl<const D: usize> Sequence<D> {
             return None;
         }
         // Time-major: position `t * batch + b`.
-        let start = (t * self.batch() + b) * D;
-        self.as_slice().get(start..start + D)
+        let position = t.checked_mul(self.batch())?.checked_add(b)?;
+        crate::size::row(self.as_slice(), position, D)
     }
 
     /// The steps of row `b`, in order, or `None` beyond the batch.
@@ -238,6 +232,12 @@ impl<const D: usize> Sequence<D> {
     /// let steps: Vec<&[f32]> = x.sample(1).unwrap().collect();
     /// assert_eq!(steps, [&[3.0][..], &[4.0][..]]);
     /// ```
+    #[allow(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        reason = "`b < batch` and `t < time`, so `(t * batch + b + 1) * D` is at most \
+                  `batch * time * D`, the length of the sequence's data"
+    )]
     pub fn sample(&self, b: usize) -> Option<impl ExactSizeIterator<Item = &[f32]> + '_> {
         let (batch, data) = (self.batch(), self.as_slice());
         // Row `b` of step `t` is at position `t * batch + b`, in bounds for `b < batch`.

@@ -3,17 +3,11 @@
 //! [`Layer::step_init`](crate::Layer::step_init) and advance it in
 //! [`Layer::step`](crate::Layer::step); `step.rs` holds them for a whole model.
 
-#![allow(
-    clippy::arithmetic_side_effects,
-    reason = "Not yet converted to checked forms (issue 12): indices and sizes here derive \
-              from tensors whose shapes were checked on entry and whose lengths \
-              `size::checked_len` bounded"
-)]
-
 use std::any::Any;
 use std::fmt::Debug;
 
 use crate::error::{Error, Result};
+use crate::size::{checked_len, try_zeroed};
 
 /// One time step of input to a layer: token ids (one per row) or `(batch, features)` values.
 ///
@@ -114,14 +108,14 @@ pub struct LayerStep {
 
 impl LayerStep {
     /// A layer without states: only an output buffer.
-    pub(crate) fn plain(layer: &str, batch: usize, width: usize) -> Self {
-        LayerStep {
+    pub(crate) fn plain(layer: &str, batch: usize, width: usize) -> Result<Self> {
+        Ok(LayerStep {
             layer: layer.to_string(),
             width,
-            out: vec![0.0; batch * width],
+            out: try_zeroed(layer, checked_len(layer, &[batch, width])?)?,
             state_names: &[],
             scratch: None,
-        }
+        })
     }
 
     /// A layer with states kept in `scratch`.
@@ -131,12 +125,12 @@ impl LayerStep {
         width: usize,
         state_names: &'static [&'static str],
         scratch: Box<dyn StepScratch>,
-    ) -> Self {
-        LayerStep {
+    ) -> Result<Self> {
+        Ok(LayerStep {
             scratch: Some(scratch),
             state_names,
-            ..LayerStep::plain(layer, batch, width)
-        }
+            ..LayerStep::plain(layer, batch, width)?
+        })
     }
 
     /// The layer's Keras name.
@@ -151,7 +145,8 @@ impl LayerStep {
 
     /// The batch size this part was built for.
     pub(crate) fn batch(&self) -> usize {
-        self.out.len() / self.width.max(1)
+        // `out` is `(batch, width)`; with no width it is empty and so is the batch.
+        self.out.len().checked_div(self.width).unwrap_or(0)
     }
 
     /// Checks that this part belongs to a layer named `layer` with `width` outputs.
@@ -193,7 +188,7 @@ impl LayerStep {
 
 /// Checks that `x` holds `rows * width` values, naming `layer`.
 pub(crate) fn check_step_len(layer: &str, len: usize, rows: usize, width: usize) -> Result<()> {
-    if len != rows * width {
+    if Some(len) != rows.checked_mul(width) {
         return Err(Error::shape(
             layer,
             format!("({rows}, {width}) for one step"),

@@ -1,13 +1,5 @@
 //! `Sequential`: a typed chain of layers with Keras' model API around it.
 
-#![allow(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    reason = "Not yet converted to checked forms (issue 12): indices and sizes here derive \
-              from tensors whose shapes were checked on entry and whose lengths \
-              `size::checked_len` bounded"
-)]
-
 use rnn_macros::model_api;
 
 use crate::error::{Error, Result};
@@ -185,18 +177,23 @@ where
                 "call forward(.., Mode::Training) or forward(.., Mode::InferenceGrad) before backward",
             )
         })?;
-        let main = S::Out::ARRAYS;
-        let outputs = main + self.stack.states().len();
-        if grads.len() != outputs {
-            return Err(Error::shape(
-                "backward",
-                format!("one gradient per output ({outputs})"),
-                format!("{} gradients", grads.len()),
-            ));
-        }
-        let dy = out.grad_from_arrays(&grads[..main])?;
+        let states = self.stack.states().len();
+        let (main, state_grads) = grads
+            .split_at_checked(S::Out::ARRAYS)
+            .filter(|(_, state_grads)| state_grads.len() == states)
+            .ok_or_else(|| {
+                Error::shape(
+                    "backward",
+                    format!(
+                        "one gradient per output ({})",
+                        S::Out::ARRAYS.saturating_add(states)
+                    ),
+                    format!("{} gradients", grads.len()),
+                )
+            })?;
+        let dy = out.grad_from_arrays(main)?;
         let stack = &mut self.stack;
-        on_pool(x.batch(), || stack.backward(&x, dy, &grads[main..]))
+        on_pool(x.batch(), || stack.backward(&x, dy, state_grads))
     }
 
     /// The accumulated gradient of every weight, named and shaped like [`Self::get_weights`].
@@ -334,13 +331,21 @@ where
         let n = x.batch();
         let mut all: Vec<Array> = Vec::new();
         for start in (0..n).step_by(batch_size) {
-            let part =
-                self.forward(&x.rows(start, (start + batch_size).min(n)), Mode::Inference)?;
+            let end = start.saturating_add(batch_size).min(n);
+            let part = self.forward(&x.rows(start, end), Mode::Inference)?;
             if all.is_empty() {
                 all = part.into_vec();
             } else {
                 for (a, p) in all.iter_mut().zip(part.into_vec()) {
-                    a.shape[0] += p.shape[0];
+                    if let (Some(rows), Some(more)) = (a.shape.first_mut(), p.shape.first()) {
+                        #[allow(
+                            clippy::arithmetic_side_effects,
+                            reason = "the parts' rows add up to at most `n`, the input's rows"
+                        )]
+                        {
+                            *rows += more;
+                        }
+                    }
                     a.data.extend(p.data);
                 }
             }
@@ -361,7 +366,9 @@ fn check_time<I: ModelInput>(spec: &ModelSpec, x: &I) -> Result<()> {
         && want != got
     {
         let mut actual = x.shape();
-        actual[0] = x.batch();
+        if let Some(rows) = actual.first_mut() {
+            *rows = x.batch();
+        }
         return Err(Error::shape(
             "input",
             I::expected_shape(Some(want)),

@@ -1,13 +1,5 @@
 //! What a model returns: named arrays in Keras' order, each with its shape and row-major data.
 
-#![allow(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    reason = "Not yet converted to checked forms (issue 12): indices and sizes here derive \
-              from tensors whose shapes were checked on entry and whose lengths \
-              `size::checked_len` bounded"
-)]
-
 use std::ops::Index;
 
 use crate::error::{Error, Result, check_finite, fmt_shape};
@@ -37,7 +29,8 @@ impl Array {
     /// # Panics
     /// If `data.len()` is not the product of `shape`.
     pub fn new(name: impl Into<String>, shape: Vec<usize>, data: Vec<f32>) -> Self {
-        assert_eq!(data.len(), shape.iter().product::<usize>(), "array size");
+        let len = shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+        assert_eq!(Some(data.len()), len, "array size");
         Array {
             name: name.into(),
             shape,
@@ -51,17 +44,30 @@ impl Array {
     /// If the index has the wrong rank or is out of bounds.
     pub fn get(&self, index: &[usize]) -> f32 {
         assert_eq!(index.len(), self.shape.len(), "index rank");
-        let mut flat = 0;
-        for (&i, &d) in index.iter().zip(&self.shape) {
-            assert!(i < d, "index out of bounds");
-            flat = flat * d + i;
+        let flat = index
+            .iter()
+            .zip(&self.shape)
+            .try_fold(0usize, |flat, (&i, &d)| {
+                assert!(i < d, "index out of bounds");
+                flat.checked_mul(d)?.checked_add(i)
+            });
+        match flat.and_then(|flat| self.data.get(flat)) {
+            Some(&value) => value,
+            None => panic!("index out of bounds: the data is shorter than the shape"),
         }
-        self.data[flat]
     }
 
     /// The rows of a rank-2 array (batch first), e.g. class probabilities per sample.
     pub fn rows(&self) -> impl Iterator<Item = &[f32]> {
-        let width = self.shape[1..].iter().product::<usize>().max(1);
+        // A width past `usize::MAX` is wider than any data: one chunk, as for any width
+        // at least the data's length.
+        let width = self
+            .shape
+            .iter()
+            .skip(1)
+            .try_fold(1usize, |n, &d| n.checked_mul(d))
+            .unwrap_or(usize::MAX)
+            .max(1);
         self.data.chunks(width)
     }
 }
@@ -87,8 +93,14 @@ impl Outputs {
     }
 
     /// The main output (for `merge_mode = none`, the forward half).
+    ///
+    /// # Panics
+    /// If there are no outputs, which only [`Outputs::new`] of an empty vector makes.
     pub fn main(&self) -> &Array {
-        &self.arrays[0]
+        match self.arrays.first() {
+            Some(main) => main,
+            None => panic!("no outputs: a model's outputs start with its main output"),
+        }
     }
 
     /// The output with this role name.
@@ -120,7 +132,10 @@ impl Outputs {
 impl Index<usize> for Outputs {
     type Output = Array;
     fn index(&self, i: usize) -> &Array {
-        &self.arrays[i]
+        match self.arrays.get(i) {
+            Some(array) => array,
+            None => panic!("no output {i}: there are {} outputs", self.arrays.len()),
+        }
     }
 }
 
@@ -222,12 +237,9 @@ impl<const D: usize> ModelOutput for Sequence<D> {
     fn row_mask(&self) -> Option<Vec<f32>> {
         let mask = self.mask()?;
         let (batch, time) = (self.batch(), self.time());
-        let mut rows = vec![0.0f32; batch * time];
-        for b in 0..batch {
-            for t in 0..time {
-                rows[b * time + t] = mask.is_valid(b, t) as u8 as f32;
-            }
-        }
+        let rows = (0..batch)
+            .flat_map(|b| (0..time).map(move |t| mask.is_valid(b, t) as u8 as f32))
+            .collect();
         Some(rows)
     }
 }
@@ -261,8 +273,12 @@ impl<T: ModelOutput<Grad = T>> ModelOutput for Unmerged<T> {
     fn to_arrays(&self) -> Vec<Array> {
         let mut fw = self.forward.to_arrays();
         let mut bw = self.backward.to_arrays();
-        fw[0].name = "forward_output".into();
-        bw[0].name = "backward_output".into();
+        if let Some(main) = fw.first_mut() {
+            main.name = "forward_output".into();
+        }
+        if let Some(main) = bw.first_mut() {
+            main.name = "backward_output".into();
+        }
         fw.append(&mut bw);
         fw
     }

@@ -43,6 +43,19 @@ pub(crate) fn try_with_capacity<T>(layer: &str, len: usize) -> Result<Vec<T>> {
     Ok(buf)
 }
 
+/// Row `i` of a row-major buffer of rows `width` wide, or `None` when the buffer has no such
+/// row (or the offset overflows).
+pub(crate) fn row<T>(data: &[T], i: usize, width: usize) -> Option<&[T]> {
+    let start = i.checked_mul(width)?;
+    data.get(start..start.checked_add(width)?)
+}
+
+/// [`row`], mutably.
+pub(crate) fn row_mut<T>(data: &mut [T], i: usize, width: usize) -> Option<&mut [T]> {
+    let start = i.checked_mul(width)?;
+    data.get_mut(start..start.checked_add(width)?)
+}
+
 fn too_large(layer: &str, dims: &[usize]) -> Error {
     Error::TooLarge {
         layer: layer.to_string(),
@@ -69,5 +82,20 @@ mod tests {
         );
         // Fits in usize, but not as bytes of f32.
         assert!(checked_len("x", &[usize::MAX / 2]).is_err());
+    }
+
+    #[test]
+    fn rows_out_of_range_are_none() {
+        let data = [1, 2, 3, 4, 5, 6];
+        assert_eq!(row(&data, 1, 2), Some(&[3, 4][..]));
+        assert_eq!(row(&data, 3, 2), None);
+        assert_eq!(row(&data, usize::MAX, 2), None);
+        assert_eq!(row(&data, 0, 0), Some(&[][..]));
+        let mut data = data;
+        row_mut(&mut data, 2, 2)
+            .into_iter()
+            .flatten()
+            .for_each(|v| *v = 0);
+        assert_eq!(data, [1, 2, 3, 4, 0, 0]);
     }
 }

@@ -5,13 +5,6 @@
 //! recurrent layer), and after [`Sequential::step_state`] nothing is allocated: every buffer
 //! lives in the state.
 
-#![allow(
-    clippy::arithmetic_side_effects,
-    reason = "Not yet converted to checked forms (issue 12): indices and sizes here derive \
-              from tensors whose shapes were checked on entry and whose lengths \
-              `size::checked_len` bounded"
-)]
-
 use rnn_macros::model_api;
 
 use crate::error::{Error, Result, check_finite};
@@ -114,7 +107,7 @@ impl StepState {
             for (data, name) in s.states().into_iter().zip(layer.state_names) {
                 all.push(Array::new(
                     format!("{}/{name}", layer.layer),
-                    vec![self.batch, data.len() / self.batch.max(1)],
+                    vec![self.batch, data.len().checked_div(self.batch).unwrap_or(0)],
                     data.to_vec(),
                 ));
             }
@@ -232,7 +225,7 @@ where
         S::In: StepInput,
     {
         let row = <S::In as StepInput>::ROW;
-        if x.len() != state.batch * row {
+        if Some(x.len()) != state.batch.checked_mul(row) {
             let shape = if row == 1 {
                 format!("({},) for one step of token ids", state.batch)
             } else {
@@ -242,7 +235,8 @@ where
         }
         let data = <S::In as StepInput>::step_data(x)?;
         self.stack.step(data, &mut state.cx, &mut state.layers)?;
-        state.cx.step += 1;
+        // A count of steps fed: 2^64 of them cannot happen.
+        state.cx.step = state.cx.step.saturating_add(1);
         match state.layers.last() {
             Some(last) => Ok(&last.out),
             None => Err(Error::config("step", "the model has no layers")),

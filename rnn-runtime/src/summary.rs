@@ -5,14 +5,6 @@
 //! `ratio_reduce`). Cells too long for their column wrap at spaces, as rich's `divide_line`
 //! does; a word longer than a whole line is cut with `…` (rich's `ellipsis` overflow).
 
-#![allow(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    reason = "Not yet converted to checked forms (issue 12): indices and sizes here derive \
-              from tensors whose shapes were checked on entry and whose lengths \
-              `size::checked_len` bounded"
-)]
-
 /// The static description of a model that `model!` generates: its Keras name and, per layer,
 /// the name, class, output shape and parameter count that `summary()` prints.
 ///
@@ -83,8 +75,13 @@ impl LayerSpec {
 
 impl ModelSpec {
     /// Total parameter count.
+    ///
+    /// Saturates at `usize::MAX`, which no model in memory reaches.
     pub fn params(&self) -> usize {
-        self.layers.iter().map(|l| l.params).sum()
+        self.layers
+            .iter()
+            .map(|l| l.params)
+            .fold(0, usize::saturating_add)
     }
 
     /// The summary as Keras prints it in a terminal `columns` wide (80 by default; from 92
@@ -97,18 +94,18 @@ impl ModelSpec {
 /// Renders the table; `optimizer` adds Keras' "Optimizer params" line (count of optimizer
 /// state scalars), which Keras prints once a model has been trained; `run_time` is the size
 /// of a first layer's table chosen at run time (`Embedding(_, 16)`), added to its row.
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "u128 sums of usize counts: fewer than 2^57 layers fit in memory, so the sums \
+              stay below 2^122"
+)]
 pub(crate) fn render(
     spec: &ModelSpec,
     columns: usize,
     optimizer: Option<usize>,
     run_time: usize,
 ) -> String {
-    let width = 88.min(columns.saturating_sub(4)).max(24);
-    // Keras' positions, then rich's reduction of (width + 6 padding) to (width - 4).
-    let p1 = (0.45 * width as f64) as usize;
-    let p2 = (0.80 * width as f64) as usize;
-    let cells = [p1 - 1, p2 - p1 - 2, width - p2 - 1];
-    let text = cells.map(|c| c - 2);
+    let (cells, text) = layout(columns);
 
     let mut out = String::new();
     out.push_str(&format!("Model: \"{}\"\n", spec.name));
@@ -120,42 +117,63 @@ pub(crate) fn render(
     ];
     out.push_str(&row('┃', &header, &text));
     out.push_str(&rule('┡', '━', '╇', '┩', &cells));
+    // Counts in u128: a hand-written spec may hold any `usize`, and their sum must print.
+    let run_time = run_time as u128;
     for (i, layer) in spec.layers.iter().enumerate() {
         if i > 0 {
             out.push_str(&rule('├', '─', '┼', '┤', &cells));
         }
+        let params = layer.params as u128 + if i == 0 { run_time } else { 0 };
         let cols = [
             wrap(&format!("{} ({})", layer.name, layer.class), text[0]),
             wrap(&layer.shape(), text[1]),
-            wrap(
-                &thousands(layer.params + if i == 0 { run_time } else { 0 }),
-                text[2],
-            ),
+            wrap(&thousands(params), text[2]),
         ];
         out.push_str(&row('│', &cols, &text));
     }
     out.push_str(&rule('└', '─', '┴', '┘', &cells));
-    let total = spec.params() + run_time;
-    let optimizer_count = optimizer.unwrap_or(0);
+    let total = spec.layers.iter().map(|l| l.params as u128).sum::<u128>() + run_time;
+    let optimizer_count = optimizer.unwrap_or(0) as u128;
     out.push_str(&format!(
         " Total params: {} ({})\n",
         thousands(total + optimizer_count),
-        memory((total + optimizer_count) * 4)
+        f32_memory(total + optimizer_count)
     ));
     out.push_str(&format!(
         " Trainable params: {} ({})\n",
         thousands(total),
-        memory(total * 4)
+        f32_memory(total)
     ));
     out.push_str(" Non-trainable params: 0 (0.00 B)\n");
     if let Some(n) = optimizer {
         out.push_str(&format!(
             " Optimizer params: {} ({})\n",
-            thousands(n),
-            memory(n * 4)
+            thousands(n as u128),
+            f32_memory(n as u128)
         ));
     }
     out
+}
+
+/// The table's cell widths and, inside their padding, text widths: Keras' positions at 45%
+/// and 80% of `min(88, columns - 4)`, then rich's reduction of (width + 6 padding) to
+/// (width - 4).
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "width is clamped to 24..=88, so p1 >= 10, p2 - p1 >= 8 and width - p2 >= 4: \
+              every difference is positive"
+)]
+fn layout(columns: usize) -> ([usize; 3], [usize; 3]) {
+    let width = 88.min(columns.saturating_sub(4)).max(24);
+    let p1 = (0.45 * width as f64) as usize;
+    let p2 = (0.80 * width as f64) as usize;
+    let cells = [p1 - 1, p2 - p1 - 2, width - p2 - 1];
+    (cells, cells.map(|c| c - 2))
+}
+
+/// The memory of `n` f32 values, as [`memory`] prints it.
+fn f32_memory(n: u128) -> String {
+    memory_f64(n as f64 * 4.0)
 }
 
 fn rule(left: char, fill: char, mid: char, right: char, cells: &[usize; 3]) -> String {
@@ -178,9 +196,9 @@ fn row(border: char, cols: &[Vec<String>; 3], text: &[usize; 3]) -> String {
     let mut s = String::new();
     for l in 0..lines {
         s.push(border);
-        for (c, col) in cols.iter().enumerate() {
+        for (c, (col, &width)) in cols.iter().zip(text).enumerate() {
             let cell = col.get(l).map(String::as_str).unwrap_or("");
-            let pad = text[c].saturating_sub(cell.chars().count());
+            let pad = width.saturating_sub(cell.chars().count());
             if c == 2 {
                 s.push_str(&format!(" {}{} ", " ".repeat(pad), cell));
             } else {
@@ -196,6 +214,13 @@ fn row(border: char, cols: &[Vec<String>; 3], text: &[usize; 3]) -> String {
 /// Rich's word wrap: a word (with its trailing spaces) goes on the current line if its
 /// visible part fits, else starts a new line; a word longer than a line gets a line of its
 /// own, cut to the width with `…`.
+#[allow(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    reason = "`i` only advances while `i < chars.len()`, so `start <= visible_end <= i <= \
+              chars.len()`; `used` counts characters of one line; `width` is a text width \
+              from `layout`, at least 2"
+)]
 fn wrap(text: &str, width: usize) -> Vec<String> {
     let chars: Vec<char> = text.chars().collect();
     let mut lines: Vec<String> = Vec::new();
@@ -242,11 +267,12 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 }
 
 /// `529441` as `529,441`.
-fn thousands(n: usize) -> String {
+fn thousands(n: u128) -> String {
     let digits = n.to_string();
     let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+    // `left`: the digits from this one to the end.
+    for (left, c) in (1..=digits.len()).rev().zip(digits.chars()) {
+        if left != digits.len() && left.is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -256,7 +282,11 @@ fn thousands(n: usize) -> String {
 
 /// Keras' `readable_memory_size`: 1024-based units, two decimals.
 pub(crate) fn memory(bytes: usize) -> String {
-    let mut size = bytes as f64;
+    memory_f64(bytes as f64)
+}
+
+fn memory_f64(bytes: f64) -> String {
+    let mut size = bytes;
     for unit in ["B", "KB", "MB", "GB", "TB"] {
         if size / 1024.0 < 1.0 {
             return format!("{size:.2} {unit}");

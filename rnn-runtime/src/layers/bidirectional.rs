@@ -1,13 +1,5 @@
 //! `Bidirectional`: a recurrent layer run forward and backward over the sequence, merged.
 
-#![allow(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    reason = "Not yet converted to checked forms (issue 12): indices and sizes here derive \
-              from tensors whose shapes were checked on entry and whose lengths \
-              `size::checked_len` bounded"
-)]
-
 use std::marker::PhantomData;
 
 use crate::error::{Error, Result};
@@ -17,6 +9,7 @@ use crate::layer::{Layer, Mode};
 use crate::layer_step::LayerStep;
 use crate::output::Array;
 use crate::param::{Param, Weights};
+use crate::size::checked_len;
 use crate::tensor::{Mask, Sequence, Tensor, Unmerged};
 
 use super::cell::Cell;
@@ -69,6 +62,12 @@ macro_rules! merge_mode {
             const NAME: &'static str = rnn_spec::MergeMode::$name.keras_name();
             type Output<R: ReturnMode, D: RecurrentOutput, const OUT: usize> = R::Output<OUT>;
 
+            #[allow(
+                clippy::arithmetic_side_effects,
+                reason = "`h` is the wrapped layer's `units` (at least 1) and `fw` holds whole \
+                          rows of it; `OUT` is at most `2 * h`, so the merged buffer is at \
+                          most twice an existing f32 buffer, far below `usize::MAX`"
+            )]
             fn merge<R: ReturnMode, D: RecurrentOutput, const OUT: usize>(
                 (batch, time): (usize, usize),
                 h: usize,
@@ -87,6 +86,14 @@ macro_rules! merge_mode {
                 R::Output::<OUT>::wrap(batch, time, merged, mask)
             }
 
+            #[allow(
+                clippy::arithmetic_side_effects,
+                clippy::indexing_slicing,
+                reason = "`r < rows = dy.len() / OUT` indexes whole rows of `dy` (`OUT` wide) \
+                          and of the `rows * h` gradients; `OUT` is `h` or `2 * h` (checked at \
+                          compile time), and the merge modes' `split` bodies index rows of \
+                          those widths"
+            )]
             fn split<R: ReturnMode, D: RecurrentOutput, const OUT: usize>(
                 dy: R::Output<OUT>,
                 h: usize,
@@ -114,9 +121,9 @@ merge_mode!(
     /// `merge_mode = concat` (Keras' default): `[forward, backward]` on the last axis.
     Concat,
     combine: |f, b, out| {
-        let h = f.len();
-        out[..h].copy_from_slice(f);
-        out[h..].copy_from_slice(b);
+        let (fo, bo) = out.split_at_mut(f.len());
+        fo.copy_from_slice(f);
+        bo.copy_from_slice(b);
     },
     split: |dy, _f, _b, df, db| {
         let h = df.len();
@@ -130,7 +137,7 @@ merge_mode!(
     /// `merge_mode = sum`: `forward + backward`.
     Sum,
     combine: |f, b, out| {
-        for j in 0..out.len() { out[j] = f[j] + b[j]; }
+        for (o, (f, b)) in out.iter_mut().zip(f.iter().zip(b)) { *o = f + b; }
     },
     split: |dy, _f, _b, df, db| {
         df.copy_from_slice(dy);
@@ -143,7 +150,7 @@ merge_mode!(
     /// `merge_mode = mul`: `forward * backward`.
     Mul,
     combine: |f, b, out| {
-        for j in 0..out.len() { out[j] = f[j] * b[j]; }
+        for (o, (f, b)) in out.iter_mut().zip(f.iter().zip(b)) { *o = f * b; }
     },
     split: |dy, f, b, df, db| {
         for j in 0..dy.len() {
@@ -158,7 +165,7 @@ merge_mode!(
     /// `merge_mode = ave`: `(forward + backward) / 2`.
     Ave,
     combine: |f, b, out| {
-        for j in 0..out.len() { out[j] = (f[j] + b[j]) * 0.5; }
+        for (o, (f, b)) in out.iter_mut().zip(f.iter().zip(b)) { *o = (f + b) * 0.5; }
     },
     split: |dy, _f, _b, df, db| {
         for j in 0..dy.len() {
@@ -315,14 +322,18 @@ impl<L: Recurrent, const OUT: usize, M: Merge> Bidirectional<L, OUT, M> {
         dstates: &[&[f32]],
     ) -> Result<Vec<f32>> {
         let n = self.forward.core().state_count();
-        if dstates.len() > 2 * n {
-            return Err(too_many_state_grads(&self.name, dstates.len(), 2 * n));
-        }
         let (dsf, dsb) = dstates.split_at(dstates.len().min(n));
+        if dsb.len() > n {
+            return Err(too_many_state_grads(
+                &self.name,
+                dstates.len(),
+                n.saturating_mul(2),
+            ));
+        }
         let (batch, time) = self.shape;
         let (dfw, dbw) = M::split::<L::Mode, L::Direction, OUT>(dy, L::UNITS, || self.outputs());
         let seq = L::Mode::SEQUENCES;
-        let want = batch * L::UNITS * if seq { time } else { 1 };
+        let want = checked_len(&self.name, &[batch, L::UNITS, if seq { time } else { 1 }])?;
         for d in [&dfw, &dbw] {
             if d.len() != want {
                 let mut shape = vec![batch];

@@ -8,14 +8,6 @@
 //! step's views give the cell the shared buffers at its step and the positions `t` (this
 //! step) and `prev` (the step whose state it reads) for the buffers the cell keeps itself.
 
-#![allow(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    reason = "Not yet converted to checked forms (issue 12): indices and sizes here derive \
-              from tensors whose shapes were checked on entry and whose lengths \
-              `size::checked_len` bounded"
-)]
-
 use std::fmt::Debug;
 
 use crate::activation::Activation;
@@ -59,9 +51,12 @@ pub trait Cell: Clone + Debug + Default + Send + Sync + 'static {
     /// Keras' shape of the bias: `(GATES * units,)` for one row, else
     /// `(BIAS_ROWS, GATES * units)`.
     fn bias_shape(units: usize) -> Vec<usize> {
+        // A width past `usize::MAX` saturates: no buffer of that shape passes
+        // `size::checked_len`, so it is refused where it would be allocated.
+        let width = Self::GATES.saturating_mul(units);
         match Self::BIAS_ROWS {
-            1 => vec![Self::GATES * units],
-            rows => vec![rows, Self::GATES * units],
+            1 => vec![width],
+            rows => vec![rows, width],
         }
     }
 
@@ -108,6 +103,10 @@ pub trait Cell: Clone + Debug + Default + Send + Sync + 'static {
     /// Adds the recurrent kernel's gradient to `du` and the bias rows beyond the first (which
     /// the layer sums from `dzs`) to `db_rest`. By default every gate reads `h_{t-1}` directly
     /// and its pre-activation gradient is in `dzs`.
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "`units` of a built layer, whose `GATES * units`-wide kernels exist"
+    )]
     #[doc(hidden)]
     fn recurrent_grads(g: &GradCtx<'_>, trace: &Self::Trace, du: &mut [f32], db_rest: &mut [f32]) {
         let _ = (trace, db_rest);
@@ -148,11 +147,27 @@ pub struct CellCtx<'a> {
 }
 
 impl CellCtx<'_> {
+    #[allow(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        reason = "`CellCtx` comes from a pass that sized its buffers on entry: `mask` has \
+                  `batch` entries, `u` is `(units, GATES * units)`, `rdrop` is `(GATES, \
+                  batch, units)`, step buffers are `(batch, width)`: every row \
+                  `b < batch` and gate `g < gates` is in bounds"
+    )]
     pub(crate) fn masked(&self, b: usize) -> bool {
         self.mask.is_some_and(|m| !m[b])
     }
 
     /// Masked rows keep the previous step's values.
+    #[allow(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        reason = "`CellCtx` comes from a pass that sized its buffers on entry: `mask` has \
+                  `batch` entries, `u` is `(units, GATES * units)`, `rdrop` is `(GATES, \
+                  batch, units)`, step buffers are `(batch, width)`: every row \
+                  `b < batch` and gate `g < gates` is in bounds"
+    )]
     pub(crate) fn carry_masked_rows(&self, out: &mut [f32], prev: &[f32]) {
         if self.mask.is_none() {
             return;
@@ -166,6 +181,14 @@ impl CellCtx<'_> {
     /// `out[:, ..gates*H] += h_prev U[:, ..gates*H]` (`out` with leading dimension `ldo`),
     /// each gate's block reading `h_prev` times its recurrent dropout mask when there is
     /// one; `scratch` is `(batch, units)`.
+    #[allow(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        reason = "`CellCtx` comes from a pass that sized its buffers on entry: `mask` has \
+                  `batch` entries, `u` is `(units, GATES * units)`, `rdrop` is `(GATES, \
+                  batch, units)`, step buffers are `(batch, width)`: every row \
+                  `b < batch` and gate `g < gates` is in bounds"
+    )]
     pub(crate) fn recurrent_product(
         &self,
         h_prev: &[f32],
@@ -210,6 +233,14 @@ impl CellCtx<'_> {
     /// The gradient of [`Self::recurrent_product`] with respect to `h_prev`: adds
     /// `d[:, ..gates*H] U[:, ..gates*H]^T` (times each gate's mask) to `dh_prev`; `d` has
     /// leading dimension `ldd`.
+    #[allow(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        reason = "`CellCtx` comes from a pass that sized its buffers on entry: `mask` has \
+                  `batch` entries, `u` is `(units, GATES * units)`, `rdrop` is `(GATES, \
+                  batch, units)`, step buffers are `(batch, width)`: every row \
+                  `b < batch` and gate `g < gates` is in bounds"
+    )]
     pub(crate) fn recurrent_product_grad(
         &self,
         (d, ldd): (&[f32], usize),
@@ -253,12 +284,28 @@ impl CellCtx<'_> {
     }
 
     /// Gate `g`'s recurrent dropout factors, `(batch, units)`, if the state is dropped.
+    #[allow(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        reason = "`CellCtx` comes from a pass that sized its buffers on entry: `mask` has \
+                  `batch` entries, `u` is `(units, GATES * units)`, `rdrop` is `(GATES, \
+                  batch, units)`, step buffers are `(batch, width)`: every row \
+                  `b < batch` and gate `g < gates` is in bounds"
+    )]
     pub(crate) fn rdrop_gate(&self, g: usize) -> Option<&[f32]> {
         let len = self.batch * self.units;
         self.rdrop.map(|m| &m[g * len..(g + 1) * len])
     }
 
     /// Zeroes the rows of masked samples in a `(batch, width)` buffer.
+    #[allow(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        reason = "`CellCtx` comes from a pass that sized its buffers on entry: `mask` has \
+                  `batch` entries, `u` is `(units, GATES * units)`, `rdrop` is `(GATES, \
+                  batch, units)`, step buffers are `(batch, width)`: every row \
+                  `b < batch` and gate `g < gates` is in bounds"
+    )]
     pub(crate) fn zero_masked_rows(&self, buf: &mut [f32], width: usize) {
         if self.mask.is_none() {
             return;
@@ -338,6 +385,14 @@ impl GradCtx<'_> {
     /// `du[:, ..cols] += sum_t h_{t-1}^T d_t[:, ..cols]`, with `d` `(T, B, G*H)`. Each step's
     /// recurrent gradient pairs with the state it read, the neighbouring time step: one GEMM
     /// over the shifted ranges (the first step read zeros).
+    #[allow(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        reason = "`GradCtx` comes from a pass that sized `hs` to `(time, batch, units)`, \
+                  `dzs` to `(time, batch, GATES * units)`, `hsm` to `(GATES, time, batch, \
+                  units)` and `du` to `(units, GATES * units)`; `time >= 2` here, and \
+                  `cols <= GATES * units`"
+    )]
     pub(crate) fn add_recurrent_grad(&self, d: &[f32], cols: usize, du: &mut [f32]) {
         let (batch, time, h) = (self.batch, self.time, self.units);
         if time < 2 {
@@ -378,6 +433,12 @@ impl GradCtx<'_> {
 }
 
 /// The slices of a per-step buffer at a previous step (if any) and at the current step.
+#[allow(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    reason = "callers pass step indices `prev, cur < time` of a buffer of `time * len` values \
+              that they sized, and `prev != cur`"
+)]
 pub(crate) fn prev_and_cur(
     buf: &mut [f32],
     prev: Option<usize>,
@@ -400,5 +461,5 @@ pub(crate) fn prev_and_cur(
 /// Resizes a buffer to `len` (reusing its allocation) and returns it.
 pub(crate) fn sized(v: &mut Vec<f32>, len: usize) -> &mut [f32] {
     v.resize(len, 0.0);
-    &mut v[..len]
+    v.as_mut_slice()
 }

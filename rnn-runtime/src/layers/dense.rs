@@ -1,12 +1,5 @@
 //! `Dense` and `TimeDistributed(Dense)`: `y = act(x W + b)` over the last axis.
 
-#![allow(
-    clippy::arithmetic_side_effects,
-    reason = "Not yet converted to checked forms (issue 12): indices and sizes here derive \
-              from tensors whose shapes were checked on entry and whose lengths \
-              `size::checked_len` bounded"
-)]
-
 use crate::activation::Activation;
 use crate::error::{Error, Result};
 use crate::init::{Initializer, Rng};
@@ -14,6 +7,7 @@ use crate::kernels::gemm::{MatRef, gemm};
 use crate::layer::{Layer, Mode, no_state_grads};
 use crate::layer_step::{LayerStep, StepContext, StepData, check_step_len};
 use crate::param::{Param, Weights};
+use crate::size::checked_len;
 use crate::tensor::{Features, Sequence};
 
 /// A fully connected layer from `IN` to `OUT` features (Keras `Dense`).
@@ -96,8 +90,8 @@ impl<const IN: usize, const OUT: usize, const BIAS: bool> Dense<IN, OUT, BIAS> {
     }
 
     /// `rows x IN` to `rows x OUT`.
-    pub(crate) fn forward_rows(&mut self, x: &[f32], rows: usize, mode: Mode) -> Vec<f32> {
-        let mut y = vec![0.0f32; rows * OUT];
+    pub(crate) fn forward_rows(&mut self, x: &[f32], rows: usize, mode: Mode) -> Result<Vec<f32>> {
+        let mut y = vec![0.0f32; checked_len(&self.name, &[rows, OUT])?];
         if let Some(b) = &self.bias {
             y.chunks_exact_mut(OUT)
                 .for_each(|r| r.copy_from_slice(b.values()));
@@ -116,7 +110,7 @@ impl<const IN: usize, const OUT: usize, const BIAS: bool> Dense<IN, OUT, BIAS> {
             self.y.clear();
             self.y.extend_from_slice(&y);
         }
-        y
+        Ok(y)
     }
 
     /// Accumulates weight gradients from `dy` (`rows x OUT`, overwritten) and returns `dx`.
@@ -132,6 +126,13 @@ impl<const IN: usize, const OUT: usize, const BIAS: bool> Dense<IN, OUT, BIAS> {
             return Err(Error::config(
                 self.name.clone(),
                 "backward needs the output of a recording forward pass on the same batch",
+            ));
+        }
+        if Some(x.len()) != rows.checked_mul(IN) || Some(dy.len()) != rows.checked_mul(OUT) {
+            return Err(Error::shape(
+                format!("{}: output gradient", self.name),
+                format!("({rows}, {OUT}) for an input of {rows} rows"),
+                format!("{} values for an input of {} values", dy.len(), x.len()),
             ));
         }
         if !logits {
@@ -151,7 +152,7 @@ impl<const IN: usize, const OUT: usize, const BIAS: bool> Dense<IN, OUT, BIAS> {
                 db.iter_mut().zip(r).for_each(|(g, d)| *g += d);
             }
         }
-        let mut dx = vec![0.0f32; rows * IN];
+        let mut dx = vec![0.0f32; x.len()];
         gemm(
             1.0,
             MatRef::new(dy, rows, OUT),
@@ -218,7 +219,7 @@ impl<const IN: usize, const OUT: usize, const BIAS: bool> Layer<Features<IN>>
     type Output = Features<OUT>;
 
     fn forward(&mut self, x: &Features<IN>, mode: Mode) -> Result<Features<OUT>> {
-        let y = self.forward_rows(x.as_slice(), x.batch(), mode);
+        let y = self.forward_rows(x.as_slice(), x.batch(), mode)?;
         Ok(Features::from_vec(x.batch(), y))
     }
 
@@ -256,7 +257,7 @@ impl<const IN: usize, const OUT: usize, const BIAS: bool> Layer<Features<IN>>
     }
 
     fn step_init(&self, batch: usize) -> Result<LayerStep> {
-        Ok(LayerStep::plain(&self.name, batch, OUT))
+        LayerStep::plain(&self.name, batch, OUT)
     }
 
     fn step(&self, x: StepData<'_>, _: &mut StepContext, state: &mut LayerStep) -> Result<()> {
@@ -271,8 +272,8 @@ impl<const IN: usize, const OUT: usize, const BIAS: bool> Layer<Sequence<IN>>
     type Output = Sequence<OUT>;
 
     fn forward(&mut self, x: &Sequence<IN>, mode: Mode) -> Result<Sequence<OUT>> {
-        let rows = x.batch() * x.time();
-        let y = self.forward_rows(x.as_slice(), rows, mode);
+        let rows = checked_len(&self.name, &[x.batch(), x.time()])?;
+        let y = self.forward_rows(x.as_slice(), rows, mode)?;
         Ok(Sequence::from_time_major(x.batch(), x.time(), y).with_mask(x.mask().cloned()))
     }
 
@@ -284,7 +285,7 @@ impl<const IN: usize, const OUT: usize, const BIAS: bool> Layer<Sequence<IN>>
     ) -> Result<Sequence<IN>> {
         no_state_grads(&self.name, dstates)?;
         check_sequence_grad(&self.name, x, &dy)?;
-        let rows = x.batch() * x.time();
+        let rows = checked_len(&self.name, &[x.batch(), x.time()])?;
         let dx = self.backward_rows(x.as_slice(), dy.as_mut_slice(), rows, false)?;
         Ok(Sequence::from_time_major(x.batch(), x.time(), dx))
     }
@@ -301,13 +302,13 @@ impl<const IN: usize, const OUT: usize, const BIAS: bool> Layer<Sequence<IN>>
     ) -> Result<Sequence<IN>> {
         no_state_grads(&self.name, dstates)?;
         check_sequence_grad(&self.name, x, &dz)?;
-        let rows = x.batch() * x.time();
+        let rows = checked_len(&self.name, &[x.batch(), x.time()])?;
         let dx = self.backward_rows(x.as_slice(), dz.as_mut_slice(), rows, true)?;
         Ok(Sequence::from_time_major(x.batch(), x.time(), dx))
     }
 
     fn step_init(&self, batch: usize) -> Result<LayerStep> {
-        Ok(LayerStep::plain(&self.name, batch, OUT))
+        LayerStep::plain(&self.name, batch, OUT)
     }
 
     fn step(&self, x: StepData<'_>, _: &mut StepContext, state: &mut LayerStep) -> Result<()> {

@@ -1,18 +1,12 @@
 //! `Embedding`: token ids to vectors, optionally producing a mask for id 0.
 
-#![allow(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    reason = "Not yet converted to checked forms (issue 12): indices and sizes here derive \
-              from tensors whose shapes were checked on entry and whose lengths \
-              `size::checked_len` bounded"
-)]
-
+use crate::alloc::try_vec;
 use crate::error::{Error, Result};
 use crate::init::{Initializer, Rng};
 use crate::layer::{Layer, Mode, no_state_grads};
 use crate::layer_step::{LayerStep, StepContext, StepData, check_step_len};
 use crate::param::{Param, Weights};
+use crate::size::{checked_len, row, row_mut};
 use crate::tensor::{Mask, Sequence, TokenBatch};
 
 /// A lookup table of `VOCAB` rows of `DIM` values (Keras `Embedding(input_dim, output_dim)`).
@@ -130,8 +124,10 @@ impl<const VOCAB: usize, const DIM: usize> Embedding<VOCAB, DIM> {
         } else {
             format!(" (the model fixes it at {VOCAB})")
         };
-        let ids = u32::MAX as usize + 1;
-        if vocab == 0 || (VOCAB != ANY_VOCAB && vocab != VOCAB) || vocab > ids {
+        // Every id is a u32, so a table of more than 2^32 rows has rows no id reaches.
+        let ids: u64 = 1 << 32;
+        let max_id = vocab.checked_sub(1).map(u32::try_from);
+        if !matches!(max_id, Some(Ok(_))) || (VOCAB != ANY_VOCAB && vocab != VOCAB) {
             return Err(Error::config(
                 name,
                 format!(
@@ -171,8 +167,7 @@ impl<const VOCAB: usize, const DIM: usize> Embedding<VOCAB, DIM> {
 
     /// The vector of one id, e.g. to inspect a trained embedding.
     pub fn vector(&self, id: u32) -> Option<&[f32]> {
-        let id = id as usize;
-        (id < self.vocab).then(|| &self.table.values()[id * DIM..(id + 1) * DIM])
+        self.table().row(id)
     }
 
     fn check_ids(&self, ids: &TokenBatch) -> Result<()> {
@@ -206,18 +201,38 @@ pub struct Lookup<'a> {
     pub(crate) stamp: u64,
 }
 
-impl Lookup<'_> {
+impl<'a> Lookup<'a> {
     /// Checks that every id has a row.
     pub(crate) fn check(&self, ids: &TokenBatch) -> Result<()> {
-        match ids.ids().iter().position(|&id| id as usize >= self.vocab) {
-            None => Ok(()),
-            Some(at) => Err(Error::TokenOutOfRange {
-                layer: self.name.to_string(),
-                id: ids.ids()[at],
-                batch: at / ids.time(),
-                step: at % ids.time(),
-                vocab: self.vocab,
-            }),
+        // A batch has at least one step; `max(1)` only keeps `chunks_exact` total.
+        for (b, row) in ids.ids().chunks_exact(ids.time().max(1)).enumerate() {
+            if let Some((t, &id)) = row
+                .iter()
+                .enumerate()
+                .find(|&(_, &id)| id as usize >= self.vocab)
+            {
+                return Err(self.out_of_range(id, b, t));
+            }
+        }
+        Ok(())
+    }
+
+    /// The row of `id`, or `None` when the table has none.
+    pub(crate) fn row(&self, id: u32) -> Option<&'a [f32]> {
+        let id = id as usize;
+        if id >= self.vocab {
+            return None;
+        }
+        crate::size::row(self.table, id, self.dim)
+    }
+
+    fn out_of_range(&self, id: u32, batch: usize, step: usize) -> Error {
+        Error::TokenOutOfRange {
+            layer: self.name.to_string(),
+            id,
+            batch,
+            step,
+            vocab: self.vocab,
         }
     }
 
@@ -227,12 +242,9 @@ impl Lookup<'_> {
             return None;
         }
         let (batch, time) = (ids.batch(), ids.time());
-        let mut valid = vec![true; batch * time];
-        for t in 0..time {
-            for b in 0..batch {
-                valid[t * batch + b] = ids.get(b, t) != 0;
-            }
-        }
+        let valid = (0..time)
+            .flat_map(|t| (0..batch).map(move |b| ids.get(b, t) != 0))
+            .collect();
         Some(Mask::from_time_major(batch, time, valid))
     }
 }
@@ -253,13 +265,13 @@ impl<const VOCAB: usize, const DIM: usize> Layer<TokenBatch> for Embedding<VOCAB
     fn forward(&mut self, ids: &TokenBatch, _mode: Mode) -> Result<Sequence<DIM>> {
         self.check_ids(ids)?;
         let (batch, time) = (ids.batch(), ids.time());
-        let table = self.table.values();
-        let mut data = vec![0.0f32; batch * time * DIM];
+        let table = self.table();
+        let mut data = try_vec(&self.name, checked_len(&self.name, &[batch, time, DIM])?)?;
         for t in 0..time {
             for b in 0..batch {
-                let id = ids.get(b, t) as usize;
-                let at = (t * batch + b) * DIM;
-                data[at..at + DIM].copy_from_slice(&table[id * DIM..(id + 1) * DIM]);
+                let id = ids.get(b, t);
+                let row = table.row(id).ok_or_else(|| table.out_of_range(id, b, t))?;
+                data.extend_from_slice(row);
             }
         }
         let mut out = Sequence::from_time_major(batch, time, data);
@@ -285,22 +297,29 @@ impl<const VOCAB: usize, const DIM: usize> Layer<TokenBatch> for Embedding<VOCAB
                 format!("({}, {}, {DIM})", dy.batch(), dy.time()),
             ));
         }
+        self.check_ids(ids)?;
         let grad = self.table.grad_mut();
         for t in 0..time {
             let step = dy.step(t);
             for b in 0..batch {
-                let id = ids.get(b, t) as usize;
-                let row = &mut grad[id * DIM..(id + 1) * DIM];
-                row.iter_mut()
-                    .zip(&step[b * DIM..(b + 1) * DIM])
-                    .for_each(|(g, d)| *g += d);
+                let id = ids.get(b, t);
+                // Ids were checked against the table above, and `dy` has `batch` rows.
+                let (Some(row), Some(d)) = (row_mut(grad, id as usize, DIM), row(step, b, DIM))
+                else {
+                    return Err(Error::shape(
+                        format!("{}: output gradient", self.name),
+                        format!("({batch}, {time}, {DIM})"),
+                        format!("({}, {}, {DIM}) with id {id}", dy.batch(), dy.time()),
+                    ));
+                };
+                row.iter_mut().zip(d).for_each(|(g, d)| *g += d);
             }
         }
         Ok(())
     }
 
     fn step_init(&self, batch: usize) -> Result<LayerStep> {
-        Ok(LayerStep::plain(&self.name, batch, DIM))
+        LayerStep::plain(&self.name, batch, DIM)
     }
 
     /// Looks up one id per row; with `mask_zero`, id 0 marks the row as padding for this step.
@@ -314,19 +333,27 @@ impl<const VOCAB: usize, const DIM: usize> Layer<TokenBatch> for Embedding<VOCAB
         state.check_owner(&self.name, DIM)?;
         let batch = state.batch();
         check_step_len(&self.name, ids.len(), batch, 1)?;
-        if let Some(b) = ids.iter().position(|&id| id as usize >= self.vocab) {
-            return Err(Error::TokenOutOfRange {
-                layer: self.name.clone(),
-                id: ids[b],
-                batch: b,
-                step: cx.step,
-                vocab: self.vocab,
-            });
+        let table = self.table();
+        if let Some((b, &id)) = ids
+            .iter()
+            .enumerate()
+            .find(|&(_, &id)| table.row(id).is_none())
+        {
+            return Err(table.out_of_range(id, b, cx.step));
         }
-        let table = self.table.values();
-        for (&id, row) in ids.iter().zip(state.out.chunks_exact_mut(DIM)) {
-            let id = id as usize;
-            row.copy_from_slice(&table[id * DIM..(id + 1) * DIM]);
+        let out_len = state.out.len();
+        for (b, &id) in ids.iter().enumerate() {
+            let from = table
+                .row(id)
+                .ok_or_else(|| table.out_of_range(id, b, cx.step))?;
+            let to = row_mut(&mut state.out, b, DIM).ok_or_else(|| {
+                Error::shape(
+                    format!("{}: step state", self.name),
+                    format!("({batch}, {DIM})"),
+                    format!("{out_len} values"),
+                )
+            })?;
+            to.copy_from_slice(from);
         }
         cx.masked = false;
         if self.mask_zero {

@@ -8,14 +8,6 @@
 //!   z = ract(xz + h_{t-1} U_z)   r = ract(xr + h_{t-1} U_r)   hh = act(xh + (r * h_{t-1}) U_h)
 //! ```
 
-#![allow(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    reason = "Not yet converted to checked forms (issue 12): indices and sizes here derive \
-              from tensors whose shapes were checked on entry and whose lengths \
-              `size::checked_len` bounded"
-)]
-
 use crate::error::Result;
 use crate::init::Rng;
 use crate::kernels::gemm::{MatRef, gemm};
@@ -66,6 +58,11 @@ impl<const RESET_AFTER: bool> Cell for GruCell<RESET_AFTER> {
     const RESET_AFTER: bool = RESET_AFTER;
     type Trace = GruTrace;
 
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "`time * len` is the `(time, batch, units)` size of the layer's `hs`, which \
+                  `run` checked on entry (and `step_init` for its two slots)"
+    )]
     fn prepare_forward(tr: &mut GruTrace, time: usize, len: usize) {
         if RESET_AFTER {
             sized(&mut tr.hu, time * len);
@@ -77,6 +74,15 @@ impl<const RESET_AFTER: bool> Cell for GruCell<RESET_AFTER> {
     }
 
     /// `z` becomes `[z | r | hh]`.
+    #[allow(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        reason = "a forward step of a pass whose buffers `run` sized with checked lengths on \
+                  entry: `t` and `prev` are steps `< time` of the `(time, batch, units)` \
+                  traces, `z` is the step's `(batch, GATES * units)` rows, and `split_rows` \
+                  hands out row ranges within `batch`; the bias has `BIAS_ROWS * GATES * \
+                  units` values"
+    )]
     fn forward_step(ctx: &CellCtx<'_>, io: ForwardStep<'_>, tr: &mut GruTrace) {
         let len = io.h.len();
         let at = io.t * len..(io.t + 1) * len;
@@ -98,6 +104,11 @@ impl<const RESET_AFTER: bool> Cell for GruCell<RESET_AFTER> {
         &mut []
     }
 
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "`time * batch * GATES * units` is the size of the pass's `dzs`, checked \
+                  when the forward pass sized `zs`"
+    )]
     fn prepare_backward(tr: &mut GruTrace, time: usize, batch: usize, units: usize) {
         if RESET_AFTER {
             sized(&mut tr.drec, time * batch * Self::GATES * units);
@@ -106,6 +117,14 @@ impl<const RESET_AFTER: bool> Cell for GruCell<RESET_AFTER> {
         }
     }
 
+    #[allow(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        reason = "a backward step of a pass whose buffers the layer's `backward` sized from \
+                  the forward pass's checked lengths: `t` and `prev` are steps `< time` of \
+                  the `(time, batch, units)` traces, `gates` and `dz` are the step's `(batch, \
+                  GATES * units)` rows, and row ranges stay within `batch`"
+    )]
     fn backward_step(ctx: &CellCtx<'_>, io: BackwardStep<'_>, tr: &mut GruTrace) {
         let len = io.dh.len();
         if RESET_AFTER {
@@ -120,6 +139,13 @@ impl<const RESET_AFTER: bool> Cell for GruCell<RESET_AFTER> {
     /// `reset_after`: the recurrent side has its own gradients (and bias row);
     /// `reset_after = false`: the candidate block of `U` multiplies `r * h_{t-1}`, not
     /// `h_{t-1}`.
+    #[allow(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        reason = "`GradCtx` comes from a pass whose `(time, batch, GATES * units)` buffers \
+                  were sized with checked lengths; `du` is `(units, GATES * units)` and the \
+                  traces hold `time * batch` rows"
+    )]
     fn recurrent_grads(g: &GradCtx<'_>, tr: &GruTrace, du: &mut [f32], db_rest: &mut [f32]) {
         let (h, n) = (g.units, g.batch * g.time);
         let gh = GATES * h;
@@ -146,6 +172,12 @@ impl<const RESET_AFTER: bool> Cell for GruCell<RESET_AFTER> {
 }
 
 /// Combines the gates of one row into the new state: `h = z * h_prev + (1 - z) * hh`.
+#[allow(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    reason = "`z` holds the update gate's row and `hh`, `h_prev`, `h_out` one row of `units` \
+              each, as the step functions slice them"
+)]
 fn combine(z: &[f32], hh: &[f32], h_prev: &[f32], h_out: &mut [f32]) {
     for j in 0..h_out.len() {
         h_out[j] = z[j] * h_prev[j] + (1.0 - z[j]) * hh[j];
@@ -154,6 +186,14 @@ fn combine(z: &[f32], hh: &[f32], h_prev: &[f32], h_out: &mut [f32]) {
 
 /// One step with `reset_after = true`. `z` holds `x_t W + b_x` and becomes `[z | r | hh]`;
 /// `hu` gets the recurrent candidate part `h_prev U_h + b_h` (kept for the backward pass).
+#[allow(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    reason = "a forward step of a pass whose buffers `run` sized with checked lengths on \
+              entry: `t` and `prev` are steps `< time` of the `(time, batch, units)` traces, \
+              `z` is the step's `(batch, GATES * units)` rows, and `split_rows` hands out row \
+              ranges within `batch`"
+)]
 fn forward_step_reset_after(
     ctx: &CellCtx<'_>,
     io: ForwardStep<'_>,
@@ -205,6 +245,14 @@ fn forward_step_reset_after(
 
 /// One step with `reset_after = false`. `z` holds `x_t W + b` and becomes `[z | r | hh]`;
 /// `rh` gets `r * h_prev` (kept for the backward pass).
+#[allow(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    reason = "a forward step of a pass whose buffers `run` sized with checked lengths on \
+              entry: `t` and `prev` are steps `< time` of the `(time, batch, units)` traces, \
+              `z` is the step's `(batch, GATES * units)` rows, and `split_rows` hands out row \
+              ranges within `batch`"
+)]
 fn forward_step_reset_before(
     ctx: &CellCtx<'_>,
     io: ForwardStep<'_>,
@@ -270,6 +318,12 @@ fn forward_step_reset_before(
 /// Gradients through `h = z * h_prev + (1 - z) * hh` for one row: writes `dz` (before the
 /// gate activation), `dhh` (after the candidate activation, before its derivative) and the
 /// direct path to `h_prev`.
+#[allow(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    reason = "`gates` and `dz` hold rows of `GATES * units` and the other slices rows of \
+              `units`, as the step functions slice them"
+)]
 fn combine_backward(
     z: &[f32],
     hh: &[f32],
@@ -288,6 +342,14 @@ fn combine_backward(
 
 /// One step back with `reset_after = true`. Writes the input-side pre-activation gradients
 /// `dz = [dz | dr | dxh]`, the recurrent-side ones `drec = [dz | dr | dhu]` and `dh_prev`.
+#[allow(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    reason = "a backward step of a pass whose buffers the layer's `backward` sized from the \
+              forward pass's checked lengths: `t` and `prev` are steps `< time` of the \
+              `(time, batch, units)` traces, `gates` and `dz` are the step's `(batch, GATES * \
+              units)` rows, and row ranges stay within `batch`"
+)]
 fn backward_step_reset_after(
     ctx: &CellCtx<'_>,
     io: BackwardStep<'_>,
@@ -342,6 +404,14 @@ fn backward_step_reset_after(
 /// and `dh_prev`; `drh` is scratch for the gradient of `r * h_prev`. This is the cell's
 /// recurrent-gradient special case: the candidate's recurrent product reads `r * h_prev`, so
 /// its gradient reaches `r` and `h_prev` through `drh`.
+#[allow(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    reason = "a backward step of a pass whose buffers the layer's `backward` sized from the \
+              forward pass's checked lengths: `t` and `prev` are steps `< time` of the \
+              `(time, batch, units)` traces, `gates` and `dz` are the step's `(batch, GATES * \
+              units)` rows, and row ranges stay within `batch`"
+)]
 fn backward_step_reset_before(ctx: &CellCtx<'_>, io: BackwardStep<'_>, drh: &mut [f32]) {
     let BackwardStep {
         gates,

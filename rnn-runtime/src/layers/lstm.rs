@@ -6,14 +6,6 @@
 //! c_t = f * c_{t-1} + i * g        h_t = o * act(c_t)
 //! ```
 
-#![allow(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    reason = "Not yet converted to checked forms (issue 12): indices and sizes here derive \
-              from tensors whose shapes were checked on entry and whose lengths \
-              `size::checked_len` bounded"
-)]
-
 use std::ops::Range;
 
 use crate::error::Result;
@@ -65,21 +57,37 @@ impl Cell for LstmCell {
     /// draws with their own fans; otherwise one draw of `(4 * units,)`.
     fn init_bias(cfg: &RnnConfig, units: usize, bias: &mut [f32], rng: &mut Rng) {
         let init = cfg.bias_initializer;
+        // `bias` is the layer's `(4 * units,)` bias.
         if cfg.unit_forget_bias {
-            bias[..units].copy_from_slice(&init.fill(&[units], rng));
-            bias[units..2 * units].fill(1.0);
-            bias[2 * units..].copy_from_slice(&init.fill(&[2 * units], rng));
+            let (input, rest) = bias.split_at_mut(units);
+            let (forget, rest) = rest.split_at_mut(units);
+            input.copy_from_slice(&init.fill(&[units], rng));
+            forget.fill(1.0);
+            rest.copy_from_slice(&init.fill(&[rest.len()], rng));
         } else {
-            bias.copy_from_slice(&init.fill(&[4 * units], rng));
+            bias.copy_from_slice(&init.fill(&[bias.len()], rng));
         }
     }
 
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "`time * len` is the `(time, batch, units)` size of the layer's `hs`, which \
+                  `run` checked on entry (and `step_init` for its two slots)"
+    )]
     fn prepare_forward(tr: &mut LstmTrace, time: usize, len: usize) {
         sized(&mut tr.cs, time * len);
         sized(&mut tr.tcs, time * len);
     }
 
     /// `z` becomes `[i | f | g | o]`; writes `h`, `c` and `act(c)`.
+    #[allow(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        reason = "a forward step of a pass whose buffers `run` sized with checked lengths on \
+                  entry: `t` and `prev` are steps `< time` of the `(time, batch, units)` \
+                  traces, `z` is the step's `(batch, GATES * units)` rows, and `split_rows` \
+                  hands out row ranges within `batch`"
+    )]
     fn forward_step(ctx: &CellCtx<'_>, io: ForwardStep<'_>, tr: &mut LstmTrace) {
         let len = io.h.len();
         let (c_prev, c_out) = prev_and_cur(&mut tr.cs, io.prev, io.t, len);
@@ -128,14 +136,30 @@ impl Cell for LstmCell {
         ctx.carry_masked_rows(c_out, c_prev);
     }
 
+    #[allow(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        reason = "`t` is a step of the last pass (or one of the step state's two slots) and \
+                  `cs` holds `time * len` values (`prepare_forward`)"
+    )]
     fn state(tr: &LstmTrace, _: usize, t: usize, len: usize) -> &[f32] {
         &tr.cs[t * len..(t + 1) * len]
     }
 
+    #[allow(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        reason = "`t` is a step of the last pass (or one of the step state's two slots) and \
+                  `cs` holds `time * len` values (`prepare_forward`)"
+    )]
     fn state_mut(tr: &mut LstmTrace, _: usize, t: usize, len: usize) -> &mut [f32] {
         &mut tr.cs[t * len..(t + 1) * len]
     }
 
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "`batch * units` was checked by the forward pass this backward pass follows"
+    )]
     fn prepare_backward(tr: &mut LstmTrace, _: usize, batch: usize, units: usize) {
         let len = batch * units;
         sized(&mut tr.dc, len).fill(0.0);
@@ -151,6 +175,14 @@ impl Cell for LstmCell {
 
     /// Writes `dz = [di | df | dg | do]` (before the activations), `dh_prev`, and the
     /// previous `c`'s gradient, which becomes the next (earlier) step's `dc`.
+    #[allow(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        reason = "a backward step of a pass whose buffers the layer's `backward` sized from \
+                  the forward pass's checked lengths: `t` and `prev` are steps `< time` of \
+                  the `(time, batch, units)` traces, `gates` and `dz` are the step's `(batch, \
+                  GATES * units)` rows, and row ranges stay within `batch`"
+    )]
     fn backward_step(ctx: &CellCtx<'_>, io: BackwardStep<'_>, tr: &mut LstmTrace) {
         // Recurrent dropout multiplies each gate's product by its own mask: one product per
         // gate, below; without it, rows split between threads end to end.
@@ -188,6 +220,12 @@ impl Cell for LstmCell {
 
 /// The gates and cell update of some rows: `z` holds their pre-activations and becomes
 /// `[i | f | g | o]`; writes `c`, `act(c)` and `h` (all slices hold just these rows).
+#[allow(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    reason = "called by `forward_step` with row ranges of its checked buffers: `z` holds \
+              `rows * GATES * units` values and `c_prev`, `c`, `tc`, `h` `rows * units`"
+)]
 fn gate_rows(
     ctx: &CellCtx<'_>,
     z: &mut [f32],
@@ -226,6 +264,14 @@ fn gate_rows(
 
 /// The backward step without recurrent dropout: each thread takes whole rows, gate
 /// derivatives then their product with the packed recurrent kernel.
+#[allow(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    reason = "a backward step of a pass whose buffers the layer's `backward` sized from the \
+              forward pass's checked lengths: `t` and `prev` are steps `< time` of the \
+              `(time, batch, units)` traces, `gates` and `dz` are the step's `(batch, GATES * \
+              units)` rows, and row ranges stay within `batch`"
+)]
 fn backward_split(ctx: &CellCtx<'_>, io: BackwardStep<'_>, tr: &mut LstmTrace) {
     let len = io.dh.len();
     let c_prev = match io.prev {
@@ -296,6 +342,12 @@ struct BackwardReads<'a> {
 /// The gate derivatives of `rows`: writes their `dz = [di | df | dg | do]` (before the
 /// activations), the previous `c`'s gradient, and `dh_prev` as the masked rows carry it
 /// (zero elsewhere, before the product adds `dz U^T`). The outputs hold just these rows.
+#[allow(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    reason = "called by `backward_step` and `backward_split` with row ranges within `batch` \
+              of their checked `(batch, GATES * units)` and `(batch, units)` buffers"
+)]
 fn backward_rows(
     ctx: &CellCtx<'_>,
     r: &BackwardReads<'_>,

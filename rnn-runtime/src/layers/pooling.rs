@@ -1,17 +1,10 @@
 //! `GlobalAveragePooling1D`: the mean over time, mask-aware.
 
-#![allow(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    reason = "Not yet converted to checked forms (issue 12): indices and sizes here derive \
-              from tensors whose shapes were checked on entry and whose lengths \
-              `size::checked_len` bounded"
-)]
-
 use crate::error::{Error, Result};
 use crate::layer::{Layer, Mode, no_state_grads};
 use crate::layer_step::LayerStep;
 use crate::param::{Param, Weights};
+use crate::size::checked_len;
 use crate::tensor::{Features, Sequence};
 
 /// Keras `GlobalAveragePooling1D`: `(batch, time, D)` to `(batch, D)` by averaging over time.
@@ -55,31 +48,45 @@ impl Weights for GlobalAveragePooling1D {
 }
 
 /// Weight of each `(t, b)` position in the average: `1 / valid steps of row b`, 0 if masked.
-fn step_weights<const D: usize>(x: &Sequence<D>) -> Vec<f32> {
+/// Time-major, `batch * time` entries: a successful return bounds that product.
+fn step_weights<const D: usize>(layer: &str, x: &Sequence<D>) -> Result<Vec<f32>> {
     let (batch, time) = (x.batch(), x.time());
-    match x.mask() {
-        None => vec![1.0 / time as f32; batch * time],
+    let len = checked_len(layer, &[batch, time])?;
+    Ok(match x.mask() {
+        None => vec![1.0 / time as f32; len],
         Some(mask) => {
-            let mut w = vec![0.0f32; batch * time];
-            for b in 0..batch {
-                let valid = (0..time).filter(|&t| mask.is_valid(b, t)).count();
-                for t in 0..time {
-                    if mask.is_valid(b, t) {
-                        w[t * batch + b] = 1.0 / valid as f32;
-                    }
-                }
-            }
-            w
+            let valid: Vec<usize> = (0..batch)
+                .map(|b| (0..time).filter(|&t| mask.is_valid(b, t)).count())
+                .collect();
+            let valid = &valid;
+            (0..time)
+                .flat_map(|t| {
+                    valid.iter().enumerate().map(move |(b, &n)| {
+                        if mask.is_valid(b, t) {
+                            1.0 / n as f32
+                        } else {
+                            0.0
+                        }
+                    })
+                })
+                .collect()
         }
-    }
+    })
 }
 
 impl<const D: usize> Layer<Sequence<D>> for GlobalAveragePooling1D {
     type Output = Features<D>;
 
+    #[allow(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        reason = "`b < batch` and `t < time` of a sequence holding `batch * time * D` values \
+                  (and `step_weights` checked `batch * time`), so every product and index is \
+                  bounded by those lengths"
+    )]
     fn forward(&mut self, x: &Sequence<D>, _mode: Mode) -> Result<Features<D>> {
         let batch = x.batch();
-        let weights = step_weights(x);
+        let weights = step_weights(&self.name, x)?;
         let mut out = vec![0.0f32; batch * D];
         // Sum in f64: a long sequence of f32 additions would drift from Keras' reference.
         let mut acc = vec![0.0f64; batch * D];
@@ -101,6 +108,13 @@ impl<const D: usize> Layer<Sequence<D>> for GlobalAveragePooling1D {
         Ok(Features::from_vec(batch, out))
     }
 
+    #[allow(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        reason = "`b < batch` and `t < time` of a sequence holding `batch * time * D` values \
+                  (and `step_weights` checked `batch * time`), so every product and index is \
+                  bounded by those lengths; `dy` has `batch` rows, checked first"
+    )]
     fn backward(
         &mut self,
         x: &Sequence<D>,
@@ -116,7 +130,7 @@ impl<const D: usize> Layer<Sequence<D>> for GlobalAveragePooling1D {
                 format!("({}, {D})", dy.batch()),
             ));
         }
-        let weights = step_weights(x);
+        let weights = step_weights(&self.name, x)?;
         let mut dx = vec![0.0f32; batch * time * D];
         for t in 0..time {
             for b in 0..batch {

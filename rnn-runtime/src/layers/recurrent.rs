@@ -9,14 +9,6 @@
 //! the state gradient, then gets `dW`, `dU` and `dx` with one GEMM each over all steps.
 //! Buffers are sized once per batch shape and reused, so no step allocates.
 
-#![allow(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    reason = "Not yet converted to checked forms (issue 12): indices and sizes here derive \
-              from tensors whose shapes were checked on entry and whose lengths \
-              `size::checked_len` bounded"
-)]
-
 use std::marker::PhantomData;
 
 use crate::error::{Error, Result, fmt_shape};
@@ -28,6 +20,7 @@ use crate::layer_step::{LayerStep, StepContext, StepData, StepScratch, check_ste
 use crate::layers::embedding::Lookup;
 use crate::output::Array;
 use crate::param::{Param, Weights};
+use crate::size::{checked_len, try_zeroed};
 use crate::tensor::{Mask, Sequence, Tensor, TokenBatch};
 
 use super::cell::{
@@ -93,7 +86,9 @@ impl<C: Cell> RnnCore<C> {
         cfg: RnnConfig,
         rng: &mut Rng,
     ) -> Self {
-        let gh = C::GATES * units;
+        // A width past `usize::MAX` saturates: no weight of that shape passes the checked
+        // sizes of its allocation.
+        let gh = C::GATES.saturating_mul(units);
         let scope = format!("{path}/{}", C::NAME);
         let kernel = Param::new(
             format!("{scope}/kernel"),
@@ -140,6 +135,10 @@ impl<C: Cell> RnnCore<C> {
     }
 
     /// Original time index of processing step `s`.
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "callers pass a processing step `s < time`"
+    )]
     fn time_index(go_backwards: bool, s: usize, time: usize) -> usize {
         if go_backwards { time - 1 - s } else { s }
     }
@@ -189,6 +188,12 @@ impl<C: Cell> RnnCore<C> {
 
     /// Copies the input-side bias into every row of `z`; returns the factor of `z` for a
     /// product added to it (0 without a bias, which leaves `z` as it was).
+    #[allow(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        reason = "the bias holds `BIAS_ROWS * GATES * units` values, `GATES * units` of a \
+                  built layer"
+    )]
     fn fill_bias(&self, z: &mut [f32]) -> f32 {
         let gh = C::GATES * self.units;
         match &self.bias {
@@ -202,6 +207,10 @@ impl<C: Cell> RnnCore<C> {
     }
 
     /// `z = x W + b` (the input side of the gates) for `rows` rows of `x`.
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "`GATES * units` of a built layer, whose kernels hold that many columns"
+    )]
     fn project_input(&self, x: &[f32], rows: usize, z: &mut [f32]) {
         let gh = C::GATES * self.units;
         let beta = self.fill_bias(z);
@@ -223,13 +232,21 @@ impl<C: Cell> RnnCore<C> {
         mask: Option<&Mask>,
         mode: Mode,
     ) -> Result<()> {
+        let rows = checked_len(&self.name, &[batch, time])?;
         self.run(batch, time, mask, mode, |core, z| {
-            core.project_input_dropped(x, batch * time, z)
+            core.project_input_dropped(x, rows, z)
         })
     }
 
     /// Runs the layer over `time` steps of `batch` rows whose input projections `project`
     /// writes (time-major `(time, batch, G*H)`), filling the workspace.
+    #[allow(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        reason = "the sizes are checked on entry (`batch * time * GATES * units`, `batch * time * \
+              units`, `batch * units`), so the step offsets `t * batch * gh` below them \
+              cannot overflow and index buffers of those sizes; `s < time`"
+    )]
     fn run(
         &mut self,
         batch: usize,
@@ -249,15 +266,20 @@ impl<C: Cell> RnnCore<C> {
             });
         }
         let (h, gh) = (self.units, C::GATES * self.units);
-        let (n, len) = (batch * time, batch * self.units);
+        let n = checked_len(&self.name, &[batch, time])?;
+        let len = checked_len(&self.name, &[batch, self.units])?;
+        let (zs_len, hs_len) = (
+            checked_len(&self.name, &[n, gh])?,
+            checked_len(&self.name, &[n, h])?,
+        );
         let dims = (batch, self.input, h, C::GATES);
         self.drop.begin(&self.name, &self.cfg, mode, dims)?;
         let mut ws = std::mem::take(&mut self.ws);
         ws.batch = batch;
         ws.time = time;
         ws.mask = mask.filter(|m| !m.all_valid()).cloned();
-        sized(&mut ws.zs, n * gh);
-        sized(&mut ws.hs, n * h);
+        sized(&mut ws.zs, zs_len);
+        sized(&mut ws.hs, hs_len);
         ws.zeros.clear();
         ws.zeros.resize(len, 0.0);
         C::prepare_forward(&mut self.trace, time, len);
@@ -294,9 +316,19 @@ impl<C: Cell> RnnCore<C> {
     }
 
     /// State `which` (0 = h, 1 = c) after the last processed step: `(batch, units)`.
+    #[allow(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        reason = "`t < time` and `batch * units` of the last forward pass, whose `(time, \
+                  batch, units)` states `run` sized with checked lengths"
+    )]
     pub(crate) fn final_state(&self, which: usize) -> &[f32] {
         let (batch, time) = (self.ws.batch, self.ws.time);
-        let t = Self::time_index(self.cfg.go_backwards, time - 1, time);
+        // Before any forward pass there are no rows: `(0, units)`.
+        let Some(last) = time.checked_sub(1) else {
+            return &[];
+        };
+        let t = Self::time_index(self.cfg.go_backwards, last, time);
         let len = batch * self.units;
         if which == 0 {
             &self.ws.hs[t * len..(t + 1) * len]
@@ -308,6 +340,13 @@ impl<C: Cell> RnnCore<C> {
     /// The output sequence, time-major. Step `s` of the result is the output at original time
     /// `s`, or `T-1-s` when `reverse`. Masked steps repeat the previous output (that is, the
     /// carried state), or are zero with `zero_output_for_mask`.
+    #[allow(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        reason = "`s, t < time` and `b < batch` of the last forward pass, whose `(time, \
+                  batch, units)` states `run` sized with checked lengths (none before the \
+                  first pass)"
+    )]
     pub(crate) fn output_sequence(&self, reverse: bool) -> Vec<f32> {
         let (batch, time, h) = (self.ws.batch, self.ws.time, self.units);
         let len = batch * h;
@@ -367,9 +406,9 @@ impl<C: Cell> RnnCore<C> {
     fn check_grads(&self, dy_len: usize, sequences: bool, dstates: &[&[f32]]) -> Result<()> {
         let (batch, time, h) = (self.ws.batch, self.ws.time, self.units);
         let want = if sequences {
-            batch * time * h
+            checked_len(&self.name, &[batch, time, h])?
         } else {
-            batch * h
+            checked_len(&self.name, &[batch, h])?
         };
         if dy_len != want {
             let shape = if sequences {
@@ -387,8 +426,9 @@ impl<C: Cell> RnnCore<C> {
         if dstates.len() > n {
             return Err(too_many_state_grads(&self.name, dstates.len(), n));
         }
+        let want_state = checked_len(&self.name, &[batch, h])?;
         for (g, name) in dstates.iter().zip(C::STATE_NAMES) {
-            if g.len() != batch * h {
+            if g.len() != want_state {
                 return Err(Error::shape(
                     format!("{}: gradient of {name}", self.name),
                     fmt_shape(&[batch, h]),
@@ -403,6 +443,14 @@ impl<C: Cell> RnnCore<C> {
     /// [`Self::main_output`] gives it for the same `sequences` and `reverse`, and `dstates`
     /// those of the final states (`h`, then `c` for LSTM; fewer means zero). Returns `dx`,
     /// time-major.
+    #[allow(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        reason = "`batch` and `time` are the last forward pass's, which checked `batch * time * \
+              GATES * units`, `batch * time * units` and `batch * units` on entry; `x.len()` \
+              is checked against `n * input` first, so every step offset below those sizes \
+              cannot overflow and stays in bounds"
+    )]
     pub(crate) fn backward(
         &mut self,
         x: &[f32],
@@ -414,7 +462,7 @@ impl<C: Cell> RnnCore<C> {
         let (batch, time, h) = (self.ws.batch, self.ws.time, self.units);
         let (input, gh) = (self.input, C::GATES * h);
         let (n, len) = (batch * time, batch * h);
-        if time == 0 || self.ws.hs.len() < n * h || x.len() != n * input {
+        if time == 0 || self.ws.hs.len() < n * h || Some(x.len()) != n.checked_mul(input) {
             return Err(Error::config(
                 self.name.clone(),
                 "backward needs the input of the preceding training forward pass",
@@ -541,29 +589,37 @@ impl<C: Cell> RnnCore<C> {
                  one step at a time",
             ));
         }
-        let len = batch * self.units;
+        let len = checked_len(&self.name, &[batch, self.units])?;
+        let z = try_zeroed(&self.name, checked_len(&self.name, &[len, C::GATES])?)?;
+        let hs = try_zeroed(&self.name, checked_len(&self.name, &[2, len])?)?;
         let mut trace = C::Trace::default();
         // Two slots used in turn: the state read and the state written.
         C::prepare_forward(&mut trace, 2, len);
         let scratch = RnnStep::<C> {
             len,
             cur: 0,
-            z: vec![0.0; batch * C::GATES * self.units],
-            hs: vec![0.0; 2 * len],
-            zeros: vec![0.0; len],
+            z,
+            hs,
+            zeros: try_zeroed(&self.name, len)?,
             trace,
             unpacked: Packed::default(),
         };
-        Ok(LayerStep::with_states(
+        LayerStep::with_states(
             &self.name,
             batch,
             self.units,
             C::STATE_NAMES,
             Box::new(scratch),
-        ))
+        )
     }
 
     /// One step: `x` is `(batch, input)`; writes the new state as the step's output.
+    #[allow(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        reason = "`cur` is 0 or 1 and `hs` holds the two slots of `len` values that `step_init` \
+              sized with checked lengths"
+    )]
     pub(crate) fn step(
         &self,
         x: StepData<'_>,
@@ -632,6 +688,12 @@ struct RnnStep<C: Cell> {
 }
 
 impl<C: Cell> StepScratch for RnnStep<C> {
+    #[allow(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        reason = "`cur` is 0 or 1 and `hs` holds the two slots of `len` values that `step_init` \
+              sized with checked lengths"
+    )]
     fn states(&self) -> Vec<&[f32]> {
         let (t, len) = (self.cur, self.len);
         (0..C::STATE_NAMES.len())
@@ -646,6 +708,12 @@ impl<C: Cell> StepScratch for RnnStep<C> {
         Box::new(self.clone())
     }
 
+    #[allow(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        reason = "`cur` is 0 or 1 and `hs` holds the two slots of `len` values that `step_init` \
+              sized with checked lengths"
+    )]
     fn state_mut(&mut self, i: usize) -> &mut [f32] {
         let (t, len) = (self.cur, self.len);
         match i {

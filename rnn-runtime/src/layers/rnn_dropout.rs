@@ -11,13 +11,6 @@
 //!
 //! Every buffer here is sized per batch shape and reused across calls.
 
-#![allow(
-    clippy::arithmetic_side_effects,
-    clippy::indexing_slicing,
-    reason = "Not yet converted to checked forms (issue 12): indices and sizes here derive \
-              from tensors whose shapes were checked on entry and whose lengths \
-              `size::checked_len` bounded"
-)]
 use std::ops::Range;
 
 use rand::{RngExt, SeedableRng};
@@ -26,6 +19,7 @@ use crate::error::{Error, Result, fmt_shape};
 use crate::init::Rng;
 use crate::kernels::gemm::{MatRef, gemm};
 use crate::layer::Mode;
+use crate::size::checked_len;
 
 use super::cell::sized;
 use super::rnn_config::RnnConfig;
@@ -107,15 +101,17 @@ impl RnnDropout {
     ) -> Result<()> {
         self.active = false;
         self.in_width = input;
-        sized(&mut self.scratch, batch * units);
+        let b_in = checked_len(layer, &[batch, input])?;
+        sized(&mut self.scratch, checked_len(layer, &[batch, units])?);
         if !mode.drops() {
             return Ok(());
         }
         if self.fixed {
-            let in_count = self.input.len() / (batch * input).max(1);
-            let ok_in = self.input.len() == in_count * batch * input
+            let in_count = self.input.len().checked_div(b_in).unwrap_or(0);
+            let ok_in = Some(self.input.len()) == in_count.checked_mul(b_in)
                 && (in_count == 0 || in_count == 1 || in_count == gates);
-            let ok_rec = self.recurrent.is_empty() || self.recurrent.len() == gates * batch * units;
+            let ok_rec = self.recurrent.is_empty()
+                || self.recurrent.len() == checked_len(layer, &[gates, batch, units])?;
             if !ok_in || !ok_rec {
                 return Err(Error::shape(
                     format!("{layer}: dropout masks"),
@@ -138,7 +134,7 @@ impl RnnDropout {
                 rng,
                 cfg.dropout,
                 &mut self.input,
-                self.in_count * batch * input,
+                checked_len(layer, &[self.in_count, batch, input])?,
             );
             let rec = if cfg.recurrent_dropout > 0.0 {
                 gates
@@ -149,7 +145,7 @@ impl RnnDropout {
                 rng,
                 cfg.recurrent_dropout,
                 &mut self.recurrent,
-                rec * batch * units,
+                checked_len(layer, &[rec, batch, units])?,
             );
         }
         self.active = self.in_count > 0 || !self.recurrent.is_empty();
@@ -158,7 +154,8 @@ impl RnnDropout {
 
     /// The recurrent masks (if the state is dropped) and the per-step scratch, `(B, H)`.
     pub(crate) fn step_views(&mut self) -> (Option<&[f32]>, &mut [f32]) {
-        let masks = (self.active && !self.recurrent.is_empty()).then_some(&self.recurrent[..]);
+        let masks =
+            (self.active && !self.recurrent.is_empty()).then_some(self.recurrent.as_slice());
         (masks, &mut self.scratch)
     }
 
@@ -169,6 +166,12 @@ impl RnnDropout {
 
     /// Mask `g` (the gate's, or the shared one) with the columns of `z` it feeds, out of
     /// `gh`.
+    #[allow(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        reason = "`g < in_count`, and `begin` checked that `input` holds `in_count` masks of \
+                  `b_in` values; `in_count` is 1, or `GATES` and then `gh = GATES * units`"
+    )]
     fn input_block(&self, g: usize, b_in: usize, gh: usize) -> (&[f32], Range<usize>) {
         let cols = if self.in_count == 1 {
             0..gh
@@ -181,6 +184,13 @@ impl RnnDropout {
 
     /// `z += (x ⊙ m) W` over all `rows = T * B` rows of `x` (`(T, B, IN)`), with one GEMM
     /// per input mask; `kernel` is `W`, `(IN, GH)`, and `z` already holds the bias.
+    #[allow(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        reason = "called when `drops_input()` (so `in_count > 0`) with `x` `(T, B, IN)`, `kernel` \
+                  `(IN, GH)` and `z`, `dzs` `(T * B, GH)` as the recurrent layer sized them, \
+                  `IN > 0`; `begin` checked the masks' lengths"
+    )]
     pub(crate) fn project_input(&mut self, x: &[f32], kernel: &[f32], input: usize, z: &mut [f32]) {
         let gh = kernel.len() / input;
         let rows = x.len() / input;
@@ -204,6 +214,13 @@ impl RnnDropout {
 
     /// The input side of the backward pass: `dW += (x ⊙ m)^T dz` and
     /// `dx = (dz W^T) ⊙ m`, per input mask.
+    #[allow(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        reason = "called when `drops_input()` (so `in_count > 0`) with `x` `(T, B, IN)`, `kernel` \
+                  `(IN, GH)` and `z`, `dzs` `(T * B, GH)` as the recurrent layer sized them, \
+                  `IN > 0`; `begin` checked the masks' lengths"
+    )]
     pub(crate) fn input_grads(
         &mut self,
         x: &[f32],
@@ -242,6 +259,13 @@ impl RnnDropout {
 
     /// Fills [`Self::hsm`] with the states `hs` (`(T, B, H)`) times each gate's recurrent
     /// mask, for the recurrent kernel's gradient; `None` when the state is not dropped.
+    #[allow(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        reason = "the state is dropped, so `begin` sized `scratch` to `(B, H)` and checked \
+                  `recurrent` is `(gates, B, H)`; `hsm` is `gates` blocks as long as `hs`, which \
+                  is no longer than the pass's `(T, B, GATES * H)` gradients"
+    )]
     pub(crate) fn masked_states(&mut self, hs: &[f32]) -> Option<&[f32]> {
         if !self.active || self.recurrent.is_empty() {
             return None;

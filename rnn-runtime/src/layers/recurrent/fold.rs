@@ -36,13 +36,20 @@ impl<C: Cell> RnnCore<C> {
     /// An inference pass over `ids` embedded by `lookup`, reading the folded table; returns
     /// the input mask. `None` when the table is not (yet) worth making: then the caller runs
     /// the Embedding and [`RnnCore::forward`].
+    #[allow(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        reason = "`vocab * gh <= MAX_VALUES` is checked first and bounds the table; every id \
+                  is checked against `vocab` before the run, a batch has at least one row, \
+                  and `z` holds `batch * time` rows of `gh`"
+    )]
     pub(crate) fn forward_lookup(
         &mut self,
         ids: &TokenBatch,
         lookup: Lookup<'_>,
     ) -> Option<Result<Option<Mask>>> {
         let gh = C::GATES * self.units;
-        if lookup.dim != self.input || lookup.vocab * gh > MAX_VALUES {
+        if lookup.dim != self.input || lookup.vocab.checked_mul(gh).is_none_or(|n| n > MAX_VALUES) {
             return None;
         }
         let key = (
@@ -57,7 +64,7 @@ impl<C: Cell> RnnCore<C> {
             };
         }
         if self.fold.rows.is_empty() {
-            self.fold.seen += ids.ids().len();
+            self.fold.seen = self.fold.seen.saturating_add(ids.ids().len());
             if self.fold.seen < lookup.vocab {
                 return None;
             }
