@@ -116,6 +116,37 @@ fn the_optimizer_state_is_undone_with_the_weights() {
 }
 
 #[test]
+fn an_adam_update_that_overflows_changes_nothing() {
+    // Adam checks its update before making it (no copy of the weights and slots to undo):
+    // a gradient of about 1e36 times 1e10 overflows the momentum's step to NaN, and the
+    // failed step must leave the weights, the slots and the iteration count as they were.
+    let good = vec![vec![0.1f32; 4]; 2];
+    let bad = vec![vec![1e36f32; 4]; 2];
+    let y = vec![1.0f32, 0.0];
+    let run = |with_failure: bool| {
+        let mut m = Wide::new(3);
+        m.compile(
+            Loss::binary_crossentropy(),
+            Adam::new(1e10).amsgrad(true),
+            &[],
+        );
+        m.train_on_batch(&good, &y).unwrap();
+        if with_failure {
+            let before = m.get_weights();
+            let err = m.train_on_batch(&bad, &y).unwrap_err();
+            assert!(
+                matches!(err, Error::NonFiniteUpdate { epoch: 1, step: 1, ref weight } if weight == "sequential/dense/kernel"),
+                "{err:?}"
+            );
+            assert_eq!(m.get_weights(), before, "the weights before the step");
+        }
+        m.train_on_batch(&good, &y).unwrap();
+        m.get_weights()
+    };
+    assert_eq!(run(true), run(false));
+}
+
+#[test]
 fn history_keeps_the_epochs_before_a_failure() {
     // Plain gradient descent on (10 w - 1)^2 with a rate of 1 multiplies the error by -199
     // per step: the loss overflows after a few epochs.
@@ -216,6 +247,11 @@ fn recurrent_backward_checks_every_dimension() {
     );
     let err = lstm.backward(&x, Features::<3>::zeros(3), &[]).unwrap_err();
     assert!(matches!(err, Error::Shape { .. }), "{err:?}");
+    assert!(lstm.backward(&x, Features::<3>::zeros(2), &[]).is_ok());
+    // The backward pass overwrote the gates it read: a second one needs a new forward pass.
+    let err = lstm.backward(&x, Features::<3>::zeros(2), &[]).unwrap_err();
+    assert!(err.to_string().contains("backward already ran"), "{err}");
+    lstm.forward(&x, Mode::Training).unwrap();
     assert!(lstm.backward(&x, Features::<3>::zeros(2), &[]).is_ok());
 }
 

@@ -349,8 +349,8 @@ impl<L: Recurrent, const OUT: usize, M: Merge> Bidirectional<L, OUT, M> {
         let (rf, rb) = self.reverse_flags();
         let (fw, bw) = (&mut self.forward, &mut self.backward);
         let (dx, dxb) = join(
-            || fw.core_mut().backward(x, &dfw, seq, rf, dsf),
-            || bw.core_mut().backward(x, &dbw, seq, rb, dsb),
+            || fw.core_mut().backward(x, dfw, seq, rf, dsf),
+            || bw.core_mut().backward(x, dbw, seq, rb, dsb),
         );
         let (mut dx, dxb) = (dx?, dxb?);
         dx.iter_mut().zip(&dxb).for_each(|(a, b)| *a += b);

@@ -37,10 +37,9 @@ pub struct LstmCell;
 #[doc(hidden)]
 #[derive(Clone, Debug, Default)]
 pub struct LstmTrace {
-    /// `(T, B, H)`: the cell state after each step.
+    /// `(T, B, H)`: the cell state after each step. (Backward recomputes `act(c)` from it,
+    /// one activation per unit, rather than keeping a second `(T, B, H)` buffer.)
     cs: Vec<f32>,
-    /// `(T, B, H)`: `act(c)` after each step.
-    tcs: Vec<f32>,
     /// Backward, `(B, H)`: gradient of this step's and the previous step's `c`.
     dc: Vec<f32>,
     dc_prev: Vec<f32>,
@@ -76,7 +75,6 @@ impl Cell for LstmCell {
     )]
     fn prepare_forward(tr: &mut LstmTrace, time: usize, len: usize) {
         sized(&mut tr.cs, time * len);
-        sized(&mut tr.tcs, time * len);
     }
 
     /// `z` becomes `[i | f | g | o]`; writes `h`, `c` and `act(c)`.
@@ -92,7 +90,6 @@ impl Cell for LstmCell {
         let len = io.h.len();
         let (c_prev, c_out) = prev_and_cur(&mut tr.cs, io.prev, io.t, len);
         let c_prev = c_prev.unwrap_or(io.zeros);
-        let tc = &mut tr.tcs[io.t * len..(io.t + 1) * len];
         let first = io.first();
         let ForwardStep {
             z,
@@ -108,29 +105,27 @@ impl Cell for LstmCell {
         }
         let gh = Self::GATES * h;
         assert!(z.len() >= batch * gh && c_prev.len() >= batch * h);
-        assert!(c_out.len() >= batch * h && tc.len() >= batch * h && h_out.len() >= batch * h);
-        let (zp, cp, tcp, hp) = (
+        assert!(c_out.len() >= batch * h && h_out.len() >= batch * h);
+        let (zp, cp, hp) = (
             CPtr(z.as_mut_ptr()),
             CPtr(c_out.as_mut_ptr()),
-            CPtr(tc.as_mut_ptr()),
             CPtr(h_out.as_mut_ptr()),
         );
         // About a hundred operations per gate value (five exponentials per unit).
         split_rows(batch, 100 * gh, &|rows: Range<usize>| {
             // Whole, so that the closure captures the shareable `CPtr`s, not their pointers.
-            let (zp, cp, tcp, hp): (CPtr, CPtr, CPtr, CPtr) = (zp, cp, tcp, hp);
+            let (zp, cp, hp): (CPtr, CPtr, CPtr) = (zp, cp, hp);
             let (r0, m) = (rows.start, rows.len());
             // SAFETY: the buffers hold `batch` rows (asserted above) and row ranges are
             // disjoint between calls, so these slices are unique.
-            let (z, c, tc, hv) = unsafe {
+            let (z, c, hv) = unsafe {
                 (
                     std::slice::from_raw_parts_mut(zp.0.add(r0 * gh), m * gh),
                     std::slice::from_raw_parts_mut(cp.0.add(r0 * h), m * h),
-                    std::slice::from_raw_parts_mut(tcp.0.add(r0 * h), m * h),
                     std::slice::from_raw_parts_mut(hp.0.add(r0 * h), m * h),
                 )
             };
-            gate_rows(ctx, z, &c_prev[r0 * h..(r0 + m) * h], c, tc, hv);
+            gate_rows(ctx, z, &c_prev[r0 * h..(r0 + m) * h], c, hv);
         });
         ctx.carry_masked_rows(h_out, h_prev);
         ctx.carry_masked_rows(c_out, c_prev);
@@ -194,7 +189,7 @@ impl Cell for LstmCell {
             Some(p) => &tr.cs[p * len..(p + 1) * len],
             None => io.zeros,
         };
-        let tc = &tr.tcs[io.t * len..(io.t + 1) * len];
+        let c = &tr.cs[io.t * len..(io.t + 1) * len];
         let BackwardStep {
             gates,
             dh,
@@ -209,7 +204,7 @@ impl Cell for LstmCell {
             gates,
             dh,
             dc,
-            tc,
+            c,
             c_prev,
         };
         backward_rows(ctx, &reads, 0..batch, dz, dc_prev, dtc, dh_prev);
@@ -219,19 +214,18 @@ impl Cell for LstmCell {
 }
 
 /// The gates and cell update of some rows: `z` holds their pre-activations and becomes
-/// `[i | f | g | o]`; writes `c`, `act(c)` and `h` (all slices hold just these rows).
+/// `[i | f | g | o]`; writes `c` and `h` (all slices hold just these rows).
 #[allow(
     clippy::arithmetic_side_effects,
     clippy::indexing_slicing,
     reason = "called by `forward_step` with row ranges of its checked buffers: `z` holds \
-              `rows * GATES * units` values and `c_prev`, `c`, `tc`, `h` `rows * units`"
+              `rows * GATES * units` values and `c_prev`, `c`, `h` `rows * units`"
 )]
 fn gate_rows(
     ctx: &CellCtx<'_>,
     z: &mut [f32],
     c_prev: &[f32],
     c_out: &mut [f32],
-    tc: &mut [f32],
     h_out: &mut [f32],
 ) {
     let h = ctx.units;
@@ -245,19 +239,16 @@ fn gate_rows(
         let (f, rest) = rest.split_at(h);
         let (g, o) = rest.split_at(h);
         let row = b * h..(b + 1) * h;
-        let (cp, c, tcr) = (
-            &c_prev[row.clone()],
-            &mut c_out[row.clone()],
-            &mut tc[row.clone()],
-        );
+        let (cp, c) = (&c_prev[row.clone()], &mut c_out[row.clone()]);
         for j in 0..h {
             c[j] = f[j] * cp[j] + i[j] * g[j];
         }
-        tcr.copy_from_slice(c);
-        ctx.act.apply(tcr, h);
+        // `h` holds `act(c)` until the output gate multiplies it.
         let hr = &mut h_out[row];
+        hr.copy_from_slice(c);
+        ctx.act.apply(hr, h);
         for j in 0..h {
-            hr[j] = o[j] * tcr[j];
+            hr[j] *= o[j];
         }
     }
 }
@@ -278,7 +269,7 @@ fn backward_split(ctx: &CellCtx<'_>, io: BackwardStep<'_>, tr: &mut LstmTrace) {
         Some(p) => &tr.cs[p * len..(p + 1) * len],
         None => io.zeros,
     };
-    let tc = &tr.tcs[io.t * len..(io.t + 1) * len];
+    let c = &tr.cs[io.t * len..(io.t + 1) * len];
     let BackwardStep {
         gates,
         dh,
@@ -299,7 +290,7 @@ fn backward_split(ctx: &CellCtx<'_>, io: BackwardStep<'_>, tr: &mut LstmTrace) {
         gates,
         dh,
         dc,
-        tc,
+        c,
         c_prev,
     };
     let (dz, dc_prev, dtc, dh_prev) = (
@@ -335,7 +326,7 @@ struct BackwardReads<'a> {
     gates: &'a [f32],
     dh: &'a [f32],
     dc: &'a [f32],
-    tc: &'a [f32],
+    c: &'a [f32],
     c_prev: &'a [f32],
 }
 
@@ -374,7 +365,12 @@ fn backward_rows(
         dh_prev[out.clone()].fill(0.0);
         let gr = &r.gates[b * gh..(b + 1) * gh];
         let (i, f, g, o) = (&gr[..h], &gr[h..2 * h], &gr[2 * h..3 * h], &gr[3 * h..]);
-        let (tcr, cp) = (&r.tc[row.clone()], &r.c_prev[row]);
+        let cp = &r.c_prev[row.clone()];
+        // `act(c_t)`, recomputed from `c_t` as the forward pass computed it, in the place of
+        // `do`, which is the last written.
+        let (dzr_ifg, tcr) = dzr.split_at_mut(3 * h);
+        tcr.copy_from_slice(&r.c[row]);
+        ctx.act.apply(tcr, h);
         // Gradient reaching c_t through h_t = o * act(c_t).
         let dtcr = &mut dtc[out.clone()];
         for j in 0..h {
@@ -384,10 +380,10 @@ fn backward_rows(
         let dcp = &mut dc_prev[out];
         for j in 0..h {
             let dct = dcr[j] + dtcr[j];
-            dzr[j] = dct * g[j];
-            dzr[h + j] = dct * cp[j];
-            dzr[2 * h + j] = dct * i[j];
-            dzr[3 * h + j] = dhr[j] * tcr[j];
+            dzr_ifg[j] = dct * g[j];
+            dzr_ifg[h + j] = dct * cp[j];
+            dzr_ifg[2 * h + j] = dct * i[j];
+            tcr[j] *= dhr[j];
             dcp[j] = dct * f[j];
         }
         ctx.ract.backward(i, &mut dzr[..h], h);

@@ -38,14 +38,19 @@ struct Workspace {
     batch: usize,
     time: usize,
     mask: Option<Mask>,
-    /// `(T, B, G*H)`: input projections, then the gate activations of every step.
+    /// `(T, B, G*H)`: input projections, then the gate activations of every step; backward
+    /// replaces each step's gates (read for the last time) with their gradients, on the
+    /// input side before the activations, which the weight gradients then read.
     zs: Vec<f32>,
+    /// Whether a backward pass has replaced the gates in `zs` since the last forward pass.
+    spent: bool,
     /// `(T, B, H)`: state after each step.
     hs: Vec<f32>,
     /// `(B, H)` zeros: the initial state.
     zeros: Vec<f32>,
-    /// Backward: `(T, B, G*H)` pre-activation gradients on the input side.
-    dzs: Vec<f32>,
+    /// Backward: `(B, G*H)` one step's pre-activation gradients, until they replace its
+    /// gates in `zs`.
+    dz: Vec<f32>,
     /// Backward: `(B, H)` state gradients of the current and previous step.
     dh: Vec<f32>,
     dh_prev: Vec<f32>,
@@ -278,6 +283,7 @@ impl<C: Cell> RnnCore<C> {
         ws.batch = batch;
         ws.time = time;
         ws.mask = mask.filter(|m| !m.all_valid()).cloned();
+        ws.spent = false;
         sized(&mut ws.zs, zs_len);
         sized(&mut ws.hs, hs_len);
         ws.zeros.clear();
@@ -454,7 +460,7 @@ impl<C: Cell> RnnCore<C> {
     pub(crate) fn backward(
         &mut self,
         x: &[f32],
-        dy: &[f32],
+        dy: Vec<f32>,
         sequences: bool,
         reverse: bool,
         dstates: &[&[f32]],
@@ -468,6 +474,13 @@ impl<C: Cell> RnnCore<C> {
                 "backward needs the input of the preceding training forward pass",
             ));
         }
+        if self.ws.spent {
+            return Err(Error::config(
+                self.name.clone(),
+                "backward already ran for the last forward pass; run a training forward pass \
+                 before the next backward pass",
+            ));
+        }
         self.check_grads(dy.len(), sequences, dstates)?;
         let go_back = self.cfg.go_backwards;
         let zero_masked = self.zero_output_for_mask;
@@ -477,14 +490,15 @@ impl<C: Cell> RnnCore<C> {
             MatRef::new(self.recurrent.values(), h, gh).t(),
             plain_strips(h),
         );
-        sized(&mut ws.dzs, n * gh);
+        sized(&mut ws.dz, batch * gh);
+        ws.spent = true;
         sized(&mut ws.dh_prev, len);
         sized(&mut ws.dh, len).fill(0.0);
         C::prepare_backward(&mut trace, time, batch, h);
         let (d_seq, d_last) = if sequences {
-            (Some(dy), None)
+            (Some(&dy[..]), None)
         } else {
-            (None, Some(dy))
+            (None, Some(&dy[..]))
         };
         for src in d_last.into_iter().chain(dstates.first().copied()) {
             ws.dh.iter_mut().zip(src).for_each(|(a, b)| *a += b);
@@ -511,14 +525,15 @@ impl<C: Cell> RnnCore<C> {
                 }
             }
             let ctx = self.ctx(mask, batch, &ws.packed, rdrop);
+            let at = t * batch * gh..(t + 1) * batch * gh;
             let io = BackwardStep {
-                gates: &ws.zs[t * batch * gh..(t + 1) * batch * gh],
+                gates: &ws.zs[at.clone()],
                 h_prev: match prev {
                     Some(p) => &ws.hs[p * len..(p + 1) * len],
                     None => &ws.zeros[..],
                 },
                 dh: &ws.dh,
-                dz: &mut ws.dzs[t * batch * gh..(t + 1) * batch * gh],
+                dz: &mut ws.dz,
                 dh_prev: &mut ws.dh_prev,
                 t,
                 prev,
@@ -526,11 +541,16 @@ impl<C: Cell> RnnCore<C> {
                 scratch: &mut *scratch,
             };
             C::backward_step(&ctx, io, &mut trace);
+            // No later step reads these gates: their gradients take their place, so that a
+            // pass keeps one `(T, B, G*H)` buffer rather than two.
+            ws.zs[at].copy_from_slice(&ws.dz);
             std::mem::swap(&mut ws.dh, &mut ws.dh_prev);
         }
+        // Read: freed before `dx`, often as large, is allocated.
+        std::mem::drop(dy);
 
         // Weight gradients over all steps at once.
-        let dzs = &ws.dzs[..n * gh];
+        let dzs = &ws.zs[..n * gh];
         if !drop.drops_input() {
             gemm(
                 1.0,
@@ -823,7 +843,7 @@ impl<C: Cell, const IN: usize, const H: usize, R: ReturnMode, const BIAS: bool> 
         let go_back = self.core.cfg.go_backwards;
         let dx = self
             .core
-            .backward(x.as_slice(), &dy.unwrap(), R::SEQUENCES, go_back, dstates)?;
+            .backward(x.as_slice(), dy.unwrap(), R::SEQUENCES, go_back, dstates)?;
         Ok(Sequence::from_time_major(x.batch(), x.time(), dx))
     }
 

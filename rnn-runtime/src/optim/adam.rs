@@ -1,8 +1,8 @@
 //! Adam, in Keras' "epsilon hat" form, with optional AMSGrad.
 
 use super::{
-    BASE_VARIABLES, Core, Optimizer, OptimizerState, check_positive, check_rate, clip_builders,
-    ensure_slot,
+    BASE_VARIABLES, Clip, Core, Optimizer, OptimizerState, check_positive, check_rate,
+    clip_builders, ensure_slot, slot_fits,
 };
 use crate::error::Result;
 use crate::param::Param;
@@ -128,6 +128,47 @@ impl Adam {
     fn slot_kinds(&self) -> usize {
         if self.amsgrad { 3 } else { 2 }
     }
+
+    /// The factors of the step after `iterations` steps.
+    fn coeffs(&self, iterations: u64) -> Coeffs {
+        // Keras computes `t` and the powers in the variable's dtype; f64 keeps the bias
+        // corrections exact enough that only the element-wise f32 rounding remains.
+        let t = iterations as f64 + 1.0;
+        let alpha = f64::from(self.core.lr) * (1.0 - self.beta_2.powf(t)).sqrt()
+            / (1.0 - self.beta_1.powf(t));
+        Coeffs {
+            alpha: alpha as f32,
+            one_minus_b1: (1.0 - self.beta_1) as f32,
+            one_minus_b2: (1.0 - self.beta_2) as f32,
+            eps: self.epsilon as f32,
+        }
+    }
+}
+
+/// The f32 factors of one step, and its arithmetic, shared by the step and its check.
+#[derive(Clone, Copy)]
+struct Coeffs {
+    alpha: f32,
+    one_minus_b1: f32,
+    one_minus_b2: f32,
+    eps: f32,
+}
+
+impl Coeffs {
+    /// The new momentum and velocity.
+    #[inline]
+    fn moments(self, m: f32, v: f32, g: f32) -> (f32, f32) {
+        (
+            m + (g - m) * self.one_minus_b1,
+            v + (g * g - v) * self.one_minus_b2,
+        )
+    }
+
+    /// The new weight from the new momentum and the velocity it divides by.
+    #[inline]
+    fn weight(self, w: f32, m: f32, v: f32) -> f32 {
+        w - m * self.alpha / (v.sqrt() + self.eps)
+    }
 }
 
 impl Default for Adam {
@@ -172,15 +213,7 @@ impl Optimizer for Adam {
         if self.amsgrad {
             ensure_slot(&mut self.velocity_hats, params, 0.0, rebuild);
         }
-        // Keras computes `t` and the powers in the variable's dtype; f64 keeps the bias
-        // corrections exact enough that only the element-wise f32 rounding remains.
-        let t = self.core.iterations as f64 + 1.0;
-        let alpha = f64::from(self.core.lr) * (1.0 - self.beta_2.powf(t)).sqrt()
-            / (1.0 - self.beta_1.powf(t));
-        let alpha = alpha as f32;
-        let one_minus_b1 = (1.0 - self.beta_1) as f32;
-        let one_minus_b2 = (1.0 - self.beta_2) as f32;
-        let eps = self.epsilon as f32;
+        let c = self.coeffs(self.core.iterations);
         let amsgrad = self.amsgrad;
         let (ms, vs, vhs) = (
             &mut self.momentums,
@@ -190,8 +223,7 @@ impl Optimizer for Adam {
         self.core.for_each(params, |k, w, g| {
             let (m, v) = (&mut ms[k], &mut vs[k]);
             for ((m, v), &g) in m.iter_mut().zip(v.iter_mut()).zip(g) {
-                *m += (g - *m) * one_minus_b1;
-                *v += (g * g - *v) * one_minus_b2;
+                (*m, *v) = c.moments(*m, *v, g);
             }
             if amsgrad {
                 let vh = &mut vhs[k];
@@ -199,11 +231,11 @@ impl Optimizer for Adam {
                     w.iter_mut().zip(m.iter()).zip(vh.iter_mut().zip(v.iter()))
                 {
                     *vh = max_nan(*vh, v);
-                    *w -= *m * alpha / (vh.sqrt() + eps);
+                    *w = c.weight(*w, *m, *vh);
                 }
             } else {
                 for ((w, &m), &v) in w.iter_mut().zip(m.iter()).zip(v.iter()) {
-                    *w -= m * alpha / (v.sqrt() + eps);
+                    *w = c.weight(*w, m, v);
                 }
             }
         });
@@ -215,6 +247,44 @@ impl Optimizer for Adam {
         check_rate(name, "beta_1", self.beta_1)?;
         check_rate(name, "beta_2", self.beta_2)?;
         check_positive(name, "epsilon", self.epsilon)
+    }
+
+    /// Runs the step's arithmetic without storing it (no clipping only: a clipped gradient
+    /// would need a copy of its own).
+    fn check_step(&self, params: &[&mut Param]) -> Option<std::result::Result<(), usize>> {
+        if self.core.clip != Clip::default() {
+            return None;
+        }
+        // Slots that do not fit these parameters are rebuilt as zeros by the step, which
+        // then counts from its first iteration.
+        let same = self.core.same_sizes(params);
+        let iterations = if same { self.core.iterations } else { 0 };
+        let c = self.coeffs(iterations);
+        let fits = |slot: &[Vec<f32>]| same && slot_fits(slot, params);
+        let (ms, vs) = (fits(&self.momentums), fits(&self.velocities));
+        let vhs = self.amsgrad.then(|| fits(&self.velocity_hats));
+        for (k, p) in params.iter().enumerate() {
+            let (w, g) = (p.values(), p.grad());
+            let slot = |kept: bool, s: &[Vec<f32>], i: usize| if kept { s[k][i] } else { 0.0 };
+            let bad = (0..w.len()).fold(false, |bad, i| {
+                // A parameter without a gradient steps with zero, as the step does.
+                let gi = g.get(i).copied().unwrap_or(0.0);
+                let (m, v) = c.moments(
+                    slot(ms, &self.momentums, i),
+                    slot(vs, &self.velocities, i),
+                    gi,
+                );
+                let v = match vhs {
+                    Some(kept) => max_nan(slot(kept, &self.velocity_hats, i), v),
+                    None => v,
+                };
+                bad | !c.weight(w[i], m, v).is_finite()
+            });
+            if bad {
+                return Some(Err(k));
+            }
+        }
+        Some(Ok(()))
     }
 
     fn save_state(&self, into: &mut OptimizerState) {

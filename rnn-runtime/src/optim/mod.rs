@@ -152,6 +152,27 @@ pub trait Optimizer: Send + Sync + std::fmt::Debug {
     fn restore_state(&mut self, from: &OptimizerState) {
         let _ = from;
     }
+
+    /// Whether [`Optimizer::step`] on `params` would leave every weight finite, found
+    /// without changing anything: `Some(Ok(()))` if so, `Some(Err(k))` when parameter `k` is
+    /// the first it would not; `None` when the optimizer cannot tell without stepping. `fit`
+    /// asks before each step: when the answer is known, it keeps no copy of the weights and
+    /// the optimizer's state to undo a step that was not finite.
+    ///
+    /// ```
+    /// use rnn_runtime::Param;
+    /// use rnn_runtime::optim::{Adam, Optimizer, Sgd};
+    /// let mut w = Param::new("w", vec![1], vec![-3e38]);
+    /// w.grad_mut()[0] = 1.0;
+    /// assert_eq!(Adam::default().check_step(&[&mut w]), Some(Ok(())));
+    /// // The first step moves the weight by about the learning rate: past f32's range.
+    /// assert_eq!(Adam::new(1e38).check_step(&[&mut w]), Some(Err(0)));
+    /// assert_eq!(Sgd::default().check_step(&[&mut w]), None);
+    /// ```
+    fn check_step(&self, params: &[&mut Param]) -> Option<std::result::Result<(), usize>> {
+        let _ = params;
+        None
+    }
 }
 
 /// An optimizer's slots and iteration count, saved by [`Optimizer::save_state`].
@@ -273,11 +294,16 @@ impl Core {
         }
     }
 
+    /// Whether the slots were built for these parameters.
+    fn same_sizes(&self, params: &[&mut Param]) -> bool {
+        self.sizes.len() == params.len()
+            && self.sizes.iter().zip(params).all(|(&n, p)| n == p.len())
+    }
+
     /// Prepares a step; returns whether the slots must be rebuilt from scratch because the
     /// parameters are not the ones they were built for.
     fn begin(&mut self, params: &[&mut Param]) -> bool {
-        let same = self.sizes.len() == params.len()
-            && self.sizes.iter().zip(params).all(|(&n, p)| n == p.len());
+        let same = self.same_sizes(params);
         if !same {
             self.sizes = params.iter().map(|p| p.len()).collect();
             self.iterations = 0;
@@ -318,11 +344,14 @@ impl Core {
     }
 }
 
+/// Whether `slot` holds one buffer per parameter, of its size.
+fn slot_fits(slot: &[Vec<f32>], params: &[&mut Param]) -> bool {
+    slot.len() == params.len() && slot.iter().zip(params).all(|(s, p)| s.len() == p.len())
+}
+
 /// Makes `slot` hold one buffer of `init` per parameter, unless it already fits them.
 fn ensure_slot(slot: &mut Vec<Vec<f32>>, params: &[&mut Param], init: f32, rebuild: bool) {
-    let fits =
-        slot.len() == params.len() && slot.iter().zip(params).all(|(s, p)| s.len() == p.len());
-    if rebuild || !fits {
+    if rebuild || !slot_fits(slot, params) {
         *slot = params.iter().map(|p| vec![init; p.len()]).collect();
     }
 }

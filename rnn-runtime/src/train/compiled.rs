@@ -192,6 +192,23 @@ impl Compiled {
                 weight,
             });
         }
+        // An optimizer that tells beforehand whether its update stays finite needs no copy
+        // of the weights and of its state (as large as the weights, or twice) to undo it.
+        if let Some(check) = self.optimizer.check_step(params) {
+            if let Err(k) = check {
+                let weight = params.get(k).map(|p| p.name().to_string());
+                params.iter_mut().for_each(|p| p.zero_grad());
+                return Err(Error::NonFiniteUpdate {
+                    epoch: at.epoch,
+                    step: at.step,
+                    weight: weight.unwrap_or_default(),
+                });
+            }
+            self.optimizer.step(params);
+            params.iter_mut().for_each(|p| p.zero_grad());
+            self.steps = self.steps.saturating_add(1);
+            return Ok(());
+        }
         let before = &mut self.before;
         before.weights.resize_with(params.len(), Vec::new);
         for (saved, p) in before.weights.iter_mut().zip(params.iter()) {
