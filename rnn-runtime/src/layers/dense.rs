@@ -10,10 +10,12 @@
 use crate::activation::Activation;
 use crate::error::{Error, Result};
 use crate::init::{Initializer, Rng};
+use crate::kernels::bf16;
 use crate::kernels::gemm::{MatRef, gemm};
 use crate::layer::{Layer, Mode, no_state_grads};
 use crate::layer_step::{LayerStep, StepContext, StepData, check_step_len};
 use crate::param::{Param, Weights};
+use crate::precision::{Precision, Reduced};
 use crate::tensor::{Features, Sequence};
 
 /// A fully connected layer from `IN` to `OUT` features (Keras `Dense`).
@@ -36,6 +38,8 @@ pub struct Dense<const IN: usize, const OUT: usize, const BIAS: bool = true> {
     bias: Option<Param>,
     /// Outputs of the last training pass, for the activation's derivative.
     y: Vec<f32>,
+    /// A bf16 copy of `kernel` for inference at that precision.
+    low: Reduced,
 }
 
 impl<const IN: usize, const OUT: usize, const BIAS: bool> Dense<IN, OUT, BIAS> {
@@ -82,6 +86,7 @@ impl<const IN: usize, const OUT: usize, const BIAS: bool> Dense<IN, OUT, BIAS> {
             kernel,
             bias,
             y: Vec::new(),
+            low: Reduced::default(),
         }
     }
 
@@ -103,14 +108,20 @@ impl<const IN: usize, const OUT: usize, const BIAS: bool> Dense<IN, OUT, BIAS> {
                 .for_each(|r| r.copy_from_slice(b.values()));
         }
         let beta = if self.bias.is_some() { 1.0 } else { 0.0 };
-        gemm(
-            1.0,
-            MatRef::new(x, rows, IN),
-            MatRef::new(self.kernel.values(), IN, OUT),
-            beta,
-            &mut y,
-            OUT,
-        );
+        let low = (mode == Mode::Inference)
+            .then(|| self.low.copies(&[&self.kernel]))
+            .flatten();
+        match low.as_deref().and_then(|c| c.mat(0)) {
+            Some(w) => bf16::product(x, rows, w, 0..OUT, &mut y, OUT),
+            None => gemm(
+                1.0,
+                MatRef::new(x, rows, IN),
+                MatRef::new(self.kernel.values(), IN, OUT),
+                beta,
+                &mut y,
+                OUT,
+            ),
+        }
         self.activation.apply(&mut y, OUT);
         if mode.records() {
             self.y.clear();
@@ -177,14 +188,18 @@ impl<const IN: usize, const OUT: usize, const BIAS: bool> Dense<IN, OUT, BIAS> {
             None => y.fill(0.0),
         }
         // A single row is a matrix-vector product, which reads each weight once.
-        gemm(
-            1.0,
-            MatRef::new(x, batch, IN),
-            MatRef::new(self.kernel.values(), IN, OUT),
-            1.0,
-            y,
-            OUT,
-        );
+        let low = self.low.copies(&[&self.kernel]);
+        match low.as_deref().and_then(|c| c.mat(0)) {
+            Some(w) => bf16::product(x, batch, w, 0..OUT, y, OUT),
+            None => gemm(
+                1.0,
+                MatRef::new(x, batch, IN),
+                MatRef::new(self.kernel.values(), IN, OUT),
+                1.0,
+                y,
+                OUT,
+            ),
+        }
         self.activation.apply(y, OUT);
         Ok(())
     }
@@ -262,6 +277,10 @@ impl<const IN: usize, const OUT: usize, const BIAS: bool> Layer<Features<IN>>
     fn step(&self, x: StepData<'_>, _: &mut StepContext, state: &mut LayerStep) -> Result<()> {
         self.step_rows(x, state)
     }
+
+    fn set_inference_precision(&mut self, precision: Precision) {
+        self.low.set(precision);
+    }
 }
 
 /// On a sequence, Dense applies to every step and passes the mask on, as in Keras.
@@ -312,6 +331,10 @@ impl<const IN: usize, const OUT: usize, const BIAS: bool> Layer<Sequence<IN>>
 
     fn step(&self, x: StepData<'_>, _: &mut StepContext, state: &mut LayerStep) -> Result<()> {
         self.step_rows(x, state)
+    }
+
+    fn set_inference_precision(&mut self, precision: Precision) {
+        self.low.set(precision);
     }
 }
 
@@ -404,5 +427,9 @@ impl<const IN: usize, const OUT: usize, const BIAS: bool> Layer<Sequence<IN>>
 
     fn step(&self, x: StepData<'_>, _: &mut StepContext, state: &mut LayerStep) -> Result<()> {
         self.inner.step_rows(x, state)
+    }
+
+    fn set_inference_precision(&mut self, precision: Precision) {
+        self.inner.low.set(precision);
     }
 }
