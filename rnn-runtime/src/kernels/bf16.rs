@@ -233,7 +233,7 @@ mod dot {
     use std::ops::Range;
     use std::sync::OnceLock;
 
-    use super::{Bf16Matrix, PAIRED, bits};
+    use super::{Bf16Matrix, PAIRED};
 
     const LANES: usize = 16;
 
@@ -241,6 +241,8 @@ mod dot {
         static HAS: OnceLock<bool> = OnceLock::new();
         *HAS.get_or_init(|| {
             std::arch::is_x86_feature_detected!("avx512f")
+                && std::arch::is_x86_feature_detected!("avx512bw")
+                && std::arch::is_x86_feature_detected!("avx512vl")
                 && std::arch::is_x86_feature_detected!("avx512bf16")
         })
     }
@@ -263,10 +265,9 @@ mod dot {
             xb.clear();
             xb.resize(m * kp, 0);
             for (xr, pr) in x.chunks_exact(k).zip(xb.chunks_exact_mut(kp)) {
-                for (p, o) in pr.iter_mut().enumerate() {
-                    let hi = xr.get(2 * p + 1).map_or(0, |&v| bits(v));
-                    *o = bits(xr[2 * p]) | hi << 16;
-                }
+                // SAFETY: the CPU has the instructions (asserted); `xr` holds `k` values and
+                // `pr` `kp = ceil(k / 2)` words, that is at least `k` bf16 values.
+                unsafe { round_row(xr, pr) };
             }
             let wp = w.pairs[cols.start..].as_ptr();
             let op = out.as_mut_ptr();
@@ -289,6 +290,36 @@ mod dot {
                 }
             }
         });
+    }
+
+    /// Rounds `x` to bf16 (to nearest even) into `out` in order, two values per word: the
+    /// words are then the pairs of consecutive inputs that `vdpbf16ps` multiplies by a word of
+    /// `W`. A last odd value gets a zero partner.
+    ///
+    /// # Safety
+    /// The CPU has AVX-512F, BW, VL and BF16; `out` holds at least `x.len()` bf16 values.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512bf16")]
+    unsafe fn round_row(x: &[f32], out: &mut [u32]) {
+        let k = x.len();
+        assert!(2 * out.len() >= k);
+        let dst = out.as_mut_ptr() as *mut i16;
+        let mut i = 0;
+        while i < k {
+            let live = (k - i).min(LANES);
+            let mask = ((1u32 << live) - 1) as __mmask16;
+            // SAFETY: the mask keeps the load below `k` and the store below `k` bf16 values,
+            // inside `out` (asserted).
+            unsafe {
+                let v = _mm512_maskz_loadu_ps(mask, x.as_ptr().add(i));
+                let b = std::mem::transmute::<__m256bh, __m256i>(_mm512_cvtneps_pbh(v));
+                _mm256_mask_storeu_epi16(dst.add(i), mask, b);
+            }
+            i += LANES;
+        }
+        if k % 2 == 1 {
+            // SAFETY: word `k / 2` exists (asserted); its high half is the partner.
+            unsafe { *dst.add(k) = 0 };
+        }
     }
 
     /// Every tile of `blocks` blocks of `MR` rows by `n` columns, `16 NV` columns at a time; the column tiles are the outer loop, so a
