@@ -1,5 +1,6 @@
 //! The performance workloads of `DESIGN.md` ("Performance workloads", at the repository
-//! root): training steps (T1-T4) and inference (I1, I2).
+//! root): training steps (T1-T4), inference (I1, I2) and generation (G1); the inference and
+//! generation workloads also in bf16 (`Precision::Bf16`), each right after its f32 run.
 //!
 //! `cargo bench --bench workloads` reports samples/s for every workload (elements/s in
 //! criterion's output; I1 also as time per call). `python3 benches/pytorch_workloads.py` runs
@@ -13,7 +14,7 @@ mod common;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rnn::generate::{OneHot, Sampler, generate_ids};
 use rnn::prelude::*;
-use rnn::seeded_rng;
+use rnn::{Precision, seeded_rng};
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -79,12 +80,22 @@ fn inference(c: &mut Criterion) {
         BenchmarkId::new("I1", "quiz SimpleRNN(128) b1 len30"),
         |b| b.iter(|| quiz.forward(black_box(&x), Mode::Inference).unwrap()),
     );
+    quiz.set_inference_precision(Precision::Bf16);
+    group.bench_function(
+        BenchmarkId::new("I1-bf16", "quiz SimpleRNN(128) b1 len30"),
+        |b| b.iter(|| quiz.forward(black_box(&x), Mode::Inference).unwrap()),
+    );
     let mut topics = Topics::new(0);
     let x = ids(256, 100, 1000, 10);
     group.throughput(Throughput::Elements(256));
     group.sample_size(20);
     group.bench_function(
         BenchmarkId::new("I2", "reuters LSTM(100) b256 len100"),
+        |b| b.iter(|| topics.forward(black_box(&x), Mode::Inference).unwrap()),
+    );
+    topics.set_inference_precision(Precision::Bf16);
+    group.bench_function(
+        BenchmarkId::new("I2-bf16", "reuters LSTM(100) b256 len100"),
         |b| b.iter(|| topics.forward(black_box(&x), Mode::Inference).unwrap()),
     );
     group.finish();
@@ -94,26 +105,29 @@ fn inference(c: &mut Criterion) {
 /// each from the softmax; throughput counts the generated characters.
 fn generation(c: &mut Criterion) {
     let mut group = c.benchmark_group("generate");
-    let chars = Chars::new(0);
+    let mut chars = Chars::new(0);
     let prime = char_ids(60, 11);
     let sampler = Sampler::Temperature(1.0);
     let mut rng = seeded_rng(12);
     group.throughput(Throughput::Elements(200));
-    group.bench_function(
-        BenchmarkId::new("G1", "chars LSTM(256)x2 prime60 gen200"),
-        |b| {
-            b.iter(|| {
-                generate_ids(
-                    &mut OneHot::new(&chars),
-                    black_box(&prime),
-                    200,
-                    &sampler,
-                    &mut rng,
-                )
-                .unwrap()
-            })
-        },
-    );
+    for (id, precision) in [("G1", Precision::F32), ("G1-bf16", Precision::Bf16)] {
+        chars.set_inference_precision(precision);
+        group.bench_function(
+            BenchmarkId::new(id, "chars LSTM(256)x2 prime60 gen200"),
+            |b| {
+                b.iter(|| {
+                    generate_ids(
+                        &mut OneHot::new(&chars),
+                        black_box(&prime),
+                        200,
+                        &sampler,
+                        &mut rng,
+                    )
+                    .unwrap()
+                })
+            },
+        );
+    }
     group.finish();
 }
 

@@ -9,6 +9,9 @@
 //! `cargo run --release --example sentiment -- "granny starting to fear spiders in the garden might be real"`
 //!
 //! `--full` trains for 10 epochs instead of 3.
+//!
+//! The trained model is evaluated twice, with its weights in f32 and in bf16
+//! (`Precision::Bf16`), and both accuracies are printed.
 
 mod common;
 
@@ -88,6 +91,18 @@ fn run() -> Outcome {
         100.0 * logs.get("accuracy").unwrap_or(f32::NAN),
         logs.loss(),
         common::secs(fit_time)
+    );
+    model.set_inference_precision(rnn::Precision::Bf16);
+    let (low, low_time) = common::timed(|| model.evaluate(&x_val, &y_val, 256));
+    let low = low?;
+    model.set_inference_precision(rnn::Precision::F32);
+    let (_, f32_time) = common::timed(|| model.evaluate(&x_val, &y_val, 256));
+    println!(
+        "in bf16: validation accuracy {:.2} % (loss {:.4}); evaluation took {} (f32: {})",
+        100.0 * low.get("accuracy").unwrap_or(f32::NAN),
+        low.loss(),
+        common::secs(low_time),
+        common::secs(f32_time)
     );
 
     let texts = if args.texts.is_empty() {

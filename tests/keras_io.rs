@@ -60,10 +60,13 @@ fn check_predictions<M, X>(what: &str, model: &mut M, rec: &Value, input: fn(&Va
 where
     M: KerasModel,
     X: IntoInput<<M::Stack as Stack>::In>,
+    <M::Stack as Stack>::In: StepAll,
 {
     let out = model.predict(input(&rec["x"])).expect("predict");
     let want: Vec<f64> = serde_json::from_value(rec["y"].clone()).expect("predictions");
     assert_close(what, &out.main().data, &want, OUT_ATOL, OUT_RTOL);
+    let x = input(&rec["x"]).into_input().expect("input");
+    check_bf16(what, &mut **model, &x);
 }
 
 /// Every file of model `name` loads into `M` and predicts what Keras predicted.
@@ -71,6 +74,7 @@ fn parity<M, X>(name: &str, new: fn(u64) -> M, input: fn(&Value) -> X)
 where
     M: KerasModel,
     X: IntoInput<<M::Stack as Stack>::In>,
+    <M::Stack as Stack>::In: StepAll,
 {
     let rec = record(name);
     for form in [

@@ -15,7 +15,7 @@ use rnn::{ModelInput, ModelOutput, Stack};
 fn run_case<S>(set: &str, case: &str, model: &mut Sequential<S>)
 where
     S: Stack,
-    S::In: ModelInput + FromFixture,
+    S::In: ModelInput + FromFixture + StepAll,
     S::Out: ModelOutput,
     <S::In as rnn::Tensor>::Grad: InputGrad,
 {
@@ -114,6 +114,7 @@ where
             want.is_some()
         ),
     }
+    check_bf16(case, model, &x);
 }
 
 /// One test per fixture case of a set: `fixture_name: (layers...),`

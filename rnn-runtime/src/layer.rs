@@ -13,6 +13,7 @@ use crate::layers::embedding::Lookup;
 use crate::layers::rnn_config::RnnOptions;
 use crate::output::Array;
 use crate::param::{Param, Weights};
+use crate::precision::Precision;
 use crate::tensor::{Tensor, TokenBatch};
 
 /// How a forward pass runs: whether dropout is active and whether layers keep what the
@@ -160,6 +161,13 @@ pub trait Layer<In: Tensor>: Weights + Send {
             "this layer cannot run one time step at a time",
         ))
     }
+
+    /// Chooses how inference multiplies by this layer's weight matrices (see
+    /// [`Sequential::set_inference_precision`](crate::Sequential::set_inference_precision));
+    /// layers without weight matrices ignore it.
+    fn set_inference_precision(&mut self, precision: Precision) {
+        let _ = precision;
+    }
 }
 
 /// The error of a layer without states that was given state gradients.
@@ -241,6 +249,9 @@ pub trait Stack: Weights + Send {
     /// Runs one time step through every layer (see [`Layer::step`]); `layers` holds one part
     /// per layer, and the last one's output is the step's output.
     fn step(&self, x: StepData<'_>, cx: &mut StepContext, layers: &mut [LayerStep]) -> Result<()>;
+
+    /// Sets every layer's inference precision (see [`Layer::set_inference_precision`]).
+    fn set_inference_precision(&mut self, precision: Precision);
 
     /// Appends a layer. It must accept this chain's output type: a mismatch is a compile error.
     fn then<L: Layer<Self::Out>>(self, layer: L) -> Chain<Self, L>
@@ -349,6 +360,9 @@ impl<In: Tensor, L: Layer<In>> Stack for First<In, L> {
             [state] => self.layer.step(x, cx, state),
             _ => Err(step_depth_error(1, layers.len())),
         }
+    }
+    fn set_inference_precision(&mut self, precision: Precision) {
+        self.layer.set_inference_precision(precision);
     }
 }
 
@@ -496,5 +510,10 @@ impl<P: Stack, L: Layer<P::Out>> Stack for Chain<P, L> {
             return Err(step_depth_error(depth, got));
         };
         self.layer.step(StepData::Values(&mid.out), cx, state)
+    }
+
+    fn set_inference_precision(&mut self, precision: Precision) {
+        self.prev.set_inference_precision(precision);
+        self.layer.set_inference_precision(precision);
     }
 }

@@ -44,6 +44,7 @@ pub mod init;
 pub mod input;
 pub mod interop;
 pub(crate) mod kernels {
+    pub(crate) mod bf16;
     pub(crate) mod gemm;
     pub(crate) mod gemv;
     pub(crate) mod math;
@@ -61,6 +62,7 @@ pub mod output;
 pub mod param;
 #[doc(hidden)]
 pub mod placeholder;
+pub mod precision;
 mod size;
 pub mod step;
 pub mod summary;
@@ -92,6 +94,7 @@ pub use model::Sequential;
 pub use optim::{Adagrad, Adam, Clip, Optimizer, RmsProp, Sgd};
 pub use output::{Array, ModelOutput, Outputs};
 pub use param::{Param, Weight, WeightData, Weights};
+pub use precision::Precision;
 /// The `rand` this crate draws its initial weights and shuffles with, so that a sampler of
 /// your own (`rnn::rand::Rng`) is of the same version.
 pub use rand;

@@ -420,6 +420,11 @@ where
         self.forward.rnn_options()
     }
 
+    fn set_inference_precision(&mut self, precision: crate::Precision) {
+        self.forward.core_mut().set_inference_precision(precision);
+        self.backward.core_mut().set_inference_precision(precision);
+    }
+
     fn step_init(&self, _batch: usize) -> Result<LayerStep> {
         Err(Error::config(
             self.name.clone(),

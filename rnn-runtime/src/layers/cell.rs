@@ -12,6 +12,7 @@ use std::fmt::Debug;
 
 use crate::activation::Activation;
 use crate::init::Rng;
+use crate::kernels::bf16::{self, Bf16Matrix};
 use crate::kernels::gemm::{MatRef, gemm};
 use crate::kernels::packed::{Packed, gemm_packed};
 
@@ -144,6 +145,8 @@ pub struct CellCtx<'a> {
     /// Recurrent dropout in training: `(GATES, batch, units)` factors of `h_{t-1}`, one
     /// block per gate, the same at every step (`rnn_dropout.rs`); `None` otherwise.
     pub(crate) rdrop: Option<&'a [f32]>,
+    /// The recurrent kernel in bf16, when inference runs at that precision.
+    pub(crate) low: Option<&'a Bf16Matrix>,
 }
 
 impl CellCtx<'_> {
@@ -198,6 +201,9 @@ impl CellCtx<'_> {
     ) {
         let (b, h) = (self.batch, self.units);
         let gh = self.u.len() / h;
+        if let (Some(w), None) = (self.low, self.rdrop) {
+            return bf16::product(h_prev, b, w, 0..gates * h, out, ldo);
+        }
         match self.rdrop {
             None if gates * h == gh => {
                 gemm_packed(h_prev, b, MatRef::new(self.u, h, gh), self.up, out, ldo);

@@ -3,11 +3,13 @@
 use crate::activation::Activation;
 use crate::error::{Error, Result};
 use crate::init::{Initializer, Rng};
+use crate::kernels::bf16;
 use crate::kernels::gemm::{MatRef, gemm};
 use crate::layer::{Layer, Mode, no_state_grads};
 use crate::layer_step::{LayerStep, StepContext, StepData, check_step_len};
 use crate::param::{Param, Weights};
 use crate::size::checked_len;
+use crate::precision::{Precision, Reduced};
 use crate::tensor::{Features, Sequence};
 
 /// A fully connected layer from `IN` to `OUT` features (Keras `Dense`).
@@ -30,6 +32,8 @@ pub struct Dense<const IN: usize, const OUT: usize, const BIAS: bool = true> {
     bias: Option<Param>,
     /// Outputs of the last training pass, for the activation's derivative.
     y: Vec<f32>,
+    /// A bf16 copy of `kernel` for inference at that precision.
+    low: Reduced,
 }
 
 impl<const IN: usize, const OUT: usize, const BIAS: bool> Dense<IN, OUT, BIAS> {
@@ -76,6 +80,7 @@ impl<const IN: usize, const OUT: usize, const BIAS: bool> Dense<IN, OUT, BIAS> {
             kernel,
             bias,
             y: Vec::new(),
+            low: Reduced::default(),
         }
     }
 
@@ -97,14 +102,20 @@ impl<const IN: usize, const OUT: usize, const BIAS: bool> Dense<IN, OUT, BIAS> {
                 .for_each(|r| r.copy_from_slice(b.values()));
         }
         let beta = if self.bias.is_some() { 1.0 } else { 0.0 };
-        gemm(
-            1.0,
-            MatRef::new(x, rows, IN),
-            MatRef::new(self.kernel.values(), IN, OUT),
-            beta,
-            &mut y,
-            OUT,
-        );
+        let low = (mode == Mode::Inference)
+            .then(|| self.low.copies(&[&self.kernel]))
+            .flatten();
+        match low.as_deref().and_then(|c| c.mat(0)) {
+            Some(w) => bf16::product(x, rows, w, 0..OUT, &mut y, OUT),
+            None => gemm(
+                1.0,
+                MatRef::new(x, rows, IN),
+                MatRef::new(self.kernel.values(), IN, OUT),
+                beta,
+                &mut y,
+                OUT,
+            ),
+        }
         self.activation.apply(&mut y, OUT);
         if mode.records() {
             self.y.clear();
@@ -178,14 +189,18 @@ impl<const IN: usize, const OUT: usize, const BIAS: bool> Dense<IN, OUT, BIAS> {
             None => y.fill(0.0),
         }
         // A single row is a matrix-vector product, which reads each weight once.
-        gemm(
-            1.0,
-            MatRef::new(x, batch, IN),
-            MatRef::new(self.kernel.values(), IN, OUT),
-            1.0,
-            y,
-            OUT,
-        );
+        let low = self.low.copies(&[&self.kernel]);
+        match low.as_deref().and_then(|c| c.mat(0)) {
+            Some(w) => bf16::product(x, batch, w, 0..OUT, y, OUT),
+            None => gemm(
+                1.0,
+                MatRef::new(x, batch, IN),
+                MatRef::new(self.kernel.values(), IN, OUT),
+                1.0,
+                y,
+                OUT,
+            ),
+        }
         self.activation.apply(y, OUT);
         Ok(())
     }
@@ -263,6 +278,10 @@ impl<const IN: usize, const OUT: usize, const BIAS: bool> Layer<Features<IN>>
     fn step(&self, x: StepData<'_>, _: &mut StepContext, state: &mut LayerStep) -> Result<()> {
         self.step_rows(x, state)
     }
+
+    fn set_inference_precision(&mut self, precision: Precision) {
+        self.low.set(precision);
+    }
 }
 
 /// On a sequence, Dense applies to every step and passes the mask on, as in Keras.
@@ -313,6 +332,10 @@ impl<const IN: usize, const OUT: usize, const BIAS: bool> Layer<Sequence<IN>>
 
     fn step(&self, x: StepData<'_>, _: &mut StepContext, state: &mut LayerStep) -> Result<()> {
         self.step_rows(x, state)
+    }
+
+    fn set_inference_precision(&mut self, precision: Precision) {
+        self.low.set(precision);
     }
 }
 
@@ -405,5 +428,9 @@ impl<const IN: usize, const OUT: usize, const BIAS: bool> Layer<Sequence<IN>>
 
     fn step(&self, x: StepData<'_>, _: &mut StepContext, state: &mut LayerStep) -> Result<()> {
         self.inner.step_rows(x, state)
+    }
+
+    fn set_inference_precision(&mut self, precision: Precision) {
+        self.inner.low.set(precision);
     }
 }

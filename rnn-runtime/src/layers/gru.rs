@@ -291,7 +291,9 @@ fn forward_step_reset_before(
     }
     let rec = &mut rec[..batch * h];
     rec.fill(0.0);
-    if !first {
+    if let (false, Some(w)) = (first, ctx.low) {
+        crate::kernels::bf16::product(rh, batch, w, 2 * h..gh, rec, h);
+    } else if !first {
         gemm(
             1.0,
             MatRef::new(rh, batch, h),
@@ -543,5 +545,9 @@ impl<const IN: usize, const H: usize, R: ReturnMode, const RESET_AFTER: bool, co
 
     fn step(&self, x: StepData<'_>, cx: &mut StepContext, state: &mut LayerStep) -> Result<()> {
         self.0.step(x, cx, state)
+    }
+
+    fn set_inference_precision(&mut self, precision: crate::Precision) {
+        self.0.set_inference_precision(precision);
     }
 }

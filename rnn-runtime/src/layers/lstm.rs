@@ -455,4 +455,8 @@ impl<const IN: usize, const H: usize, R: ReturnMode, const BIAS: bool> Layer<Seq
     fn step(&self, x: StepData<'_>, cx: &mut StepContext, state: &mut LayerStep) -> Result<()> {
         self.0.step(x, cx, state)
     }
+
+    fn set_inference_precision(&mut self, precision: crate::Precision) {
+        self.0.set_inference_precision(precision);
+    }
 }

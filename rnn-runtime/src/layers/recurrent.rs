@@ -13,6 +13,7 @@ use std::marker::PhantomData;
 
 use crate::error::{Error, Result, fmt_shape};
 use crate::init::Rng;
+use crate::kernels::bf16::{self, Bf16Matrix};
 use crate::kernels::gemm::{MatRef, gemm};
 use crate::kernels::packed::{Packed, plain_strips};
 use crate::layer::{Layer, Mode};
@@ -21,6 +22,7 @@ use crate::layers::embedding::Lookup;
 use crate::output::Array;
 use crate::param::{Param, Weights};
 use crate::size::{checked_len, try_zeroed};
+use crate::precision::{Copies, Precision, Reduced};
 use crate::tensor::{Mask, Sequence, Tensor, TokenBatch};
 
 use super::cell::{
@@ -80,6 +82,8 @@ pub struct RnnCore<C: Cell> {
     drop: RnnDropout,
     /// The table of a preceding Embedding folded into the input projection.
     fold: Folded,
+    /// Reduced-precision copies of `kernel` and `recurrent` for inference.
+    low: Reduced,
 }
 
 impl<C: Cell> RnnCore<C> {
@@ -124,6 +128,7 @@ impl<C: Cell> RnnCore<C> {
             trace: C::Trace::default(),
             drop,
             fold: Folded::default(),
+            low: Reduced::default(),
         }
     }
 
@@ -166,7 +171,27 @@ impl<C: Cell> RnnCore<C> {
             up: packed,
             bias: self.bias.as_ref().map(Param::values),
             rdrop,
+            low: None,
         }
+    }
+
+    pub(crate) fn set_inference_precision(&mut self, precision: Precision) {
+        self.low.set(precision);
+    }
+
+    /// The reduced-precision copies of `[kernel, recurrent]` for a pass in `mode`, if any.
+    fn low_copies(&self, mode: Mode) -> Option<std::sync::Arc<Copies>> {
+        (mode == Mode::Inference)
+            .then(|| self.low.copies(&[&self.kernel, &self.recurrent]))
+            .flatten()
+    }
+
+    /// `z = x W + b` with the bf16 copy `w` of the kernel.
+    fn project_input_low(&self, x: &[f32], rows: usize, z: &mut [f32], w: &Bf16Matrix) {
+        if self.fill_bias(z) == 0.0 {
+            z.fill(0.0);
+        }
+        bf16::product(x, rows, w, 0..w.cols(), z, w.cols());
     }
 
     /// Fixes the dropout masks of the following training passes instead of drawing them
@@ -238,8 +263,10 @@ impl<C: Cell> RnnCore<C> {
         mode: Mode,
     ) -> Result<()> {
         let rows = checked_len(&self.name, &[batch, time])?;
-        self.run(batch, time, mask, mode, |core, z| {
-            core.project_input_dropped(x, rows, z)
+        let low = self.low_copies(mode);
+        self.run(batch, time, mask, mode, |core, z| match &low {
+            Some(c) => core.project_input_low(x, rows, z, &c.mats[0]),
+            None => core.project_input_dropped(x, rows, z),
         })
     }
 
@@ -289,8 +316,11 @@ impl<C: Cell> RnnCore<C> {
         ws.zeros.clear();
         ws.zeros.resize(len, 0.0);
         C::prepare_forward(&mut self.trace, time, len);
-        ws.packed
-            .pack(MatRef::new(self.recurrent.values(), h, gh), C::GATES);
+        let low = self.low_copies(mode);
+        if low.is_none() {
+            ws.packed
+                .pack(MatRef::new(self.recurrent.values(), h, gh), C::GATES);
+        }
         // Input projection of every step at once.
         project(self, &mut ws.zs);
 
@@ -302,7 +332,8 @@ impl<C: Cell> RnnCore<C> {
             let t = Self::time_index(go_back, s, time);
             let prev = (s > 0).then(|| Self::time_index(go_back, s - 1, time));
             let step_mask = ws.mask.as_ref().map(|m| m.step(t));
-            let ctx = self.ctx(step_mask, batch, &ws.packed, rdrop);
+            let mut ctx = self.ctx(step_mask, batch, &ws.packed, rdrop);
+            ctx.low = low.as_ref().map(|c| &c.mats[1]);
             let (h_prev, h_out) = prev_and_cur(&mut ws.hs, prev, t, len);
             let io = ForwardStep {
                 z: &mut ws.zs[t * batch * gh..(t + 1) * batch * gh],
@@ -661,10 +692,15 @@ impl<C: Cell> RnnCore<C> {
         let (st, out) = state.scratch_mut::<RnnStep<C>>()?;
         let len = st.len;
         let (prev, t) = (st.cur, 1 - st.cur);
-        self.project_input(x, batch, &mut st.z);
+        let low = self.low_copies(Mode::Inference);
+        match &low {
+            Some(c) => self.project_input_low(x, batch, &mut st.z, &c.mats[0]),
+            None => self.project_input(x, batch, &mut st.z),
+        }
         // The state may be anything (`set_states`), so its product is never skipped; the
         // kernel is not packed, so a single row is a matrix-vector product over `U`.
-        let ctx = self.ctx(mask, batch, &st.unpacked, None);
+        let mut ctx = self.ctx(mask, batch, &st.unpacked, None);
+        ctx.low = low.as_ref().map(|c| &c.mats[1]);
         let (h_prev, h) = prev_and_cur(&mut st.hs, Some(prev), t, len);
         let io = ForwardStep {
             z: &mut st.z,
@@ -878,6 +914,10 @@ impl<C: Cell, const IN: usize, const H: usize, R: ReturnMode, const BIAS: bool> 
 
     fn step(&self, x: StepData<'_>, cx: &mut StepContext, state: &mut LayerStep) -> Result<()> {
         self.core.step(x, cx, state)
+    }
+
+    fn set_inference_precision(&mut self, precision: Precision) {
+        self.core.set_inference_precision(precision);
     }
 }
 

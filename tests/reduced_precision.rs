@@ -1,0 +1,183 @@
+//! Inference in bf16 (`set_inference_precision`): the bf16 copies follow every change of the
+//! weights (`set_weights`, `fit`, `load_weights`, `layers_mut`), for `predict` and for
+//! stepping; training is not affected; a bf16 step allocates nothing once the state and the
+//! copies exist; back at f32 the results are the f32 ones exactly. (Every Keras fixture model
+//! is checked in bf16 against f32 in `keras_parity.rs` and `keras_io.rs`.)
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use rnn::prelude::*;
+use rnn::{Precision, seeded_rng};
+
+/// Counts the allocations of the threads that ask for it.
+struct Counting;
+
+thread_local! {
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+// SAFETY: forwards to the system allocator; the thread-locals are const-initialised `Cell`s
+// without destructors, so touching them never allocates.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.with(Cell::get) {
+            ALLOCATIONS.with(|n| n.set(n.get() + 1));
+        }
+        // SAFETY: the caller's contract is the system allocator's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `alloc` above, with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+model! { struct Tagger = Embedding(30, 8) => LSTM(16, return_sequences = true) => GRU(12) => Dense(1, sigmoid); }
+
+fn ids(n: usize, seed: u64) -> Vec<Vec<u32>> {
+    use rnn::rand::RngExt;
+    let mut rng = seeded_rng(seed);
+    (0..n)
+        .map(|_| (0..7).map(|_| rng.random_range(0..30)).collect())
+        .collect()
+}
+
+fn max_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+/// The model's outputs at `precision`: `predict` on `x`, then the last step's output of every
+/// row stepped through `x`. The model is left at `precision`.
+fn outputs(model: &mut Tagger, precision: Precision, x: &[Vec<u32>]) -> (Vec<f32>, Vec<f32>) {
+    model.set_inference_precision(precision);
+    let predicted = model.predict(x).unwrap().main().data.clone();
+    let mut state = model.step_state(x.len()).unwrap();
+    let mut last = Vec::new();
+    for t in 0..x[0].len() {
+        let step: Vec<u32> = x.iter().map(|row| row[t]).collect();
+        last = model.step(&mut state, &step).unwrap().to_vec();
+    }
+    (predicted, last)
+}
+
+/// bf16 is within 1e-2 of f32 with the current weights, and differs from `stale` (outputs
+/// of the weights before the change) by more: the copy was made again.
+fn follows(model: &mut Tagger, x: &[Vec<u32>], stale: &(Vec<f32>, Vec<f32>), what: &str) {
+    let exact = outputs(model, Precision::F32, x);
+    let low = outputs(model, Precision::Bf16, x);
+    for (l, e, s) in [(&low.0, &exact.0, &stale.0), (&low.1, &exact.1, &stale.1)] {
+        assert!(
+            max_diff(l, e) <= 1e-2,
+            "{what}: {} from f32",
+            max_diff(l, e)
+        );
+        assert!(
+            max_diff(l, s) > 2e-2,
+            "{what}: bf16 still gives the old outputs"
+        );
+    }
+}
+
+#[test]
+fn the_bf16_copy_follows_every_change_of_the_weights() {
+    let x = ids(16, 3);
+    let mut model = Tagger::new(1);
+    let first = outputs(&mut model, Precision::Bf16, &x);
+
+    // set_weights, while at bf16.
+    let mut other = Tagger::new(2).get_weights();
+    for w in &mut other {
+        w.values.iter_mut().for_each(|v| *v *= 3.0);
+    }
+    model.set_weights(&other).unwrap();
+    follows(&mut model, &x, &first, "set_weights");
+
+    // fit: training runs in f32 whatever the inference precision.
+    let before = outputs(&mut model, Precision::Bf16, &x);
+    let mut twin = Tagger::new(0);
+    twin.set_weights(&model.get_weights()).unwrap();
+    let y: Vec<f32> = (0..x.len()).map(|i| (i % 2) as f32).collect();
+    for m in [&mut model, &mut twin] {
+        m.compile(Loss::binary_crossentropy(), Adam::new(0.05), &[]);
+        m.fit(
+            &x,
+            &y,
+            Fit::new().batch_size(8).epochs(5).seed(4).verbose(0),
+        )
+        .unwrap();
+    }
+    assert_eq!(
+        model.get_weights(),
+        twin.get_weights(),
+        "fit is the same in bf16"
+    );
+    follows(&mut model, &x, &before, "fit");
+
+    // load_weights.
+    let before = outputs(&mut model, Precision::Bf16, &x);
+    let path = std::env::temp_dir().join(format!("rnn_bf16_{}.safetensors", std::process::id()));
+    Tagger::new(5).save_weights(&path).unwrap();
+    model.load_weights(&path).unwrap();
+    std::fs::remove_file(&path).ok();
+    follows(&mut model, &x, &before, "load_weights");
+
+    // A weight changed in place through the layers.
+    let before = outputs(&mut model, Precision::Bf16, &x);
+    for p in model.layers_mut().params_mut() {
+        p.values_mut().iter_mut().for_each(|v| *v = 2.0 * *v + 0.1);
+    }
+    follows(&mut model, &x, &before, "layers_mut");
+}
+
+#[test]
+fn back_at_f32_the_results_are_the_f32_ones() {
+    let x = ids(5, 6);
+    let mut model = Tagger::new(7);
+    let exact = outputs(&mut model, Precision::F32, &x);
+    let low = outputs(&mut model, Precision::Bf16, &x);
+    assert_ne!(low, exact);
+    assert_eq!(outputs(&mut model, Precision::F32, &x), exact);
+    // A clone keeps the precision.
+    model.set_inference_precision(Precision::Bf16);
+    let mut copy = model.clone();
+    assert_eq!(copy.predict(&x).unwrap().main().data, low.0);
+}
+
+#[test]
+fn a_bf16_step_allocates_nothing() {
+    let model = {
+        let mut m = Tagger::new(8);
+        m.set_inference_precision(Precision::Bf16);
+        m
+    };
+    for batch in [1, 3] {
+        let mut state = model.step_state(batch).unwrap();
+        let ids = vec![4u32; batch];
+        // The first step makes the copies and sizes the scratch.
+        model.step(&mut state, &ids).unwrap();
+        let n = allocations(|| {
+            for _ in 0..5 {
+                model.step(&mut state, &ids).unwrap();
+            }
+        });
+        assert_eq!(n, 0, "batch {batch}");
+    }
+}
+
+/// Allocations made by `f` on this thread.
+fn allocations(f: impl FnOnce()) -> usize {
+    ALLOCATIONS.with(|n| n.set(0));
+    COUNTING.with(|c| c.set(true));
+    f();
+    COUNTING.with(|c| c.set(false));
+    ALLOCATIONS.with(Cell::get)
+}
