@@ -264,8 +264,9 @@ impl<C: Cell> RnnCore<C> {
     ) -> Result<()> {
         let rows = checked_len(&self.name, &[batch, time])?;
         let low = self.low_copies(mode);
-        self.run(batch, time, mask, mode, |core, z| match &low {
-            Some(c) => core.project_input_low(x, rows, z, &c.mats[0]),
+        let kernel = low.as_ref().and_then(|c| c.mats.first());
+        self.run(batch, time, mask, mode, |core, z| match kernel {
+            Some(w) => core.project_input_low(x, rows, z, w),
             None => core.project_input_dropped(x, rows, z),
         })
     }

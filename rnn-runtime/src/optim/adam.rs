@@ -251,6 +251,11 @@ impl Optimizer for Adam {
 
     /// Runs the step's arithmetic without storing it (no clipping only: a clipped gradient
     /// would need a copy of its own).
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "`i < w.len()`, and a slot is read only when `slot_fits` found its buffer `k` \
+                  to hold exactly as many values as parameter `k`"
+    )]
     fn check_step(&self, params: &[&mut Param]) -> Option<std::result::Result<(), usize>> {
         if self.core.clip != Clip::default() {
             return None;
