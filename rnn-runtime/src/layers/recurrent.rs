@@ -23,6 +23,7 @@ use crate::error::{Error, Result, fmt_shape};
 use crate::init::Rng;
 use crate::kernels::gemm::{MatRef, gemm};
 use crate::kernels::packed::{Packed, plain_strips};
+use crate::kernels::tall::gemm_tall;
 use crate::layer::{Layer, Mode};
 use crate::layer_step::{LayerStep, StepContext, StepData, StepScratch, check_step_len};
 use crate::layers::embedding::Lookup;
@@ -204,15 +205,11 @@ impl<C: Cell> RnnCore<C> {
     /// `z = x W + b` (the input side of the gates) for `rows` rows of `x`.
     fn project_input(&self, x: &[f32], rows: usize, z: &mut [f32]) {
         let gh = C::GATES * self.units;
-        let beta = self.fill_bias(z);
-        gemm(
-            1.0,
-            MatRef::new(x, rows, self.input),
-            MatRef::new(self.kernel.values(), self.input, gh),
-            beta,
-            z,
-            gh,
-        );
+        if self.fill_bias(z) == 0.0 {
+            z.fill(0.0);
+        }
+        let w = MatRef::new(self.kernel.values(), self.input, gh);
+        gemm_tall(x, rows, w, z, gh);
     }
 
     /// Runs the layer over `x` (time-major `(time, batch, input)`), filling the workspace.
@@ -517,14 +514,8 @@ impl<C: Cell> RnnCore<C> {
             let (w, dw) = self.kernel.values_and_grad_mut();
             drop.input_grads(x, dzs, (&*w, dw), &mut dx);
         } else {
-            gemm(
-                1.0,
-                MatRef::new(dzs, n, gh),
-                MatRef::new(self.kernel.values(), input, gh).t(),
-                0.0,
-                &mut dx,
-                input,
-            );
+            let wt = MatRef::new(self.kernel.values(), input, gh).t();
+            gemm_tall(dzs, n, wt, &mut dx, input);
         }
         self.drop = drop;
         self.trace = trace;
