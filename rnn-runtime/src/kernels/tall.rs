@@ -14,8 +14,8 @@
     reason = "Sizes of buffers that `MatRef::check` and `gemm_packed` bound at entry"
 )]
 
-use super::gemm::MatRef;
-use super::packed::{Packed, gemm_packed, plain_strips};
+use super::gemm::{CPtr, MatRef, output_end};
+use super::packed::{NR, Packed, WriteBack, gemm_packed, plain_strips, prefetch, product};
 
 /// `C += A B` with `A` row-major `(m, k)` and contiguous, `B` any view and `C` row-major
 /// `(m, n)` with leading dimension `ldc`: `B` is packed for this call, `A` read in place.
@@ -30,6 +30,96 @@ pub(crate) fn gemm_tall(a: &[f32], m: usize, b: MatRef<'_>, c: &mut [f32], ldc: 
         packed.pack(b, plain_strips(b.cols()));
     }
     gemm_packed(a, m, b, &packed, c, ldc);
+}
+
+/// `C = A B + bias` (every row of `C` gets `bias`, `n` values; no bias is zeros), with the
+/// operands of [`gemm_tall`]: the bias is added as each tile is written, not in a pass of its
+/// own over `C` before the product (which cost as much as the product's write-back). The
+/// result has the bits of `C = bias` followed by `C += A B`.
+///
+/// # Panics
+/// On inconsistent dimensions: internal invariants, never user input.
+pub(crate) fn gemm_tall_bias(
+    a: &[f32],
+    m: usize,
+    b: MatRef<'_>,
+    bias: Option<&[f32]>,
+    c: &mut [f32],
+    ldc: usize,
+) {
+    let (k, n) = (b.rows(), b.cols());
+    assert!(bias.is_none_or(|b| b.len() == n), "one bias per column");
+    if m < 2 || k == 0 || n == 0 {
+        for row in c.chunks_mut(ldc).take(m) {
+            match bias {
+                Some(bias) => row[..n].copy_from_slice(bias),
+                None => row[..n].fill(0.0),
+            }
+        }
+        return gemm_tall(a, m, b, c, ldc);
+    }
+    assert!(
+        ldc >= n && output_end(m, n, ldc).is_some_and(|end| end <= c.len()),
+        "output exceeds its buffer"
+    );
+    let strips = plain_strips(n);
+    let mut packed = Packed::default();
+    packed.pack(b, strips);
+    let wb = SetWithBias {
+        c: CPtr(c.as_mut_ptr()),
+        ldc,
+        width: n / strips,
+        bias,
+    };
+    match strips {
+        4 => product::<4, _>(a, m, &packed, &wb),
+        _ => product::<1, _>(a, m, &packed, &wb),
+    }
+}
+
+/// The write-back of [`gemm_tall_bias`]: `C = bias + tile`.
+struct SetWithBias<'a> {
+    c: CPtr,
+    ldc: usize,
+    width: usize,
+    bias: Option<&'a [f32]>,
+}
+
+impl<const G: usize> WriteBack<G> for SetWithBias<'_> {
+    #[inline(always)]
+    fn prefetch(&self, row0: usize, rows: usize, j0: usize) {
+        for r in row0..row0 + rows {
+            for s in 0..G {
+                prefetch(self.c.0.wrapping_add(r * self.ldc + s * self.width + j0));
+            }
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn tile(&self, row0: usize, j0: usize, cols: usize, acc: &mut [[[f32; NR]; G]]) {
+        for (r, acc) in acc.iter().enumerate() {
+            for (s, acc) in acc.iter().enumerate() {
+                let col = s * self.width + j0;
+                // SAFETY: `gemm_tall_bias` checked that `C` holds every row and column of the
+                // product; tiles are disjoint, so this slice is unique.
+                let out = unsafe {
+                    std::slice::from_raw_parts_mut(self.c.0.add((row0 + r) * self.ldc + col), cols)
+                };
+                match self.bias {
+                    Some(bias) => {
+                        for ((o, v), b) in out.iter_mut().zip(acc).zip(&bias[col..col + cols]) {
+                            *o = b + v;
+                        }
+                    }
+                    None => {
+                        for (o, v) in out.iter_mut().zip(acc) {
+                            *o = 0.0 + v;
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -70,6 +160,24 @@ mod tests {
                     // The padding between rows is left alone.
                     for i in 0..m {
                         assert_eq!(got[i * ldc + n], c0[i * ldc + n]);
+                    }
+                    // With a bias: the bits of filling the bias in, then adding the product.
+                    let bias = data(n, 4);
+                    for bias in [Some(&bias[..]), None] {
+                        let mut want = c0.clone();
+                        for row in want.chunks_mut(ldc) {
+                            row[..n].copy_from_slice(bias.unwrap_or(&vec![0.0; n]));
+                        }
+                        gemm_tall(&a, m, view, &mut want, ldc);
+                        let mut got = vec![f32::NAN; m * ldc];
+                        gemm_tall_bias(&a, m, view, bias, &mut got, ldc);
+                        for i in 0..m {
+                            let (w, g) = (&want[i * ldc..i * ldc + n], &got[i * ldc..i * ldc + n]);
+                            assert!(
+                                w.iter().zip(g).all(|(w, g)| w.to_bits() == g.to_bits()),
+                                "{m}x{k}x{n} row {i}: {g:?} vs {w:?}"
+                            );
+                        }
                     }
                 }
             }

@@ -23,7 +23,7 @@ use crate::error::{Error, Result, fmt_shape};
 use crate::init::Rng;
 use crate::kernels::gemm::{MatRef, gemm};
 use crate::kernels::packed::{Packed, plain_strips};
-use crate::kernels::tall::gemm_tall;
+use crate::kernels::tall::{gemm_tall, gemm_tall_bias};
 use crate::layer::{Layer, Mode};
 use crate::layer_step::{LayerStep, StepContext, StepData, StepScratch, check_step_len};
 use crate::layers::embedding::Lookup;
@@ -205,11 +205,9 @@ impl<C: Cell> RnnCore<C> {
     /// `z = x W + b` (the input side of the gates) for `rows` rows of `x`.
     fn project_input(&self, x: &[f32], rows: usize, z: &mut [f32]) {
         let gh = C::GATES * self.units;
-        if self.fill_bias(z) == 0.0 {
-            z.fill(0.0);
-        }
+        let bias = self.bias.as_ref().map(|b| &b.values()[..gh]);
         let w = MatRef::new(self.kernel.values(), self.input, gh);
-        gemm_tall(x, rows, w, z, gh);
+        gemm_tall_bias(x, rows, w, bias, z, gh);
     }
 
     /// Runs the layer over `x` (time-major `(time, batch, input)`), filling the workspace.
