@@ -11,7 +11,10 @@
 
 #![allow(
     clippy::arithmetic_side_effects,
-    reason = "Sizes of buffers that `MatRef::check` and `gemm_packed` bound at entry"
+    clippy::indexing_slicing,
+    reason = "Sizes of buffers that `MatRef::check`, `gemm_packed` and `gemm_tall_bias` bound \
+              at entry: rows of `C` hold at least `n` values, the bias exactly `n`, and a \
+              tile's columns end at or before `n`"
 )]
 
 use super::gemm::{CPtr, MatRef, output_end};
