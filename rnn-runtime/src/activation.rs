@@ -126,8 +126,8 @@ impl Activation {
                 .iter_mut()
                 .zip(y)
                 .for_each(|(d, &y)| *d = if y > 0.0 { *d } else { 0.0 }),
-            Activation::Sigmoid => dy.iter_mut().zip(y).for_each(|(d, &y)| *d *= y * (1.0 - y)),
-            Activation::Tanh => dy.iter_mut().zip(y).for_each(|(d, &y)| *d *= 1.0 - y * y),
+            Activation::Sigmoid => math::sigmoid_grad_slice(y, dy),
+            Activation::Tanh => math::tanh_grad_slice(y, dy),
             Activation::HardSigmoid => dy.iter_mut().zip(y).for_each(|(d, &y)| {
                 *d = if y > 0.0 && y < 1.0 {
                     *d * (1.0 / 6.0)

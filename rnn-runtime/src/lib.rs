@@ -51,6 +51,7 @@ pub(crate) mod kernels {
     pub(crate) mod packed;
     pub(crate) mod pool;
     pub(crate) mod qr;
+    pub(crate) mod tall;
 }
 pub mod layer;
 pub mod layer_step;

@@ -1,7 +1,8 @@
 //! Matrix products on row-major `f32` buffers.
 //!
 //! Every product goes through [`gemm`], except the per-step recurrent products of small
-//! batches, which use a kernel packed once per pass (`packed.rs`). Large products go to
+//! batches, which use a kernel packed once per pass (`packed.rs`), and a recurrent layer's
+//! products of every step's rows with its input kernel (`tall.rs`). Large products go to
 //! `matrixmultiply` (packed, cache-blocked SGEMM with run-time AVX/FMA dispatch and arbitrary
 //! strides, which gives transposes for free), their columns split between threads
 //! (`pool.rs`); a single row (`m == 1`: batch-1 inference and generation) is a memory-bound

@@ -81,6 +81,22 @@ pub(crate) fn tanh_slice(xs: &mut [f32]) {
     }
 }
 
+/// `dy[i] *= y[i] * (1 - y[i])`: the gradient through `sigmoid`, given its outputs `y`.
+#[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma", "aarch64+neon"))]
+pub(crate) fn sigmoid_grad_slice(y: &[f32], dy: &mut [f32]) {
+    for (d, &y) in dy.iter_mut().zip(y) {
+        *d *= y * (1.0 - y);
+    }
+}
+
+/// `dy[i] *= 1 - y[i]^2`: the gradient through `tanh`, given its outputs `y`.
+#[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma", "aarch64+neon"))]
+pub(crate) fn tanh_grad_slice(y: &[f32], dy: &mut [f32]) {
+    for (d, &y) in dy.iter_mut().zip(y) {
+        *d *= 1.0 - y * y;
+    }
+}
+
 /// `x[i] = e^(x[i] - shift)`, returning the sum of the results.
 #[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma", "aarch64+neon"))]
 pub(crate) fn exp_shifted_sum(xs: &mut [f32], shift: f32) -> f32 {
@@ -126,6 +142,21 @@ mod tests {
                 (got_t - want_t).abs() <= 3e-7 * want_t.abs() + 1e-37,
                 "tanh({x}) = {got_t}, want {want_t}"
             );
+        }
+    }
+
+    #[test]
+    fn activation_gradients_match_the_plain_loop_at_odd_sizes() {
+        for n in [1, 7, 33, 257] {
+            let y: Vec<f32> = (0..n).map(|i| ((i as f32) * 0.37).sin()).collect();
+            let dy: Vec<f32> = (0..n).map(|i| ((i as f32) * 0.71).cos()).collect();
+            let (mut ds, mut dt) = (dy.clone(), dy.clone());
+            sigmoid_grad_slice(&y, &mut ds);
+            tanh_grad_slice(&y, &mut dt);
+            for i in 0..n {
+                assert_eq!(ds[i].to_bits(), (dy[i] * (y[i] * (1.0 - y[i]))).to_bits());
+                assert_eq!(dt[i].to_bits(), (dy[i] * (1.0 - y[i] * y[i])).to_bits());
+            }
         }
     }
 

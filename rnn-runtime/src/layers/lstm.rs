@@ -24,6 +24,8 @@ use super::cell::{BackwardStep, Cell, CellCtx, ForwardStep, prev_and_cur, sized}
 use super::recurrent::{Recurrent, Rnn, RnnCore, keras_recurrent_layer};
 use super::rnn_config::{Last, ReturnMode, RnnConfig, RnnOptions};
 
+mod sweeps;
+
 /// The cell of `LSTM` (Keras `LSTMCell`): four gates, states `h` and `c`.
 ///
 /// ```
@@ -229,6 +231,9 @@ fn gate_rows(
     h_out: &mut [f32],
 ) {
     let h = ctx.units;
+    if sweeps::applies(ctx) {
+        return sweeps::forward(h, z, c_prev, c_out, tc, h_out);
+    }
     let gh = 4 * h;
     for (b, zr) in z.chunks_exact_mut(gh).enumerate() {
         ctx.ract.apply(&mut zr[..h], h);
@@ -350,6 +355,17 @@ fn backward_rows(
 ) {
     let h = ctx.units;
     let gh = 4 * h;
+    if ctx.mask.is_none() && sweeps::applies(ctx) {
+        let (rg, rh) = (rows.start * gh..rows.end * gh, rows.start * h..rows.end * h);
+        let reads = sweeps::Reads {
+            gates: &r.gates[rg],
+            dh: &r.dh[rh.clone()],
+            dc: &r.dc[rh.clone()],
+            tc: &r.tc[rh.clone()],
+            c_prev: &r.c_prev[rh],
+        };
+        return sweeps::backward(h, &reads, dz, dc_prev, dh_prev);
+    }
     for (local, b) in rows.enumerate() {
         let row = b * h..(b + 1) * h;
         let out = local * h..(local + 1) * h;

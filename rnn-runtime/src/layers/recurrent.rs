@@ -16,6 +16,7 @@ use crate::init::Rng;
 use crate::kernels::bf16::{self, Bf16Matrix};
 use crate::kernels::gemm::{MatRef, gemm};
 use crate::kernels::packed::{Packed, plain_strips};
+use crate::kernels::tall::{gemm_tall, gemm_tall_bias};
 use crate::layer::{Layer, Mode};
 use crate::layer_step::{LayerStep, StepContext, StepData, StepScratch, check_step_len};
 use crate::layers::embedding::Lookup;
@@ -243,15 +244,9 @@ impl<C: Cell> RnnCore<C> {
     )]
     fn project_input(&self, x: &[f32], rows: usize, z: &mut [f32]) {
         let gh = C::GATES * self.units;
-        let beta = self.fill_bias(z);
-        gemm(
-            1.0,
-            MatRef::new(x, rows, self.input),
-            MatRef::new(self.kernel.values(), self.input, gh),
-            beta,
-            z,
-            gh,
-        );
+        let bias = self.bias.as_ref().map(|b| &b.values()[..gh]);
+        let w = MatRef::new(self.kernel.values(), self.input, gh);
+        gemm_tall_bias(x, rows, w, bias, z, gh);
     }
 
     /// Runs the layer over `x` (time-major `(time, batch, input)`), filling the workspace.
@@ -617,14 +612,8 @@ impl<C: Cell> RnnCore<C> {
             let (w, dw) = self.kernel.values_and_grad_mut();
             drop.input_grads(x, dzs, (&*w, dw), &mut dx);
         } else {
-            gemm(
-                1.0,
-                MatRef::new(dzs, n, gh),
-                MatRef::new(self.kernel.values(), input, gh).t(),
-                0.0,
-                &mut dx,
-                input,
-            );
+            let wt = MatRef::new(self.kernel.values(), input, gh).t();
+            gemm_tall(dzs, n, wt, &mut dx, input);
         }
         self.drop = drop;
         self.trace = trace;
