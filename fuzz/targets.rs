@@ -5,15 +5,29 @@
 //! A target passes when it returns: every input, however malformed, must give `Ok` or an
 //! `Err`, never a panic, an abort or a crash, and an error must leave the model unchanged.
 
+use rnn::interop::torch::TorchNames;
 use rnn::prelude::*;
 use rnn::{checkpoint, datasets, text::Tokenizer};
-use std::io::Write;
+use std::io::{Read, Write};
+use std::sync::OnceLock;
 
 rnn::model! {
     /// A small model with every kind of weight the checkpoints hold.
     pub struct Tokens = Embedding(20, 4) => LSTM(3, return_sequences = true) => GRU(2) => Dense(3, softmax);
     /// A model fed float sequences.
     pub struct Floats = Input(_, 3) => SimpleRNN(2) => Dense(1, sigmoid);
+    /// The model of `tests/fixtures/keras_io/simple_rnn.*`, whose files seed the `keras` corpus.
+    pub struct KerasSimple = Embedding(12, 4) => SimpleRNN(5) => Dense(1, sigmoid);
+    /// The model of `tests/fixtures/keras_io/*masked_bidirectional.*`.
+    pub struct KerasBidirectional = Embedding(12, 4, mask_zero = true)
+        => Bidirectional(GRU(3, return_sequences = true), merge_mode = sum)
+        => Bidirectional(LSTM(2))
+        => Dense(1, sigmoid);
+    /// The model of `tests/fixtures/torch_io/embedding_lstm.*`.
+    pub struct TorchLstm = Embedding(30, 6) => LSTM(8) => Dense(3, softmax);
+    /// The model of `tests/fixtures/torch_io/bidir_gru_sequences.*`.
+    pub struct TorchBidirectional = Input(6, 3) => Bidirectional(GRU(4, return_sequences = true))
+        => Dense(3, softmax);
 }
 
 /// Reads little-endian numbers off the front of the input; missing bytes read as zero.
@@ -173,5 +187,119 @@ pub fn datasets(data: &[u8]) {
             };
             let _ = datasets::Imdb::from_reader(rest, "fuzz.tar.gz", &options);
         }
+    }
+}
+
+/// The `config.json` of a `.keras` archive of [`KerasSimple`], for the inputs that are only
+/// the weights file of an archive.
+fn keras_simple_config() -> &'static [u8] {
+    static CONFIG: OnceLock<Vec<u8>> = OnceLock::new();
+    CONFIG.get_or_init(|| {
+        let archive = include_bytes!("../tests/fixtures/keras_io/simple_rnn.keras");
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&archive[..]))
+            .expect("the fixture is a zip archive");
+        let mut config = Vec::new();
+        zip.by_name("config.json")
+            .expect("the fixture has a config")
+            .read_to_end(&mut config)
+            .expect("the fixture's config reads");
+        config
+    })
+}
+
+/// A `.keras` archive holding the fixture's config and `weights` as its weights file, so
+/// the fuzzer's changes to the HDF5 file are not all stopped by the archive's checksums.
+fn keras_archive(weights: &[u8]) -> Vec<u8> {
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (name, bytes) in [
+        ("config.json", keras_simple_config()),
+        ("model.weights.h5", weights),
+    ] {
+        zip.start_file(name, options)
+            .expect("an archive in memory is writable");
+        zip.write_all(bytes)
+            .expect("an archive in memory is writable");
+    }
+    zip.finish()
+        .expect("an archive in memory is writable")
+        .into_inner()
+}
+
+/// Whether loading `bytes` (as `load_keras_bytes`, or from a file by `load_keras` when
+/// `from_file`) into `model` either succeeds or fails leaving the weights unchanged.
+fn keras_load<M: KerasModel>(mut model: M, bytes: &[u8], from_file: bool) {
+    let before = model.get_weights();
+    let result = if from_file {
+        let path = scratch(bytes, "keras");
+        let result = model.load_keras(&path);
+        let _ = std::fs::remove_file(&path);
+        result
+    } else {
+        model.load_keras_bytes("fuzz.keras", bytes)
+    };
+    if result.is_err() {
+        assert_eq!(
+            model.get_weights(),
+            before,
+            "a failed load changed the weights"
+        );
+    }
+}
+
+/// The Keras importer: `.keras` archives, `.weights.h5` and legacy `.h5` files (the loader
+/// tells them apart by their first bytes). The first byte picks how the rest is loaded:
+/// 0 as a file's bytes into [`KerasSimple`], 1 as the weights file of an archive with
+/// [`KerasSimple`]'s config, 2 from a path into [`KerasSimple`], 3 as a file's bytes into
+/// [`KerasBidirectional`].
+pub fn keras(data: &[u8]) {
+    let Some((&how, rest)) = data.split_first() else {
+        return;
+    };
+    match how % 4 {
+        0 => keras_load(KerasSimple::new(1), rest, false),
+        1 => keras_load(KerasSimple::new(1), &keras_archive(rest), false),
+        2 => keras_load(KerasSimple::new(1), rest, true),
+        _ => keras_load(KerasBidirectional::new(1), rest, false),
+    }
+}
+
+/// The PyTorch importer: a safetensors state dict into a model, with the module names
+/// given or found by the loader. The first byte picks the model and the names: 0 and 1
+/// [`TorchLstm`], 2 and 3 [`TorchBidirectional`]; even with the names of its fixture, odd
+/// with the default names.
+pub fn torch(data: &[u8]) {
+    let Some((&how, rest)) = data.split_first() else {
+        return;
+    };
+    let path = scratch(rest, "safetensors");
+    let names = |pairs: &[(&str, &str)]| {
+        if how % 2 == 0 {
+            TorchNames::new(pairs.iter().copied())
+        } else {
+            TorchNames::default()
+        }
+    };
+    if how % 4 < 2 {
+        let names = names(&[("embedding", "embedding"), ("rnn", "lstm"), ("fc", "dense")]);
+        torch_load(TorchLstm::new(1), &path, &names);
+    } else {
+        let names = names(&[("rnn", "bidirectional"), ("fc", "dense")]);
+        torch_load(TorchBidirectional::new(1), &path, &names);
+    }
+    let _ = std::fs::remove_file(&path);
+}
+
+/// Whether loading the state dict at `path` into `model` either succeeds or fails leaving
+/// the weights unchanged.
+fn torch_load<M: KerasModel>(mut model: M, path: &std::path::Path, names: &TorchNames) {
+    let before = model.get_weights();
+    if model.load_torch(path, names).is_err() {
+        assert_eq!(
+            model.get_weights(),
+            before,
+            "a failed load changed the weights"
+        );
     }
 }

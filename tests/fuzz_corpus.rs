@@ -78,3 +78,13 @@ fn tokenizer_json() {
 fn datasets() {
     replay("datasets", targets::datasets);
 }
+
+#[test]
+fn keras() {
+    replay("keras", targets::keras);
+}
+
+#[test]
+fn torch() {
+    replay("torch", targets::torch);
+}

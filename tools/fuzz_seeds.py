@@ -76,3 +76,25 @@ with tarfile.open(fileobj=archive, mode="w") as tar:
         info.size = len(text)
         tar.addfile(info, io.BytesIO(text))
 write("datasets", "imdb", b"\2" + gzip.compress(archive.getvalue(), mtime=0))
+# keras: the first byte picks how the rest loads (see fuzz/targets.rs): 0 a file's bytes, 1 the
+# weights file of an archive, 2 a file by path, 3 a file's bytes into the bidirectional model.
+KERAS = ROOT / "tests" / "fixtures" / "keras_io"
+for name, how, fixture in [
+    ("archive", 0, "simple_rnn.keras"),
+    ("weights_h5", 0, "simple_rnn.weights.h5"),
+    ("legacy_h5", 0, "simple_rnn.h5"),
+    ("keras2_h5", 2, "keras2_simple_rnn.h5"),
+    ("archive_weights", 1, "simple_rnn.weights.h5"),
+    ("bidirectional_h5", 3, "keras2_masked_bidirectional.h5"),
+]:
+    write("keras", name, bytes([how]) + (KERAS / fixture).read_bytes())
+# torch: the first byte picks the model (0, 1 the LSTM; 2, 3 the bidirectional GRU) and the
+# module names (even: the fixture's, odd: found by the loader).
+TORCH = ROOT / "tests" / "fixtures" / "torch_io"
+for name, how, fixture in [
+    ("lstm", 0, "embedding_lstm.safetensors"),
+    ("lstm_default_names", 1, "embedding_lstm.safetensors"),
+    ("bidirectional", 2, "bidir_gru_sequences.safetensors"),
+    ("bidirectional_default_names", 3, "bidir_gru_sequences.safetensors"),
+]:
+    write("torch", name, bytes([how]) + (TORCH / fixture).read_bytes())

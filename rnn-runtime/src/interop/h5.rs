@@ -13,7 +13,7 @@ pub(crate) struct H5 {
     file: hdf5::File,
 }
 
-/// One float32 array of the file.
+/// One float32 array of the file; `values` is empty when `shape` is not the one asked for.
 pub(crate) struct Array {
     pub(crate) shape: Vec<usize>,
     pub(crate) values: Vec<f32>,
@@ -40,8 +40,9 @@ impl H5 {
     }
 
     /// The float32 dataset at `path`: `None` if there is none, an error if it is of another
-    /// type or cannot be read.
-    pub(crate) fn array(&self, path: &str) -> Result<Option<Array>, String> {
+    /// type or cannot be read. Its values are read only when its shape is `expected`: a file
+    /// may declare any size, and reading it would allocate that size.
+    pub(crate) fn array(&self, path: &str, expected: &[usize]) -> Result<Option<Array>, String> {
         let Ok(ds) = self.file.dataset(path) else {
             return Ok(None);
         };
@@ -54,13 +55,17 @@ impl H5 {
                 "dataset `{path}` holds {dtype}; only float32 weights are supported"
             ));
         }
+        let shape = ds.shape();
+        if shape != expected {
+            return Ok(Some(Array {
+                shape,
+                values: Vec::new(),
+            }));
+        }
         let values = ds
             .read_raw::<f32>()
             .map_err(|e| format!("dataset `{path}` cannot be read: {e}"))?;
-        Ok(Some(Array {
-            shape: ds.shape(),
-            values,
-        }))
+        Ok(Some(Array { shape, values }))
     }
 
     /// A string attribute of the object at `object` (the root for `/`), if it has one that
@@ -74,6 +79,14 @@ impl H5 {
             return Ok(None);
         };
         let unreadable = |e: hdf5::Error| format!("attribute `{name}` cannot be read: {e}");
+        // Each element of a fixed-length string is read into `MAX` bytes below: an array
+        // attribute would allocate that many times over.
+        if attr.size() != 1 {
+            return Err(format!(
+                "attribute `{name}` holds {} values, not one string",
+                attr.size()
+            ));
+        }
         let dtype = attr
             .dtype()
             .and_then(|t| t.to_descriptor())
@@ -153,10 +166,37 @@ mod tests {
         write(&path, &[("layers/dense/vars/0".into(), &[3, 2], &values)]).unwrap();
         let file = H5::open(&path).unwrap();
         assert!(file.has_group("layers/dense"));
-        let a = file.array("layers/dense/vars/0").unwrap().unwrap();
+        let a = file.array("layers/dense/vars/0", &[3, 2]).unwrap().unwrap();
         assert_eq!(a.shape, [3, 2]);
         assert_eq!(a.values, values);
-        assert!(file.array("layers/dense/vars/1").unwrap().is_none());
+        let other = file.array("layers/dense/vars/0", &[2, 3]).unwrap().unwrap();
+        assert_eq!(other.shape, [3, 2]);
+        assert!(other.values.is_empty(), "another shape is not read");
+        assert!(file.array("layers/dense/vars/1", &[1]).unwrap().is_none());
+        drop(file);
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    /// A dataset of 2^42 floats and an attribute of 3000 strings, neither written: declared
+    /// sizes alone, which must not become allocations.
+    #[test]
+    fn declared_sizes_are_not_allocated() {
+        let path = temp("declared.h5");
+        let file = hdf5::File::create(&path).unwrap();
+        file.new_dataset::<f32>()
+            .shape([1usize << 40, 4])
+            .create("huge")
+            .unwrap();
+        file.new_attr::<FixedAscii<16>>()
+            .shape(3000)
+            .create("model_config")
+            .unwrap();
+        file.close().unwrap();
+        let file = H5::open(&path).unwrap();
+        let a = file.array("huge", &[12, 4]).unwrap().unwrap();
+        assert_eq!((a.shape, a.values.len()), (vec![1 << 40, 4], 0));
+        let err = file.string_attr("/", "model_config").unwrap_err();
+        assert!(err.contains("3000 values"), "{err}");
         drop(file);
         std::fs::remove_file(&path).unwrap();
     }

@@ -407,7 +407,7 @@ fn keras3_weights(
                 want,
                 layer.name,
                 &path,
-                file.array(&path)
+                file.array(&path, &want.shape)
                     .map_err(|e| format!("layer `{}`: {e}", layer.name))?,
             )?);
         }
@@ -450,7 +450,7 @@ fn legacy_weights(
             let mut found = None;
             for path in &candidates {
                 if let Some(array) = file
-                    .array(path)
+                    .array(path, &want.shape)
                     .map_err(|e| format!("layer `{}`: {e}", layer.name))?
                 {
                     found = Some((path, array));

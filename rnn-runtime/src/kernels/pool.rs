@@ -239,6 +239,10 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "rayon's pools use crossbeam-epoch, which breaks Miri's Stacked Borrows rules"
+    )]
     fn inside_a_foreign_pool_nothing_is_split_or_handed_over() {
         let foreign = ThreadPoolBuilder::new()
             .num_threads(2)
@@ -264,6 +268,10 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "rayon's pools use crossbeam-epoch, which breaks Miri's Stacked Borrows rules"
+    )]
     fn on_the_pool_large_products_are_split_between_its_workers() {
         let Some(pool) = pool() else {
             eprintln!("note: one thread here, so nothing is split");

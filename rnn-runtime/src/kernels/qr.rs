@@ -181,7 +181,13 @@ mod tests {
 
     #[test]
     fn matches_an_unblocked_qr_with_the_signs_folded_in() {
-        for (m, n) in [(1, 1), (5, 1), (7, 7), (40, 33), (100, 70), (70, 70)] {
+        // Miri, which interprets every instruction, checks the sizes below 70.
+        let sizes: &[_] = if cfg!(miri) {
+            &[(1, 1), (5, 1), (7, 7), (40, 33)]
+        } else {
+            &[(1, 1), (5, 1), (7, 7), (40, 33), (100, 70), (70, 70)]
+        };
+        for &(m, n) in sizes {
             let mut a = matrix(m, n);
             let reference = DMatrix::from_column_slice(m, n, &a).map(f64::from).qr();
             let (mut q, r) = (reference.q(), reference.r());
