@@ -44,10 +44,12 @@ pub mod init;
 pub mod input;
 pub mod interop;
 pub(crate) mod kernels {
+    pub(crate) mod duet;
     pub(crate) mod gemm;
     pub(crate) mod gemv;
     pub(crate) mod math;
     pub(crate) mod packed;
+    pub(crate) mod panels;
     pub(crate) mod pool;
     pub(crate) mod qr;
 }

@@ -188,7 +188,7 @@ impl Cell for LstmCell {
 
 /// The gates and cell update of some rows: `z` holds their pre-activations and becomes
 /// `[i | f | g | o]`; writes `c`, `act(c)` and `h` (all slices hold just these rows).
-fn gate_rows(
+pub(super) fn gate_rows(
     ctx: &CellCtx<'_>,
     z: &mut [f32],
     c_prev: &[f32],

@@ -37,7 +37,9 @@ use super::rnn_config::{Last, RecurrentOutput, ReturnMode, RnnConfig, RnnOptions
 use super::rnn_dropout::RnnDropout;
 
 mod fold;
+mod panel_step;
 use fold::Folded;
+use panel_step::{PanelCache, PanelScratch};
 
 /// Buffers of one layer shared by every cell, sized per batch shape and reused across calls.
 #[derive(Clone, Debug, Default)]
@@ -82,6 +84,8 @@ pub struct RnnCore<C: Cell> {
     drop: RnnDropout,
     /// The table of a preceding Embedding folded into the input projection.
     fold: Folded,
+    /// `[W; U]` packed for single-row steps.
+    panels: PanelCache,
 }
 
 impl<C: Cell> RnnCore<C> {
@@ -124,6 +128,7 @@ impl<C: Cell> RnnCore<C> {
             trace: C::Trace::default(),
             drop,
             fold: Folded::default(),
+            panels: PanelCache::default(),
         }
     }
 
@@ -261,8 +266,12 @@ impl<C: Cell> RnnCore<C> {
         ws.zeros.clear();
         ws.zeros.resize(len, 0.0);
         C::prepare_forward(&mut self.trace, time, len);
-        ws.packed
-            .pack(MatRef::new(self.recurrent.values(), h, gh), C::GATES);
+        // One row's products read `U` where it is (`gemm_packed` sends them to the
+        // matrix-vector kernel): packing it would cost a third of a batch-1 pass.
+        if batch > 1 {
+            ws.packed
+                .pack(MatRef::new(self.recurrent.values(), h, gh), C::GATES);
+        }
         // Input projection of every step at once.
         project(self, &mut ws.zs);
 
@@ -553,6 +562,7 @@ impl<C: Cell> RnnCore<C> {
             zeros: vec![0.0; len],
             trace,
             unpacked: Packed::default(),
+            panel: self.panel_scratch(batch),
         };
         Ok(LayerStep::with_states(
             &self.name,
@@ -584,6 +594,10 @@ impl<C: Cell> RnnCore<C> {
         }
         let (st, out) = state.scratch_mut::<RnnStep<C>>()?;
         let len = st.len;
+        if self.panel_step(x, mask.is_some(), st) {
+            out.copy_from_slice(&st.hs[st.cur * len..(st.cur + 1) * len]);
+            return Ok(());
+        }
         let (prev, t) = (st.cur, 1 - st.cur);
         self.project_input(x, batch, &mut st.z);
         // The state may be anything (`set_states`), so its product is never skipped; the
@@ -629,6 +643,8 @@ struct RnnStep<C: Cell> {
     trace: C::Trace,
     /// An empty packing: single steps use the general products.
     unpacked: Packed,
+    /// Single-row steps: the panels and their scratch.
+    panel: PanelScratch,
 }
 
 impl<C: Cell> StepScratch for RnnStep<C> {
