@@ -180,7 +180,7 @@ mod avx512 {
         // SAFETY: as for this function.
         unsafe {
             // Whole vectors need no masks: plain loads, and no mask registers to keep.
-            let full = y.len() % LANES == 0;
+            let full = y.len().is_multiple_of(LANES);
             macro_rules! narrow {
                 ($v:literal) => {
                     return if full {

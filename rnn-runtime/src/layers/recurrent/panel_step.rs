@@ -191,3 +191,74 @@ impl<C: Cell> RnnCore<C> {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::kernels::gemm::tests::data;
+    use crate::layer::{Layer, Mode};
+    use crate::layer_step::{StepContext, StepData};
+    use crate::layers::lstm::Lstm;
+    use crate::layers::rnn_config::{RnnConfig, Sequences};
+    use crate::layers::simple_rnn::SimpleRnn;
+    use crate::tensor::Sequence;
+
+    fn close(a: &[f32], b: &[f32], what: &str) {
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(b) {
+            assert!((x - y).abs() <= 1e-6 + 1e-5 * y.abs(), "{what}: {x} vs {y}");
+        }
+    }
+
+    /// Steps of one row through panels (large enough to be split between two threads, with
+    /// zero inputs skipped) give the whole-sequence pass's outputs, also from a clone.
+    macro_rules! steps_match_the_pass {
+        ($layer:expr, $input:literal, $units:literal) => {{
+            let mut layer = $layer;
+            let time = 6;
+            let mut x = data(time * $input, 7);
+            // One-hot-like rows: most inputs zero.
+            x.iter_mut()
+                .enumerate()
+                .filter(|(i, _)| i % 5 != 0)
+                .for_each(|(_, v)| *v = 0.0);
+            let seq = Sequence::<$input>::from_batch_major(&x, 1, time).unwrap();
+            let want = layer.forward(&seq, Mode::Inference).unwrap();
+            let want = want.as_slice();
+            let mut state = Layer::<Sequence<$input>>::step_init(&layer, 1).unwrap();
+            let mut cx = StepContext::new(1);
+            let mut branch = None;
+            for t in 0..time {
+                let xt = StepData::Values(&x[t * $input..(t + 1) * $input]);
+                Layer::<Sequence<$input>>::step(&layer, xt, &mut cx, &mut state).unwrap();
+                let row = &want[t * $units..(t + 1) * $units];
+                close(state.output(), row, &format!("step {t}"));
+                if let Some(b) = branch.as_mut() {
+                    Layer::<Sequence<$input>>::step(&layer, xt, &mut cx, b).unwrap();
+                    close(b.output(), row, &format!("clone, step {t}"));
+                }
+                if t == 2 {
+                    branch = Some(state.clone());
+                }
+            }
+        }};
+    }
+
+    #[test]
+    fn single_row_steps_through_panels_match_the_whole_pass() {
+        let mut rng = crate::init::seeded_rng(5);
+        let cfg = RnnConfig::default();
+        // 4 * 130 columns: five panels, the last with two units; 170 rows.
+        steps_match_the_pass!(
+            Lstm::<40, 130, Sequences>::new("lstm", cfg, &mut rng),
+            40,
+            130
+        );
+        // One panel of 128 units and one of 5.
+        steps_match_the_pass!(
+            SimpleRnn::<500, 133, Sequences>::new("simple_rnn", cfg, &mut rng),
+            500,
+            133
+        );
+        steps_match_the_pass!(Lstm::<3, 7, Sequences>::new("small", cfg, &mut rng), 3, 7);
+    }
+}
