@@ -164,7 +164,7 @@ fn claim(parts: &AtomicU64, back: bool) -> Option<usize> {
 
 /// After a wait this long for the helper (it was descheduled: the machine has more
 /// runnable threads than cores), products stay on one thread for [`COOL_DOWN`].
-const LATE: Duration = Duration::from_micros(50);
+const LATE: Duration = Duration::from_micros(10);
 const COOL_DOWN: Duration = Duration::from_millis(200);
 
 /// Nanoseconds after [`epoch`] before which nothing is split.
