@@ -45,10 +45,12 @@ pub mod input;
 pub mod interop;
 pub(crate) mod kernels {
     pub(crate) mod bf16;
+    pub(crate) mod duet;
     pub(crate) mod gemm;
     pub(crate) mod gemv;
     pub(crate) mod math;
     pub(crate) mod packed;
+    pub(crate) mod panels;
     pub(crate) mod pool;
     pub(crate) mod qr;
     pub(crate) mod tall;

@@ -23,8 +23,9 @@ use std::sync::OnceLock;
 
 use multiversion::multiversion;
 
+use super::duet;
 use super::gemm::CPtr;
-use super::pool::split_columns;
+use super::pool::{COLUMN_BLOCK, split_columns};
 
 /// Rows of `W` folded into `y` per sweep over it: `y` is read and written once for every
 /// `ROWS` rows, while the rows themselves are read front to back, so every stream is
@@ -61,13 +62,23 @@ pub(crate) fn gemv(
     };
     let out = CPtr(y.as_mut_ptr());
     let kernel = kernel();
-    split_columns(n, k, &|cols: Range<usize>| {
+    let run = |cols: Range<usize>| {
         let out: CPtr = out;
         // SAFETY: `cols` lies within `0..n`, `y` holds `n` elements and each call writes only
         // its own columns; the assertion above keeps every read of `w` and `x` in bounds.
         let y = unsafe { std::slice::from_raw_parts_mut(out.0.add(cols.start), cols.len()) };
         kernel(&x, &w[cols.start..], ldw, y);
-    });
+    };
+    // Off the pool (a batch-1 pass or step), two threads split the columns if the helper
+    // is awake: each reads its half of `W`, the same half at every step, from its own cache.
+    if n >= 2 * COLUMN_BLOCK && duet::splits(n * k) {
+        let mid = (n / 2).next_multiple_of(COLUMN_BLOCK);
+        duet::both(2, n * k, &|part| {
+            run(if part == 0 { 0..mid } else { mid..n })
+        });
+    } else {
+        split_columns(n, k, &run);
+    }
 }
 
 /// The input row and scale of a product.
@@ -168,15 +179,26 @@ mod avx512 {
         // rows, each in one piece, are still read front to back.
         // SAFETY: as for this function.
         unsafe {
+            // Whole vectors need no masks: plain loads, and no mask registers to keep.
+            let full = y.len().is_multiple_of(LANES);
+            macro_rules! narrow {
+                ($v:literal) => {
+                    return if full {
+                        narrow::<$v, true>(x, w, ldw, y)
+                    } else {
+                        narrow::<$v, false>(x, w, ldw, y)
+                    }
+                };
+            }
             match y.len().div_ceil(LANES) {
-                1 => return narrow::<1>(x, w, ldw, y),
-                2 => return narrow::<2>(x, w, ldw, y),
-                3 => return narrow::<3>(x, w, ldw, y),
-                4 => return narrow::<4>(x, w, ldw, y),
-                5 => return narrow::<5>(x, w, ldw, y),
-                6 => return narrow::<6>(x, w, ldw, y),
-                7 => return narrow::<7>(x, w, ldw, y),
-                8 => return narrow::<8>(x, w, ldw, y),
+                1 => narrow!(1),
+                2 => narrow!(2),
+                3 => narrow!(3),
+                4 => narrow!(4),
+                5 => narrow!(5),
+                6 => narrow!(6),
+                7 => narrow!(7),
+                8 => narrow!(8),
                 _ => {}
             }
         }
@@ -196,13 +218,18 @@ mod avx512 {
     }
 
     /// The whole product for `y.len() <= 16 V` (and more than `16 (V - 1)`), `y` in `V`
-    /// registers, the last one masked.
+    /// registers, the last one masked unless `FULL` (`y.len() == 16 V`).
     ///
     /// # Safety
     /// As for [`sweeps`].
     #[target_feature(enable = "avx512f")]
     #[inline]
-    unsafe fn narrow<const V: usize>(x: &X<'_>, w: &[f32], ldw: usize, y: &mut [f32]) {
+    unsafe fn narrow<const V: usize, const FULL: bool>(
+        x: &X<'_>,
+        w: &[f32],
+        ldw: usize,
+        y: &mut [f32],
+    ) {
         let n = y.len();
         let masks: [__mmask16; V] = std::array::from_fn(|v| {
             let live = (n - v * LANES).min(LANES);
@@ -218,11 +245,19 @@ mod avx512 {
                 continue;
             }
             let xv = _mm512_set1_ps(xi);
-            let row = w[i * ldw..].as_ptr();
+            // In bounds: row `i < k` starts at `i * ldw`, and `(k - 1) * ldw + n` values
+            // are there (the caller's contract).
+            let row = w.as_ptr().wrapping_add(i * ldw);
             for v in 0..V {
-                // SAFETY: row `i` holds `n` values (the caller's contract); the mask keeps
-                // the load below column `n`.
-                let wv = unsafe { _mm512_maskz_loadu_ps(masks[v], row.add(v * LANES)) };
+                // SAFETY: row `i` holds `n` values (the caller's contract); the mask, or
+                // `FULL` (`n == 16 V`), keeps the load below column `n`.
+                let wv = unsafe {
+                    if FULL {
+                        _mm512_loadu_ps(row.add(v * LANES))
+                    } else {
+                        _mm512_maskz_loadu_ps(masks[v], row.add(v * LANES))
+                    }
+                };
                 acc[v] = _mm512_fmadd_ps(xv, wv, acc[v]);
             }
         }
@@ -284,7 +319,8 @@ mod tests {
 
     fn check(kernel: Kernel, name: &str) {
         for &k in SIZES {
-            for &n in SIZES {
+            // Also whole vectors of outputs, which need no masks.
+            for &n in SIZES.iter().chain(&[16, 128]) {
                 for ldw in [n, n + 3] {
                     let mut x = data(k, 1);
                     // A zero input: its row is skipped.

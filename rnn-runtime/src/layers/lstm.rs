@@ -220,10 +220,11 @@ impl Cell for LstmCell {
 #[allow(
     clippy::arithmetic_side_effects,
     clippy::indexing_slicing,
-    reason = "called by `forward_step` with row ranges of its checked buffers: `z` holds \
-              `rows * GATES * units` values and `c_prev`, `c`, `h` `rows * units`"
+    reason = "called by `forward_step` and the panel step with row ranges of their checked \
+              buffers: `z` holds `rows * GATES * units` values and `c_prev`, `c`, `h` \
+              `rows * units`"
 )]
-fn gate_rows(
+pub(super) fn gate_rows(
     ctx: &CellCtx<'_>,
     z: &mut [f32],
     c_prev: &[f32],
@@ -232,7 +233,7 @@ fn gate_rows(
 ) {
     let h = ctx.units;
     if sweeps::applies(ctx) {
-        return sweeps::forward(h, z, c_prev, c_out, tc, h_out);
+        return sweeps::forward(h, z, c_prev, c_out, h_out);
     }
     let gh = 4 * h;
     for (b, zr) in z.chunks_exact_mut(gh).enumerate() {
@@ -361,7 +362,7 @@ fn backward_rows(
             gates: &r.gates[rg],
             dh: &r.dh[rh.clone()],
             dc: &r.dc[rh.clone()],
-            tc: &r.tc[rh.clone()],
+            c: &r.c[rh.clone()],
             c_prev: &r.c_prev[rh],
         };
         return sweeps::backward(h, &reads, dz, dc_prev, dh_prev);

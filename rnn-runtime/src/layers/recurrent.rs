@@ -33,7 +33,9 @@ use super::rnn_config::{Last, RecurrentOutput, ReturnMode, RnnConfig, RnnOptions
 use super::rnn_dropout::RnnDropout;
 
 mod fold;
+mod panel_step;
 use fold::Folded;
+use panel_step::{PanelCache, PanelScratch};
 
 /// Buffers of one layer shared by every cell, sized per batch shape and reused across calls.
 #[derive(Clone, Debug, Default)]
@@ -85,6 +87,8 @@ pub struct RnnCore<C: Cell> {
     fold: Folded,
     /// Reduced-precision copies of `kernel` and `recurrent` for inference.
     low: Reduced,
+    /// `[W; U]` packed for single-row steps.
+    panels: PanelCache,
 }
 
 impl<C: Cell> RnnCore<C> {
@@ -130,6 +134,7 @@ impl<C: Cell> RnnCore<C> {
             drop,
             fold: Folded::default(),
             low: Reduced::default(),
+            panels: PanelCache::default(),
         }
     }
 
@@ -313,7 +318,10 @@ impl<C: Cell> RnnCore<C> {
         ws.zeros.resize(len, 0.0);
         C::prepare_forward(&mut self.trace, time, len);
         let low = self.low_copies(mode);
-        if low.is_none() {
+        // One row's products read `U` where it is (`gemm_packed` sends them to the
+        // matrix-vector kernel): packing it would cost a third of a batch-1 pass. The bf16
+        // copies have their own layout.
+        if low.is_none() && batch > 1 {
             ws.packed
                 .pack(MatRef::new(self.recurrent.values(), h, gh), C::GATES);
         }
@@ -644,6 +652,7 @@ impl<C: Cell> RnnCore<C> {
             zeros: try_zeroed(&self.name, len)?,
             trace,
             unpacked: Packed::default(),
+            panel: self.panel_scratch(batch),
         };
         LayerStep::with_states(
             &self.name,
@@ -681,10 +690,18 @@ impl<C: Cell> RnnCore<C> {
         }
         let (st, out) = state.scratch_mut::<RnnStep<C>>()?;
         let len = st.len;
-        let (prev, t) = (st.cur, 1 - st.cur);
+        // The bf16 copies, when chosen, take every step; the f32 panels only f32 steps.
         let low = self.low_copies(Mode::Inference);
+        if low.is_none() && self.panel_step(x, mask.is_some(), st) {
+            out.copy_from_slice(&st.hs[st.cur * len..(st.cur + 1) * len]);
+            return Ok(());
+        }
+        let (prev, t) = (st.cur, 1 - st.cur);
         match &low {
-            Some(c) => self.project_input_low(x, batch, &mut st.z, &c.mats[0]),
+            Some(c) => match c.mats.first() {
+                Some(w) => self.project_input_low(x, batch, &mut st.z, w),
+                None => self.project_input(x, batch, &mut st.z),
+            },
             None => self.project_input(x, batch, &mut st.z),
         }
         // The state may be anything (`set_states`), so its product is never skipped; the
@@ -731,6 +748,8 @@ struct RnnStep<C: Cell> {
     trace: C::Trace,
     /// An empty packing: single steps use the general products.
     unpacked: Packed,
+    /// Single-row steps: the panels and their scratch.
+    panel: PanelScratch,
 }
 
 impl<C: Cell> StepScratch for RnnStep<C> {

@@ -26,15 +26,13 @@ pub(super) fn applies(ctx: &CellCtx<'_>) -> bool {
 }
 
 /// The gates and cell update of whole rows of `4 * h` pre-activations `z` (which become
-/// `[i | f | g | o]`), writing `c`, `tanh(c)` and `h`: what `gate_rows` does for these
-/// activations.
+/// `[i | f | g | o]`), writing `c` and `h`: what `gate_rows` does for these activations.
 #[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma", "aarch64+neon"))]
 pub(super) fn forward(
     h: usize,
     z: &mut [f32],
     c_prev: &[f32],
     c_out: &mut [f32],
-    tc: &mut [f32],
     h_out: &mut [f32],
 ) {
     for (b, zr) in z.chunks_exact_mut(4 * h).enumerate() {
@@ -45,16 +43,13 @@ pub(super) fn forward(
         let row = b * h..(b + 1) * h;
         let cp = &c_prev[row.clone()];
         let c = &mut c_out[row.clone()];
-        let t = &mut tc[row.clone()];
         let hv = &mut h_out[row];
         for j in 0..h {
             let (iv, fv, gv, ov) = (sigmoid(i[j]), sigmoid(f[j]), tanh(g[j]), sigmoid(o[j]));
             (i[j], f[j], g[j], o[j]) = (iv, fv, gv, ov);
             let cv = fv * cp[j] + iv * gv;
             c[j] = cv;
-            let tv = tanh(cv);
-            t[j] = tv;
-            hv[j] = ov * tv;
+            hv[j] = ov * tanh(cv);
         }
     }
 }
@@ -64,7 +59,8 @@ pub(super) struct Reads<'a> {
     pub(super) gates: &'a [f32],
     pub(super) dh: &'a [f32],
     pub(super) dc: &'a [f32],
-    pub(super) tc: &'a [f32],
+    /// `c` of this step: backward recomputes `tanh(c)` rather than keep it for every step.
+    pub(super) c: &'a [f32],
     pub(super) c_prev: &'a [f32],
 }
 
@@ -89,16 +85,17 @@ pub(super) fn backward(
         let dout = &mut dout[..h];
         let row = b * h..(b + 1) * h;
         let (dh, dc) = (&r.dh[row.clone()], &r.dc[row.clone()]);
-        let (tc, cp) = (&r.tc[row.clone()], &r.c_prev[row.clone()]);
+        let (c, cp) = (&r.c[row.clone()], &r.c_prev[row.clone()]);
         let dcp = &mut dc_prev[row];
         for j in 0..h {
             // Through h = o * tanh(c), then the cell update, as the general sweep computes it.
-            let dtc = (dh[j] * o[j]) * (1.0 - tc[j] * tc[j]);
+            let tc = tanh(c[j]);
+            let dtc = (dh[j] * o[j]) * (1.0 - tc * tc);
             let dct = dc[j] + dtc;
             di[j] = (dct * g[j]) * (i[j] * (1.0 - i[j]));
             df[j] = (dct * cp[j]) * (f[j] * (1.0 - f[j]));
             dg[j] = (dct * i[j]) * (1.0 - g[j] * g[j]);
-            dout[j] = (dh[j] * tc[j]) * (o[j] * (1.0 - o[j]));
+            dout[j] = (dh[j] * tc) * (o[j] * (1.0 - o[j]));
             dcp[j] = dct * f[j];
         }
     }
@@ -143,15 +140,17 @@ mod tests {
         for (b, dzr) in dz.chunks_exact_mut(4 * h).enumerate() {
             let gr = &r.gates[b * 4 * h..(b + 1) * 4 * h];
             let row = b * h..(b + 1) * h;
+            let mut tc = r.c[row.clone()].to_vec();
+            th.apply(&mut tc, h);
             let mut dtc: Vec<f32> = (0..h).map(|j| r.dh[b * h + j] * gr[3 * h + j]).collect();
-            th.backward(&r.tc[row.clone()], &mut dtc, h);
+            th.backward(&tc, &mut dtc, h);
             for j in 0..h {
                 let k = b * h + j;
                 let dct = r.dc[k] + dtc[j];
                 dzr[j] = dct * gr[2 * h + j];
                 dzr[h + j] = dct * r.c_prev[k];
                 dzr[2 * h + j] = dct * gr[j];
-                dzr[3 * h + j] = r.dh[k] * r.tc[k];
+                dzr[3 * h + j] = r.dh[k] * tc[j];
                 dcp[k] = dct * gr[h + j];
             }
             sig.backward(&gr[..h], &mut dzr[..h], h);
@@ -178,7 +177,7 @@ mod tests {
                     let mut z = z0.clone();
                     let (mut c, mut tc, mut hv) = (vec![0.0; len], vec![0.0; len], vec![0.0; len]);
                     if fused {
-                        forward(h, &mut z, &cp, &mut c, &mut tc, &mut hv);
+                        forward(h, &mut z, &cp, &mut c, &mut hv);
                     } else {
                         plain_forward(h, &mut z, &cp, &mut c, &mut tc, &mut hv);
                     }
@@ -187,7 +186,7 @@ mod tests {
                         gates: &z,
                         dh: &dh,
                         dc: &dc,
-                        tc: &tc,
+                        c: &c,
                         c_prev: &cp,
                     };
                     let mut dz = vec![f32::NAN; 4 * len];
@@ -197,7 +196,7 @@ mod tests {
                     } else {
                         plain_backward(h, &r, &mut dz, &mut dcp, &mut dhp);
                     }
-                    outs.push([&z, &c, &tc, &hv, &dz, &dcp, &dhp].map(|v| bits(v)));
+                    outs.push([&z, &c, &hv, &dz, &dcp, &dhp].map(|v| bits(v)));
                 }
                 assert!(outs[0] == outs[1], "h {h}, {rows} rows");
                 assert!(outs[0][4].iter().all(|b| f32::from_bits(*b).is_finite()));

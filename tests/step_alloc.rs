@@ -1,0 +1,100 @@
+//! Stepping one row at a time allocates nothing, on any thread: the products of a model
+//! large enough to be split between two threads (T3's character model), of a token model,
+//! and of a general-path cell (GRU), at one and at two threads, through the step API and
+//! through generation's one-hot steps.
+//!
+//! Its own test binary, because its allocator counts every thread's allocations while a
+//! count runs, which other tests running beside it would disturb.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use rnn::generate::{OneHot, StepModel};
+use rnn::prelude::*;
+
+/// Counts the allocations of every thread while `COUNTING` is set.
+struct Counting;
+
+static COUNTING: AtomicBool = AtomicBool::new(false);
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards to the system allocator; the counters are atomics, which never allocate.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.load(Ordering::Relaxed) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        }
+        // SAFETY: the caller's contract is the system allocator's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `alloc` above, with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if COUNTING.load(Ordering::Relaxed) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        }
+        // SAFETY: the caller's contract is the system allocator's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Allocations made by any thread while `f` runs.
+fn allocations(f: impl FnOnce()) -> usize {
+    ALLOCATIONS.store(0, Ordering::SeqCst);
+    COUNTING.store(true, Ordering::SeqCst);
+    f();
+    COUNTING.store(false, Ordering::SeqCst);
+    ALLOCATIONS.load(Ordering::SeqCst)
+}
+
+model! {
+    struct Chars = Input(_, 56) => LSTM(256, return_sequences = true)
+        => LSTM(256, return_sequences = true) => TimeDistributed(Dense(56, softmax));
+}
+model! { struct Quiz = Embedding(5000, 100) => SimpleRNN(128) => Dense(1, sigmoid); }
+model! { struct Gru = Embedding(50, 16) => GRU(64) => Dense(50, softmax); }
+
+/// One test, so that nothing else runs while it counts.
+#[test]
+fn single_row_steps_allocate_nothing_on_any_thread() {
+    let chars = Chars::new(1);
+    let quiz = Quiz::new(2);
+    let gru = Gru::new(3);
+    // The counter sees allocations, also on other threads.
+    assert_eq!(allocations(|| drop(std::hint::black_box(vec![1u8]))), 1);
+    let other = allocations(|| {
+        std::thread::spawn(|| drop(std::hint::black_box(vec![1u8])))
+            .join()
+            .unwrap()
+    });
+    assert!(other >= 2, "{other}");
+    for threads in [1, 2] {
+        rnn::set_num_threads(threads);
+        let mut one_hot = [0.0f32; 56];
+        let mut s_chars = chars.step_state(1).unwrap();
+        let mut s_quiz = quiz.step_state(1).unwrap();
+        let mut s_gru = gru.step_state(1).unwrap();
+        let mut generator = OneHot::new(&chars);
+        let mut s_gen = generator.start(1).unwrap();
+        let mut run = |steps: u32| {
+            for i in 0..steps {
+                one_hot.fill(0.0);
+                one_hot[(i * 7 % 56) as usize] = 1.0;
+                chars.step(&mut s_chars, &one_hot).unwrap();
+                quiz.step(&mut s_quiz, &[i * 31 % 5000]).unwrap();
+                gru.step(&mut s_gru, &[i % 50]).unwrap();
+                generator.feed(&mut s_gen, &[i % 56]).unwrap();
+            }
+        };
+        // The first steps start what lives for the whole run (the helper thread).
+        run(2);
+        let n = allocations(|| run(50));
+        assert_eq!(n, 0, "{threads} thread(s): {n} allocations in 50 steps");
+    }
+    rnn::set_num_threads(0);
+}
