@@ -8,8 +8,8 @@ use crate::kernels::gemm::{MatRef, gemm};
 use crate::layer::{Layer, Mode, no_state_grads};
 use crate::layer_step::{LayerStep, StepContext, StepData, check_step_len};
 use crate::param::{Param, Weights};
-use crate::size::checked_len;
 use crate::precision::{Precision, Reduced};
+use crate::size::checked_len;
 use crate::tensor::{Features, Sequence};
 
 /// A fully connected layer from `IN` to `OUT` features (Keras `Dense`).

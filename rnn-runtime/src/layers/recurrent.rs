@@ -22,8 +22,8 @@ use crate::layer_step::{LayerStep, StepContext, StepData, StepScratch, check_ste
 use crate::layers::embedding::Lookup;
 use crate::output::Array;
 use crate::param::{Param, Weights};
-use crate::size::{checked_len, try_zeroed};
 use crate::precision::{Copies, Precision, Reduced};
+use crate::size::{checked_len, try_zeroed};
 use crate::tensor::{Mask, Sequence, Tensor, TokenBatch};
 
 use super::cell::{
@@ -245,7 +245,8 @@ impl<C: Cell> RnnCore<C> {
     /// `z = x W + b` (the input side of the gates) for `rows` rows of `x`.
     #[allow(
         clippy::arithmetic_side_effects,
-        reason = "`GATES * units` of a built layer, whose kernels hold that many columns"
+        clippy::indexing_slicing,
+        reason = "`GATES * units` of a built layer, whose kernel and bias hold that many columns"
     )]
     fn project_input(&self, x: &[f32], rows: usize, z: &mut [f32]) {
         let gh = C::GATES * self.units;
