@@ -91,7 +91,7 @@ fn single_row_steps_allocate_nothing_on_any_thread() {
                 generator.feed(&mut s_gen, &[i % 56]).unwrap();
             }
         };
-        // The first steps start what lives for the whole run (the helper thread).
+        // The first steps make what lives for the whole run (the panels, the pool).
         run(2);
         let n = allocations(|| run(50));
         assert_eq!(n, 0, "{threads} thread(s): {n} allocations in 50 steps");

@@ -23,9 +23,8 @@ use std::sync::OnceLock;
 
 use multiversion::multiversion;
 
-use super::duet;
 use super::gemm::CPtr;
-use super::pool::{COLUMN_BLOCK, split_columns};
+use super::pool::split_columns;
 
 /// Rows of `W` folded into `y` per sweep over it: `y` is read and written once for every
 /// `ROWS` rows, while the rows themselves are read front to back, so every stream is
@@ -69,16 +68,7 @@ pub(crate) fn gemv(
         let y = unsafe { std::slice::from_raw_parts_mut(out.0.add(cols.start), cols.len()) };
         kernel(&x, &w[cols.start..], ldw, y);
     };
-    // Off the pool (a batch-1 pass or step), two threads split the columns if the helper
-    // is awake: each reads its half of `W`, the same half at every step, from its own cache.
-    if n >= 2 * COLUMN_BLOCK && duet::splits(n * k) {
-        let mid = (n / 2).next_multiple_of(COLUMN_BLOCK);
-        duet::both(2, n * k, &|part| {
-            run(if part == 0 { 0..mid } else { mid..n })
-        });
-    } else {
-        split_columns(n, k, &run);
-    }
+    split_columns(n, k, &run);
 }
 
 /// The input row and scale of a product.

@@ -1,8 +1,7 @@
 //! Single steps of one row (generation, stepping a batch of 1) through panels: the input and
 //! recurrent products as one product `[x, h_{t-1}] [W; U] + b` over the packed weights
 //! (`kernels/panels.rs`), each panel's gates run as soon as its pre-activations are in
-//! registers, and the panels shared between two threads (`kernels/duet.rs`). SimpleRNN and
-//! LSTM step this way; GRU, whose candidate gate keeps the recurrent product apart, and
+//! registers. SimpleRNN and LSTM step this way; GRU, whose candidate gate keeps the recurrent product apart, and
 //! masked steps take the general path.
 //!
 //! The panels are made once per version of the weights and shared by every step state of
@@ -18,7 +17,6 @@
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::activation::Activation;
-use crate::kernels::duet;
 use crate::kernels::gemm::CPtr;
 use crate::kernels::packed::Packed;
 use crate::kernels::panels::{Inputs, Panels, ROW};
@@ -158,8 +156,7 @@ impl<C: Cell> RnnCore<C> {
         };
         let unpacked = Packed::default();
         let ctx = self.ctx(None, 1, &unpacked, None);
-        let work = panels.rows() * C::GATES * h;
-        duet::both(panels.count(), work, &|p| {
+        let step = |p: usize| {
             // Whole, so that the closure captures the shareable `CPtr`s.
             let (h_out, c_out): (CPtr, CPtr) = (h_out, c_out);
             let units = panels.units_of(p);
@@ -178,7 +175,8 @@ impl<C: Cell> RnnCore<C> {
                 ctx.act.apply(&mut z[..w], w);
                 h_new.copy_from_slice(&z[..w]);
             }
-        });
+        };
+        (0..panels.count()).for_each(step);
         st.cur = t;
         true
     }
