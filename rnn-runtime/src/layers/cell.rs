@@ -149,28 +149,20 @@ pub struct CellCtx<'a> {
     pub(crate) low: Option<&'a Bf16Matrix>,
 }
 
+#[allow(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    reason = "`CellCtx` comes from a pass that sized its buffers on entry: `mask` has \
+              `batch` entries, `u` is `(units, GATES * units)`, `rdrop` is `(GATES, batch, \
+              units)`, step buffers are `(batch, width)`: every row `b < batch` and gate \
+              `g < gates` is in bounds"
+)]
 impl CellCtx<'_> {
-    #[allow(
-        clippy::arithmetic_side_effects,
-        clippy::indexing_slicing,
-        reason = "`CellCtx` comes from a pass that sized its buffers on entry: `mask` has \
-                  `batch` entries, `u` is `(units, GATES * units)`, `rdrop` is `(GATES, \
-                  batch, units)`, step buffers are `(batch, width)`: every row \
-                  `b < batch` and gate `g < gates` is in bounds"
-    )]
     pub(crate) fn masked(&self, b: usize) -> bool {
         self.mask.is_some_and(|m| !m[b])
     }
 
     /// Masked rows keep the previous step's values.
-    #[allow(
-        clippy::arithmetic_side_effects,
-        clippy::indexing_slicing,
-        reason = "`CellCtx` comes from a pass that sized its buffers on entry: `mask` has \
-                  `batch` entries, `u` is `(units, GATES * units)`, `rdrop` is `(GATES, \
-                  batch, units)`, step buffers are `(batch, width)`: every row \
-                  `b < batch` and gate `g < gates` is in bounds"
-    )]
     pub(crate) fn carry_masked_rows(&self, out: &mut [f32], prev: &[f32]) {
         if self.mask.is_none() {
             return;
@@ -184,14 +176,6 @@ impl CellCtx<'_> {
     /// `out[:, ..gates*H] += h_prev U[:, ..gates*H]` (`out` with leading dimension `ldo`),
     /// each gate's block reading `h_prev` times its recurrent dropout mask when there is
     /// one; `scratch` is `(batch, units)`.
-    #[allow(
-        clippy::arithmetic_side_effects,
-        clippy::indexing_slicing,
-        reason = "`CellCtx` comes from a pass that sized its buffers on entry: `mask` has \
-                  `batch` entries, `u` is `(units, GATES * units)`, `rdrop` is `(GATES, \
-                  batch, units)`, step buffers are `(batch, width)`: every row \
-                  `b < batch` and gate `g < gates` is in bounds"
-    )]
     pub(crate) fn recurrent_product(
         &self,
         h_prev: &[f32],
@@ -239,14 +223,6 @@ impl CellCtx<'_> {
     /// The gradient of [`Self::recurrent_product`] with respect to `h_prev`: adds
     /// `d[:, ..gates*H] U[:, ..gates*H]^T` (times each gate's mask) to `dh_prev`; `d` has
     /// leading dimension `ldd`.
-    #[allow(
-        clippy::arithmetic_side_effects,
-        clippy::indexing_slicing,
-        reason = "`CellCtx` comes from a pass that sized its buffers on entry: `mask` has \
-                  `batch` entries, `u` is `(units, GATES * units)`, `rdrop` is `(GATES, \
-                  batch, units)`, step buffers are `(batch, width)`: every row \
-                  `b < batch` and gate `g < gates` is in bounds"
-    )]
     pub(crate) fn recurrent_product_grad(
         &self,
         (d, ldd): (&[f32], usize),
@@ -290,28 +266,12 @@ impl CellCtx<'_> {
     }
 
     /// Gate `g`'s recurrent dropout factors, `(batch, units)`, if the state is dropped.
-    #[allow(
-        clippy::arithmetic_side_effects,
-        clippy::indexing_slicing,
-        reason = "`CellCtx` comes from a pass that sized its buffers on entry: `mask` has \
-                  `batch` entries, `u` is `(units, GATES * units)`, `rdrop` is `(GATES, \
-                  batch, units)`, step buffers are `(batch, width)`: every row \
-                  `b < batch` and gate `g < gates` is in bounds"
-    )]
     pub(crate) fn rdrop_gate(&self, g: usize) -> Option<&[f32]> {
         let len = self.batch * self.units;
         self.rdrop.map(|m| &m[g * len..(g + 1) * len])
     }
 
     /// Zeroes the rows of masked samples in a `(batch, width)` buffer.
-    #[allow(
-        clippy::arithmetic_side_effects,
-        clippy::indexing_slicing,
-        reason = "`CellCtx` comes from a pass that sized its buffers on entry: `mask` has \
-                  `batch` entries, `u` is `(units, GATES * units)`, `rdrop` is `(GATES, \
-                  batch, units)`, step buffers are `(batch, width)`: every row \
-                  `b < batch` and gate `g < gates` is in bounds"
-    )]
     pub(crate) fn zero_masked_rows(&self, buf: &mut [f32], width: usize) {
         if self.mask.is_none() {
             return;
