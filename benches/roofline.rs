@@ -93,12 +93,12 @@ mod kernel {
             for r in 0..k {
                 let xv = _mm512_set1_ps(*x.add(r));
                 let row = panel.add(r * V * LANES);
-                for v in 0..V {
-                    a[v] = _mm512_fmadd_ps(xv, _mm512_loadu_ps(row.add(v * LANES)), a[v]);
+                for (v, a) in a.iter_mut().enumerate() {
+                    *a = _mm512_fmadd_ps(xv, _mm512_loadu_ps(row.add(v * LANES)), *a);
                 }
             }
-            for v in 0..V {
-                _mm512_storeu_ps(out.add(v * LANES), a[v]);
+            for (v, a) in a.iter().enumerate() {
+                _mm512_storeu_ps(out.add(v * LANES), *a);
             }
         }
     }
