@@ -16,9 +16,9 @@
 //! busy with a batched pass), or while another thread is using the helper. Only two threads
 //! are ever used: a product that needs more is not a batch-1 product.
 //!
-//! Nor is anything handed over while the machine has no free core (more threads ready to
-//! run than cores, read from the kernel every 50 ms; see `free_core`): there the helper
-//! costs the caller more than it saves.
+//! Nor is anything handed over while the machine has no free core for the helper (threads
+//! of other processes ready to run on it, read from the kernel every 50 ms; see
+//! `free_core`): there the helper costs the caller more than it saves.
 
 #![allow(
     clippy::arithmetic_side_effects,
@@ -188,12 +188,12 @@ fn allowed(work: usize) -> bool {
 /// timer interrupt on the helper's core can cause, stopped the split for 200 ms, and the
 /// helper, parked meanwhile, was slow again on its first part after waking. In a one-second
 /// G1 run 21 of 32,600 products were split.)
-fn now_free() -> bool {
+fn now_free(helper_awake: bool) -> bool {
     #[cfg(test)]
     if IGNORE_LOAD.load(Ordering::Relaxed) {
         return true;
     }
-    free_core(nanos_since_epoch())
+    free_core(nanos_since_epoch(), helper_awake)
 }
 
 /// Lets the tests hand parts to the helper on a busy machine too.
@@ -207,21 +207,24 @@ const LOAD_EVERY: Duration = Duration::from_millis(50);
 static LOAD_NEXT: AtomicU64 = AtomicU64::new(0);
 static FREE_CORE: AtomicBool = AtomicBool::new(true);
 
-/// Whether the machine has a core for the helper: no more threads ready to run than cores
-/// (this one and a spinning helper included), read every [`LOAD_EVERY`].
+/// Whether the machine has a core for the helper: no thread of another process ready to
+/// run on any core but this one's, read every [`LOAD_EVERY`]. The count includes this thread
+/// and the helper when it is awake (spinning), which is not counted against it, so that the
+/// verdict does not flip with the helper's own state.
 ///
 /// On a machine whose cores are all busy with other work, the scheduler shares them out
 /// between processes: a helper spinning between jobs takes its time from the caller's own
 /// share, and one descheduled in the middle of a part keeps the caller waiting for a whole
 /// time slice. Measured on two busy cores, G1 ran at 0.55x its one-thread speed with the
 /// helper; so then everything stays on the calling thread.
-fn free_core(now: u64) -> bool {
+fn free_core(now: u64, helper_awake: bool) -> bool {
     if now < LOAD_NEXT.load(Ordering::Relaxed) {
         return FREE_CORE.load(Ordering::Relaxed);
     }
     let every = u64::try_from(LOAD_EVERY.as_nanos()).unwrap_or(u64::MAX);
     LOAD_NEXT.store(now.saturating_add(every), Ordering::Relaxed);
-    let free = runnable().is_none_or(|r| r <= cores());
+    let own = 1 + usize::from(helper_awake);
+    let free = runnable().is_none_or(|r| r.saturating_sub(own) + 2 <= cores());
     FREE_CORE.store(free, Ordering::Relaxed);
     free
 }
@@ -273,7 +276,7 @@ pub(crate) fn both(parts: usize, work: usize, f: &(dyn Fn(usize) + Sync)) {
     let Some(me) = helper() else {
         return serial();
     };
-    if !now_free() {
+    if !now_free(!me.sleeping.load(Ordering::Relaxed)) {
         return serial();
     }
     let _user = match USER.try_lock() {
