@@ -1,6 +1,7 @@
 //! The performance workloads of `DESIGN.md` ("Performance workloads", at the repository
 //! root): training steps (T1-T4), inference (I1, I2) and generation (G1); the inference and
-//! generation workloads also in bf16 (`Precision::Bf16`), each right after its f32 run.
+//! generation workloads also in bf16 and int8 (`Precision::Bf16`, `Precision::Int8`), each
+//! right after its f32 run.
 //!
 //! `cargo bench --bench workloads` reports samples/s for every workload (elements/s in
 //! criterion's output; I1 also as time per call). `python3 benches/pytorch_workloads.py` runs
@@ -80,11 +81,12 @@ fn inference(c: &mut Criterion) {
         BenchmarkId::new("I1", "quiz SimpleRNN(128) b1 len30"),
         |b| b.iter(|| quiz.forward(black_box(&x), Mode::Inference).unwrap()),
     );
-    quiz.set_inference_precision(Precision::Bf16);
-    group.bench_function(
-        BenchmarkId::new("I1-bf16", "quiz SimpleRNN(128) b1 len30"),
-        |b| b.iter(|| quiz.forward(black_box(&x), Mode::Inference).unwrap()),
-    );
+    for (id, precision) in [("I1-bf16", Precision::Bf16), ("I1-int8", Precision::Int8)] {
+        quiz.set_inference_precision(precision);
+        group.bench_function(BenchmarkId::new(id, "quiz SimpleRNN(128) b1 len30"), |b| {
+            b.iter(|| quiz.forward(black_box(&x), Mode::Inference).unwrap())
+        });
+    }
     let mut topics = Topics::new(0);
     let x = ids(256, 100, 1000, 10);
     group.throughput(Throughput::Elements(256));
@@ -93,11 +95,12 @@ fn inference(c: &mut Criterion) {
         BenchmarkId::new("I2", "reuters LSTM(100) b256 len100"),
         |b| b.iter(|| topics.forward(black_box(&x), Mode::Inference).unwrap()),
     );
-    topics.set_inference_precision(Precision::Bf16);
-    group.bench_function(
-        BenchmarkId::new("I2-bf16", "reuters LSTM(100) b256 len100"),
-        |b| b.iter(|| topics.forward(black_box(&x), Mode::Inference).unwrap()),
-    );
+    for (id, precision) in [("I2-bf16", Precision::Bf16), ("I2-int8", Precision::Int8)] {
+        topics.set_inference_precision(precision);
+        group.bench_function(BenchmarkId::new(id, "reuters LSTM(100) b256 len100"), |b| {
+            b.iter(|| topics.forward(black_box(&x), Mode::Inference).unwrap())
+        });
+    }
     group.finish();
 }
 
@@ -110,7 +113,11 @@ fn generation(c: &mut Criterion) {
     let sampler = Sampler::Temperature(1.0);
     let mut rng = seeded_rng(12);
     group.throughput(Throughput::Elements(200));
-    for (id, precision) in [("G1", Precision::F32), ("G1-bf16", Precision::Bf16)] {
+    for (id, precision) in [
+        ("G1", Precision::F32),
+        ("G1-bf16", Precision::Bf16),
+        ("G1-int8", Precision::Int8),
+    ] {
         chars.set_inference_precision(precision);
         group.bench_function(
             BenchmarkId::new(id, "chars LSTM(256)x2 prime60 gen200"),

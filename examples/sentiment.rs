@@ -10,8 +10,8 @@
 //!
 //! `--full` trains for 10 epochs instead of 3.
 //!
-//! The trained model is evaluated twice, with its weights in f32 and in bf16
-//! (`Precision::Bf16`), and both accuracies are printed.
+//! The trained model is evaluated again with its weights in bf16 and in int8
+//! (`Precision::Bf16`, `Precision::Int8`), and the accuracies are printed beside f32's.
 
 mod common;
 
@@ -92,18 +92,23 @@ fn run() -> Outcome {
         logs.loss(),
         common::secs(fit_time)
     );
-    model.set_inference_precision(rnn::Precision::Bf16);
-    let (low, low_time) = common::timed(|| model.evaluate(&x_val, &y_val, 256));
-    let low = low?;
-    model.set_inference_precision(rnn::Precision::F32);
-    let (_, f32_time) = common::timed(|| model.evaluate(&x_val, &y_val, 256));
-    println!(
-        "in bf16: validation accuracy {:.2} % (loss {:.4}); evaluation took {} (f32: {})",
-        100.0 * low.get("accuracy").unwrap_or(f32::NAN),
-        low.loss(),
-        common::secs(low_time),
-        common::secs(f32_time)
-    );
+    for (name, precision) in [
+        ("bf16", rnn::Precision::Bf16),
+        ("int8", rnn::Precision::Int8),
+    ] {
+        model.set_inference_precision(precision);
+        let (low, low_time) = common::timed(|| model.evaluate(&x_val, &y_val, 256));
+        let low = low?;
+        model.set_inference_precision(rnn::Precision::F32);
+        let (_, f32_time) = common::timed(|| model.evaluate(&x_val, &y_val, 256));
+        println!(
+            "in {name}: validation accuracy {:.2} % (loss {:.4}); evaluation took {} (f32: {})",
+            100.0 * low.get("accuracy").unwrap_or(f32::NAN),
+            low.loss(),
+            common::secs(low_time),
+            common::secs(f32_time)
+        );
+    }
 
     let texts = if args.texts.is_empty() {
         vec![

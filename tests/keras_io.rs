@@ -66,7 +66,7 @@ where
     let want: Vec<f64> = serde_json::from_value(rec["y"].clone()).expect("predictions");
     assert_close(what, &out.main().data, &want, OUT_ATOL, OUT_RTOL);
     let x = input(&rec["x"]).into_input().expect("input");
-    check_bf16(what, &mut **model, &x);
+    check_reduced(what, &mut **model, &x);
 }
 
 /// Every file of model `name` loads into `M` and predicts what Keras predicted.

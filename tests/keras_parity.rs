@@ -114,7 +114,7 @@ where
             want.is_some()
         ),
     }
-    check_bf16(case, model, &x);
+    check_reduced(case, model, &x);
 }
 
 /// One test per fixture case of a set: `fixture_name: (layers...),`

@@ -48,6 +48,8 @@ pub(crate) mod kernels {
     pub(crate) mod duet;
     pub(crate) mod gemm;
     pub(crate) mod gemv;
+    pub(crate) mod int8;
+    pub(crate) mod low;
     pub(crate) mod math;
     pub(crate) mod packed;
     pub(crate) mod panels;

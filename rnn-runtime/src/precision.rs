@@ -1,5 +1,6 @@
 //! Reduced-precision inference: [`Precision`], the run-time choice of how `predict` and
-//! stepping multiply by the weights, and the per-layer copies of the weights it needs.
+//! stepping multiply by the weights (`f32`, bf16 or int8), and the per-layer copies of the
+//! weights it needs.
 //!
 //! The `f32` weights stay the model's weights: training, `get_weights`, checkpoints and
 //! gradients never see the copies. A copy is made from the current `f32` weights when a
@@ -13,7 +14,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use rnn_macros::model_api;
 
 use crate::input::ModelInput;
-use crate::kernels::bf16::Bf16Matrix;
+use crate::kernels::low::LowMatrix;
 use crate::layer::Stack;
 use crate::model::Sequential;
 use crate::output::ModelOutput;
@@ -36,6 +37,12 @@ pub enum Precision {
     /// the inputs of each product are rounded to bfloat16 too and multiplied with
     /// `vdpbf16ps`; elsewhere the weights are widened and multiplied in `f32`.
     Bf16,
+    /// Weight matrices quantized to 8-bit integers with one `f32` scale per output unit
+    /// (`max |w| / 127`); the inputs of each product quantized the same way per row (per
+    /// step in a recurrence), summed exactly in `i32` and scaled back. Biases, states, gate
+    /// arithmetic and the Embedding stay `f32`. Where the CPU has AVX-512 VNNI the products
+    /// use `vpdpbusd`; elsewhere a portable kernel gives the same results.
+    Int8,
 }
 
 /// A layer's reduced-precision copies of its weight matrices, made on demand (see the
@@ -50,23 +57,24 @@ pub(crate) struct Reduced {
 pub(crate) struct Copies {
     stamps: Vec<u64>,
     /// One per weight, in the order given to [`Reduced::copies`].
-    pub(crate) mats: Vec<Bf16Matrix>,
+    pub(crate) mats: Vec<LowMatrix>,
 }
 
 impl Copies {
     /// The copy of weight `i`.
-    pub(crate) fn mat(&self, i: usize) -> Option<&Bf16Matrix> {
+    pub(crate) fn mat(&self, i: usize) -> Option<&LowMatrix> {
         self.mats.get(i)
     }
 }
 
 impl Reduced {
-    /// Chooses the precision; back at `F32`, the copies are dropped.
+    /// Chooses the precision; copies in another format (or back at `F32`, all copies) are
+    /// dropped.
     pub(crate) fn set(&mut self, precision: Precision) {
-        self.precision = precision;
-        if precision == Precision::F32 {
+        if precision != self.precision {
             *self.slot() = None;
         }
+        self.precision = precision;
     }
 
     fn slot(&self) -> std::sync::MutexGuard<'_, Option<Arc<Copies>>> {
@@ -92,9 +100,10 @@ impl Reduced {
                 .iter()
                 .map(|w| {
                     let rows = w.shape().first().copied().unwrap_or(1).max(1);
-                    Bf16Matrix::new(w.values(), rows, w.len().checked_div(rows).unwrap_or(0))
+                    let cols = w.len().checked_div(rows).unwrap_or(0);
+                    LowMatrix::new(self.precision, w.values(), rows, cols)
                 })
-                .collect();
+                .collect::<Option<_>>()?;
             let stamps = weights.iter().map(|w| w.stamp()).collect();
             *slot = Some(Arc::new(Copies { stamps, mats }));
         }
@@ -119,9 +128,11 @@ impl fmt::Debug for Reduced {
     }
 }
 
-/// Makes every bf16 product take the portable kernel (widened weights, `f32` inputs) even
-/// where the CPU has AVX-512 BF16 (`true`), or the fastest kernel again (`false`); setting
-/// `RNN_BF16_KERNEL=portable` in the environment starts with `true`. For comparing the two.
+/// Makes every reduced-precision product take its portable kernel even where the CPU has
+/// the fast one (`true`): for bf16, widened weights and `f32` inputs instead of AVX-512
+/// BF16; for int8, the same integer sums without AVX-512 VNNI. `false` chooses the fastest
+/// kernels again. Setting `RNN_BF16_KERNEL=portable` (or `RNN_INT8_KERNEL=portable`) in the
+/// environment starts that format with `true`. For comparing the kernels.
 ///
 /// ```
 /// rnn_runtime::precision::force_portable_kernels(false);
@@ -129,6 +140,7 @@ impl fmt::Debug for Reduced {
 #[doc(hidden)]
 pub fn force_portable_kernels(on: bool) {
     crate::kernels::bf16::force_portable(on);
+    crate::kernels::int8::force_portable(on);
 }
 
 #[model_api]
@@ -141,10 +153,10 @@ where
     /// Chooses how inference (`predict`, `predict_batched`, `forward` in `Mode::Inference`,
     /// `step`) multiplies by the weight matrices of the recurrent and Dense layers. The `f32`
     /// weights are kept and stay what training, `get_weights` and checkpoints use; with
-    /// [`Precision::Bf16`] each layer keeps a bfloat16 copy, made on first use and again
-    /// whenever the weights change (after `fit`, `set_weights`, `load`...), so it never
-    /// lags behind them. Back at [`Precision::F32`] the copies are dropped and the results
-    /// are the `f32` ones again.
+    /// [`Precision::Bf16`] (or [`Precision::Int8`]) each layer keeps a bfloat16 (int8) copy,
+    /// made on first use and again whenever the weights change (after `fit`, `set_weights`,
+    /// `load`...), so it never lags behind them. Back at [`Precision::F32`] the copies are
+    /// dropped and the results are the `f32` ones again.
     ///
     /// ```
     /// use rnn_runtime::*;
@@ -160,6 +172,9 @@ where
     /// model.set_inference_precision(Precision::Bf16);
     /// let fast = model.predict(&x)?.main().data.clone();
     /// assert!(exact.iter().zip(&fast).all(|(a, b)| (a - b).abs() < 1e-2));
+    /// model.set_inference_precision(Precision::Int8);
+    /// let int8 = model.predict(&x)?.main().data.clone();
+    /// assert!(exact.iter().zip(&int8).all(|(a, b)| (a - b).abs() < 5e-2));
     /// model.set_inference_precision(Precision::F32);
     /// assert_eq!(model.predict(&x)?.main().data, exact);
     /// # Ok::<(), rnn_runtime::Error>(())

@@ -1,7 +1,8 @@
 //! What the integration tests share: reading the Keras reference fixtures (`fixtures`), the
 //! tolerances and the asserts that apply them (`tolerance`), float64 reference formulas and
 //! finite differences (`reference`), and model inputs built from fixtures and input gradients
-//! read back as flat arrays (`input`), and bf16 inference checked against `f32` (`reduced`).
+//! read back as flat arrays (`input`), and bf16 and int8 inference checked against `f32`
+//! (`reduced`).
 //!
 //! Each test file compiles this module and uses a part of it.
 #![allow(dead_code, unused_imports)]

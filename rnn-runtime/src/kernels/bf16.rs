@@ -31,14 +31,11 @@
 
 use std::cell::RefCell;
 use std::ops::Range;
-use std::sync::Once;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use half::bf16;
 use multiversion::multiversion;
 
-use super::gemm::CPtr;
-use super::pool::{split_columns, split_rows};
+use super::low::{KernelChoice, split};
 
 /// A `(k, n)` matrix in bf16 with its rows paired (see the module's documentation).
 #[derive(Clone, Debug, Default)]
@@ -102,24 +99,18 @@ impl Bf16Matrix {
     }
 }
 
-/// Whether [`force_portable`] is on.
-static PORTABLE: AtomicBool = AtomicBool::new(false);
-static FROM_ENV: Once = Once::new();
+/// `RNN_BF16_KERNEL=portable` or [`force_portable`].
+static CHOICE: KernelChoice = KernelChoice::new("RNN_BF16_KERNEL");
 
 /// Makes every bf16 product take the portable kernel (`true`) or the fastest one this CPU has
 /// (`false`, the default unless `RNN_BF16_KERNEL=portable` is set).
 pub(crate) fn force_portable(on: bool) {
-    FROM_ENV.call_once(|| {});
-    PORTABLE.store(on, Ordering::Relaxed);
+    CHOICE.force(on);
 }
 
 /// Whether the products run the `vdpbf16ps` kernel.
 pub(crate) fn uses_dot() -> bool {
-    FROM_ENV.call_once(|| {
-        let portable = std::env::var("RNN_BF16_KERNEL").is_ok_and(|v| v == "portable");
-        PORTABLE.store(portable, Ordering::Relaxed);
-    });
-    !PORTABLE.load(Ordering::Relaxed) && dot::available()
+    !CHOICE.portable() && dot::available()
 }
 
 /// `out[r, c] += sum_i x[r, i] W[i, cols.start + c]` for `r < m` and `c < cols.len()`: `x`
@@ -138,36 +129,10 @@ pub(crate) fn product(
     ldo: usize,
 ) {
     let (k, n) = (w.k, cols.len());
-    if m == 0 || n == 0 || k == 0 {
-        return;
-    }
-    assert!(
-        cols.end <= w.n
-            && m.checked_mul(k).is_some_and(|len| len <= x.len())
-            && ldo >= n
-            && (m - 1)
-                .checked_mul(ldo)
-                .and_then(|e| e.checked_add(n))
-                .is_some_and(|end| end <= out.len()),
-        "bf16 product operands exceed their buffers"
-    );
-    let op = CPtr(out.as_mut_ptr());
     let dot = uses_dot();
-    let run = |rows: Range<usize>, part: Range<usize>| {
-        let op: CPtr = op;
-        let x = &x[rows.start * k..rows.end * k];
-        // SAFETY: `rows` and `part` lie within `0..m` and `0..n` (the splits cover them
-        // exactly once), so these outputs are inside `out` (asserted above) and no other
-        // call writes them.
-        let out = unsafe {
-            std::slice::from_raw_parts_mut(
-                op.0.add(rows.start * ldo + part.start),
-                (rows.len() - 1) * ldo + part.len(),
-            )
-        };
-        let cols = cols.start + part.start..cols.start + part.end;
+    split(x, m, (k, w.n), cols, out, ldo, &|x, cols, out| {
         if dot {
-            dot::product(x, rows.len(), w, cols, out, ldo);
+            dot::product(x, x.len() / k, w, cols, out, ldo);
         } else {
             for (r, xr) in x.chunks_exact(k).enumerate() {
                 portable(
@@ -179,12 +144,7 @@ pub(crate) fn product(
                 );
             }
         }
-    };
-    if m == 1 {
-        split_columns(n, k, &|part| run(0..1, part));
-    } else {
-        split_rows(m, k * n, &|rows| run(rows, 0..n));
-    }
+    });
 }
 
 /// One row, `f32` inputs and widened weights: `y += x W[:, cols]`. Zero pairs of inputs (a

@@ -12,8 +12,8 @@ use std::fmt::Debug;
 
 use crate::activation::Activation;
 use crate::init::Rng;
-use crate::kernels::bf16::{self, Bf16Matrix};
 use crate::kernels::gemm::{MatRef, gemm};
+use crate::kernels::low::{self, LowMatrix};
 use crate::kernels::packed::{Packed, gemm_packed};
 
 use super::rnn_config::RnnConfig;
@@ -145,8 +145,8 @@ pub struct CellCtx<'a> {
     /// Recurrent dropout in training: `(GATES, batch, units)` factors of `h_{t-1}`, one
     /// block per gate, the same at every step (`rnn_dropout.rs`); `None` otherwise.
     pub(crate) rdrop: Option<&'a [f32]>,
-    /// The recurrent kernel in bf16, when inference runs at that precision.
-    pub(crate) low: Option<&'a Bf16Matrix>,
+    /// The recurrent kernel in bf16 or int8, when inference runs at that precision.
+    pub(crate) low: Option<&'a LowMatrix>,
 }
 
 #[allow(
@@ -186,7 +186,7 @@ impl CellCtx<'_> {
         let (b, h) = (self.batch, self.units);
         let gh = self.u.len() / h;
         if let (Some(w), None) = (self.low, self.rdrop) {
-            return bf16::product(h_prev, b, w, 0..gates * h, out, ldo);
+            return low::product(h_prev, b, w, 0..gates * h, out, ldo);
         }
         match self.rdrop {
             None if gates * h == gh => {

@@ -3,8 +3,8 @@
 use crate::activation::Activation;
 use crate::error::{Error, Result};
 use crate::init::{Initializer, Rng};
-use crate::kernels::bf16;
 use crate::kernels::gemm::{MatRef, gemm};
+use crate::kernels::low;
 use crate::layer::{Layer, Mode, no_state_grads};
 use crate::layer_step::{LayerStep, StepContext, StepData, check_step_len};
 use crate::param::{Param, Weights};
@@ -32,7 +32,7 @@ pub struct Dense<const IN: usize, const OUT: usize, const BIAS: bool = true> {
     bias: Option<Param>,
     /// Outputs of the last training pass, for the activation's derivative.
     y: Vec<f32>,
-    /// A bf16 copy of `kernel` for inference at that precision.
+    /// A bf16 or int8 copy of `kernel` for inference at that precision.
     low: Reduced,
 }
 
@@ -106,7 +106,7 @@ impl<const IN: usize, const OUT: usize, const BIAS: bool> Dense<IN, OUT, BIAS> {
             .then(|| self.low.copies(&[&self.kernel]))
             .flatten();
         match low.as_deref().and_then(|c| c.mat(0)) {
-            Some(w) => bf16::product(x, rows, w, 0..OUT, &mut y, OUT),
+            Some(w) => low::product(x, rows, w, 0..OUT, &mut y, OUT),
             None => gemm(
                 1.0,
                 MatRef::new(x, rows, IN),
@@ -191,7 +191,7 @@ impl<const IN: usize, const OUT: usize, const BIAS: bool> Dense<IN, OUT, BIAS> {
         // A single row is a matrix-vector product, which reads each weight once.
         let low = self.low.copies(&[&self.kernel]);
         match low.as_deref().and_then(|c| c.mat(0)) {
-            Some(w) => bf16::product(x, batch, w, 0..OUT, y, OUT),
+            Some(w) => low::product(x, batch, w, 0..OUT, y, OUT),
             None => gemm(
                 1.0,
                 MatRef::new(x, batch, IN),

@@ -292,7 +292,7 @@ fn forward_step_reset_before(
     let rec = &mut rec[..batch * h];
     rec.fill(0.0);
     if let (false, Some(w)) = (first, ctx.low) {
-        crate::kernels::bf16::product(rh, batch, w, 2 * h..gh, rec, h);
+        crate::kernels::low::product(rh, batch, w, 2 * h..gh, rec, h);
     } else if !first {
         gemm(
             1.0,

@@ -13,8 +13,8 @@ use std::marker::PhantomData;
 
 use crate::error::{Error, Result, fmt_shape};
 use crate::init::Rng;
-use crate::kernels::bf16::{self, Bf16Matrix};
 use crate::kernels::gemm::{MatRef, gemm};
+use crate::kernels::low::{self, LowMatrix};
 use crate::kernels::packed::{Packed, plain_strips};
 use crate::kernels::tall::{gemm_tall, gemm_tall_bias};
 use crate::layer::{Layer, Mode};
@@ -192,12 +192,12 @@ impl<C: Cell> RnnCore<C> {
             .flatten()
     }
 
-    /// `z = x W + b` with the bf16 copy `w` of the kernel.
-    fn project_input_low(&self, x: &[f32], rows: usize, z: &mut [f32], w: &Bf16Matrix) {
+    /// `z = x W + b` with the reduced-precision copy `w` of the kernel.
+    fn project_input_low(&self, x: &[f32], rows: usize, z: &mut [f32], w: &LowMatrix) {
         if self.fill_bias(z) == 0.0 {
             z.fill(0.0);
         }
-        bf16::product(x, rows, w, 0..w.cols(), z, w.cols());
+        low::product(x, rows, w, 0..w.cols(), z, w.cols());
     }
 
     /// Fixes the dropout masks of the following training passes instead of drawing them
