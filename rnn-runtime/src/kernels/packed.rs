@@ -642,7 +642,7 @@ impl Tile for Avx512Tile {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::kernels::gemm::tests::{data, transpose};
+    use crate::kernels::test_support::{data, near, transpose};
 
     /// `C += A B` by the definition, in f64.
     fn plain(a: &[f32], b: MatRef<'_>, m: usize, c: &mut [f32], ldc: usize) {
@@ -683,9 +683,8 @@ pub(crate) mod tests {
                     _ => product_with::<1, _>(isa, &a, m, &packed, &wb),
                 }
                 for (i, (g, w)) in got.iter().zip(&want).enumerate() {
-                    let tol = 1e-5 * (1.0 + k as f32).sqrt() * (1.0 + w.abs());
                     assert!(
-                        (g - w).abs() <= tol,
+                        near(f64::from(*g), f64::from(*w), k),
                         "{isa:?} {m}x{k}x{n}/{strips} at {i}: {g} vs {w}"
                     );
                 }
@@ -759,7 +758,7 @@ pub(crate) mod tests {
 #[cfg(test)]
 mod bench {
     use super::*;
-    use crate::kernels::gemm::tests::data;
+    use crate::kernels::test_support::data;
     use std::time::Instant;
 
     /// Best GFLOP/s of `f` (doing `flops`) over a few rounds of about 0.2 s.

@@ -115,7 +115,7 @@ impl<const G: usize> WriteBack<G> for SetWithBias<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernels::gemm::tests::{data, transpose};
+    use crate::kernels::test_support::{data, near, transpose};
 
     #[test]
     fn matches_the_plain_loop_at_odd_sizes() {
@@ -140,11 +140,7 @@ mod tests {
                                 .sum();
                             let want = f64::from(c0[i * ldc + j]) + s;
                             let g = f64::from(got[i * ldc + j]);
-                            let tol = 1e-5 * (1.0 + k as f64).sqrt() * (1.0 + want.abs());
-                            assert!(
-                                (g - want).abs() <= tol,
-                                "{m}x{k}x{n} at ({i}, {j}): {g} vs {want}"
-                            );
+                            assert!(near(g, want, k), "{m}x{k}x{n} at ({i}, {j}): {g} vs {want}");
                         }
                     }
                     // The padding between rows is left alone.
