@@ -147,8 +147,15 @@ pub(crate) struct Output {
 }
 
 impl Output {
-    /// `c` with rows `ldc` apart, for a product packed in strips of `width` columns.
-    pub(crate) fn new(c: &mut [f32], ldc: usize, width: usize) -> Self {
+    /// `c` with rows `ldc` apart, for an `m x n` product packed in strips of `width` columns.
+    ///
+    /// # Panics
+    /// If `c` does not hold the product: an internal invariant, never user input.
+    pub(crate) fn new(c: &mut [f32], m: usize, n: usize, ldc: usize, width: usize) -> Self {
+        assert!(
+            ldc >= n && output_end(m, n, ldc).is_some_and(|end| end <= c.len()),
+            "output exceeds its buffer"
+        );
         Output {
             c: CPtr(c.as_mut_ptr()),
             ldc,
@@ -170,8 +177,8 @@ impl Output {
     /// values of `C` it covers, its accumulators and the column of `C` it starts at.
     ///
     /// # Safety
-    /// `C` holds every row and column of the product, and no other call is given the same
-    /// `(row0, j0)` tile at the same time.
+    /// The tile is one of the `m x n` product's (which [`Output::new`] checked `C` holds), and
+    /// no other call is given the same `(row0, j0)` tile at the same time.
     #[inline(always)]
     pub(crate) unsafe fn store<const G: usize>(
         &self,
@@ -206,7 +213,7 @@ impl<const G: usize> WriteBack<G> for AddTo {
 
     #[inline(always)]
     unsafe fn tile(&self, row0: usize, j0: usize, cols: usize, acc: &mut [[[f32; NR]; G]]) {
-        // SAFETY: `gemm_packed` checked that `C` holds every row and column of the product;
+        // SAFETY: `Output::new` checked that `C` holds every row and column of the product;
         // this `(row0, j0)` tile is this call's own (the trait's contract).
         unsafe {
             self.0.store(row0, j0, cols, acc, |out, acc, _| {
@@ -241,11 +248,7 @@ pub(crate) fn gemm_packed(
     if m == 0 {
         return;
     }
-    assert!(
-        ldc >= n && output_end(m, n, ldc).is_some_and(|end| end <= c.len()),
-        "output exceeds its buffer"
-    );
-    let wb = AddTo(Output::new(c, ldc, packed.width));
+    let wb = AddTo(Output::new(c, m, n, ldc, packed.width));
     match packed.strips {
         4 => product::<4, _>(a, m, packed, &wb),
         3 => product::<3, _>(a, m, packed, &wb),
@@ -272,14 +275,10 @@ pub(crate) fn gemm_packed_serial(
         return;
     }
     assert!(
-        ldc >= n && output_end(m, n, ldc).is_some_and(|end| end <= c.len()),
-        "output exceeds its buffer"
-    );
-    assert!(
         m.checked_mul(k).is_some_and(|len| len <= a.len()),
         "left matrix exceeds its buffer"
     );
-    let wb = AddTo(Output::new(c, ldc, packed.width));
+    let wb = AddTo(Output::new(c, m, n, ldc, packed.width));
     let job = Job {
         a,
         row0: 0,
@@ -676,7 +675,7 @@ pub(crate) mod tests {
             packed.pack(view, strips);
             for isa in Isa::available() {
                 let mut got = c0.clone();
-                let wb = AddTo(Output::new(&mut got, ldc, packed.width));
+                let wb = AddTo(Output::new(&mut got, m, n, ldc, packed.width));
                 match packed.strips {
                     4 => product_with::<4, _>(isa, &a, m, &packed, &wb),
                     3 => product_with::<3, _>(isa, &a, m, &packed, &wb),

@@ -17,7 +17,7 @@
               tile's columns end at or before `n`"
 )]
 
-use super::gemm::{MatRef, output_end};
+use super::gemm::MatRef;
 use super::packed::{NR, Output, Packed, WriteBack, gemm_packed, plain_strips, product};
 
 /// `C += A B` with `A` row-major `(m, k)` and contiguous, `B` any view and `C` row-major
@@ -61,15 +61,11 @@ pub(crate) fn gemm_tall_bias(
         }
         return gemm_tall(a, m, b, c, ldc);
     }
-    assert!(
-        ldc >= n && output_end(m, n, ldc).is_some_and(|end| end <= c.len()),
-        "output exceeds its buffer"
-    );
     let strips = plain_strips(n);
     let mut packed = Packed::default();
     packed.pack(b, strips);
     let wb = SetWithBias {
-        out: Output::new(c, ldc, n / strips),
+        out: Output::new(c, m, n, ldc, n / strips),
         bias,
     };
     match strips {
@@ -92,7 +88,7 @@ impl<const G: usize> WriteBack<G> for SetWithBias<'_> {
 
     #[inline(always)]
     unsafe fn tile(&self, row0: usize, j0: usize, cols: usize, acc: &mut [[[f32; NR]; G]]) {
-        // SAFETY: `gemm_tall_bias` checked that `C` holds every row and column of the
+        // SAFETY: `Output::new` checked that `C` holds every row and column of the
         // product; this `(row0, j0)` tile is this call's own (the trait's contract).
         unsafe {
             self.out
