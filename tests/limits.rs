@@ -141,6 +141,26 @@ fn initializer_shapes_whose_product_overflows() {
 }
 
 #[test]
+fn an_embedding_table_whose_size_overflows() {
+    // 2^32 rows (every u32 id) of 2^32 values: 2^64 values, which wrap to none.
+    let table = rnn::Embedding::<{ rnn::ANY_VOCAB }, { 1 << 32 }>::with_vocab(
+        "model/embedding",
+        1 << 32,
+        false,
+        &mut rnn::seeded_rng(0),
+    );
+    let err = table.map(drop).unwrap_err();
+    assert!(
+        matches!(&err, Error::TooLarge { layer, .. } if layer == "embedding"),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("(4294967296, 4294967296)"),
+        "{err}"
+    );
+}
+
+#[test]
 fn accessors_outside_the_shape_panic_with_it() {
     let x =
         Sequence::<2>::from_batch_major(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0], 2, 2).unwrap();

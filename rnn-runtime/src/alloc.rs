@@ -5,21 +5,6 @@
 use crate::error::{Error, Result};
 use crate::summary::memory;
 
-/// The number of scalars of a weight of `shape`, or an error when the product overflows.
-pub(crate) fn checked_len(layer: &str, shape: &[usize]) -> Result<usize> {
-    shape
-        .iter()
-        .try_fold(1usize, |n, &d| n.checked_mul(d))
-        .ok_or_else(|| {
-            Error::config(
-                layer,
-                format!(
-                    "a weight of shape {shape:?} has more scalars than this machine can address"
-                ),
-            )
-        })
-}
-
 /// An empty vector with room for `len` values, or an error naming the layer and the size.
 pub(crate) fn try_vec(layer: &str, len: usize) -> Result<Vec<f32>> {
     let mut v = Vec::new();

@@ -56,6 +56,8 @@ pub(crate) mod kernels {
     pub(crate) mod pool;
     pub(crate) mod qr;
     pub(crate) mod tall;
+    #[cfg(test)]
+    pub(crate) mod test_support;
 }
 pub mod layer;
 pub mod layer_step;

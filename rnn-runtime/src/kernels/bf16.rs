@@ -409,14 +409,7 @@ mod dot {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernels::gemm::tests::data;
-
-    /// Odd sizes; Miri, which interprets every instruction, checks the small ones.
-    const SIZES: &[usize] = if cfg!(miri) {
-        &[1, 7, 33]
-    } else {
-        &[1, 7, 33, 257]
-    };
+    use crate::kernels::test_support::{SIZES, data};
 
     /// `out + x W[:, cols]` in `f64`, one element at a time, from the bf16 weights and the
     /// inputs as the kernel reads them (`round` rounds them to bf16).

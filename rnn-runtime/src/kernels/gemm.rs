@@ -225,6 +225,7 @@ pub(crate) fn dot(x: &[f32], y: &[f32]) -> f32 {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::kernels::test_support::{data, transpose};
 
     /// One row times the transpose of a one-column matrix: the view's rows are 1 apart, not
     /// `n`, so it must not be read as a row-major matrix (a Dense layer's batch-1 backward).
@@ -251,22 +252,6 @@ pub(crate) mod tests {
             }
         }
         c
-    }
-
-    pub(crate) fn transpose(x: &[f32], r: usize, c: usize) -> Vec<f32> {
-        let mut t = vec![0.0; r * c];
-        for i in 0..r {
-            for j in 0..c {
-                t[j * r + i] = x[i * c + j];
-            }
-        }
-        t
-    }
-
-    pub(crate) fn data(len: usize, seed: u32) -> Vec<f32> {
-        (0..len)
-            .map(|i| (((i as u32).wrapping_mul(2654435761) ^ seed) % 1000) as f32 / 500.0 - 1.0)
-            .collect()
     }
 
     #[test]

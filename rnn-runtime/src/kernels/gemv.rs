@@ -291,7 +291,7 @@ mod avx512 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernels::gemm::tests::data;
+    use crate::kernels::test_support::{SIZES, data};
 
     /// `y + alpha x W`, one element at a time.
     fn plain(alpha: f32, x: &[f32], w: &[f32], ldw: usize, y: &[f32]) -> Vec<f32> {
@@ -299,13 +299,6 @@ mod tests {
             .map(|j| y[j] + alpha * (0..x.len()).map(|i| x[i] * w[i * ldw + j]).sum::<f32>())
             .collect()
     }
-
-    /// Odd sizes; Miri, which interprets every instruction, checks the small ones.
-    const SIZES: &[usize] = if cfg!(miri) {
-        &[1, 7, 33]
-    } else {
-        &[1, 7, 33, 257]
-    };
 
     fn check(kernel: Kernel, name: &str) {
         for &k in SIZES {

@@ -111,6 +111,7 @@ pub(crate) fn exp_shifted_sum(xs: &mut [f32], shift: f32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernels::test_support::SIZES;
 
     /// Every 1e-4 over [-20, 20]; under Miri, which interprets every instruction, every
     /// 997th of those points (about 400, the same range).
@@ -150,7 +151,7 @@ mod tests {
 
     #[test]
     fn activation_gradients_match_the_plain_loop_at_odd_sizes() {
-        for n in [1, 7, 33, 257] {
+        for &n in SIZES {
             let y: Vec<f32> = (0..n).map(|i| ((i as f32) * 0.37).sin()).collect();
             let dy: Vec<f32> = (0..n).map(|i| ((i as f32) * 0.71).cos()).collect();
             let (mut ds, mut dt) = (dy.clone(), dy.clone());

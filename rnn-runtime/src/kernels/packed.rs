@@ -137,16 +137,35 @@ pub(crate) fn prefetch(p: *const f32) {
     let _ = p;
 }
 
-/// The plain write-back: adds the tile to `C` (row stride `ldc`).
-struct AddTo {
+/// A row-major `C` (row stride `ldc`) that write-backs store tiles into, strips `width`
+/// columns apart: the tile addressing and prefetch of every write-back to `C`.
+#[derive(Clone, Copy)]
+pub(crate) struct Output {
     c: CPtr,
     ldc: usize,
     width: usize,
 }
 
-impl<const G: usize> WriteBack<G> for AddTo {
+impl Output {
+    /// `c` with rows `ldc` apart, for an `m x n` product packed in strips of `width` columns.
+    ///
+    /// # Panics
+    /// If `c` does not hold the product: an internal invariant, never user input.
+    pub(crate) fn new(c: &mut [f32], m: usize, n: usize, ldc: usize, width: usize) -> Self {
+        assert!(
+            ldc >= n && output_end(m, n, ldc).is_some_and(|end| end <= c.len()),
+            "output exceeds its buffer"
+        );
+        Output {
+            c: CPtr(c.as_mut_ptr()),
+            ldc,
+            width,
+        }
+    }
+
+    /// [`WriteBack::prefetch`] of the rows of `C` a tile is written to.
     #[inline(always)]
-    fn prefetch(&self, row0: usize, rows: usize, j0: usize) {
+    pub(crate) fn prefetch<const G: usize>(&self, row0: usize, rows: usize, j0: usize) {
         for r in row0..row0 + rows {
             for s in 0..G {
                 prefetch(self.c.0.wrapping_add(r * self.ldc + s * self.width + j0));
@@ -154,22 +173,54 @@ impl<const G: usize> WriteBack<G> for AddTo {
         }
     }
 
+    /// Hands `store` each row and strip of a tile (as [`WriteBack::tile`] gets it): the `cols`
+    /// values of `C` it covers, its accumulators and the column of `C` it starts at.
+    ///
+    /// # Safety
+    /// The tile is one of the `m x n` product's (which [`Output::new`] checked `C` holds), and
+    /// no other call is given the same `(row0, j0)` tile at the same time.
     #[inline(always)]
-    unsafe fn tile(&self, row0: usize, j0: usize, cols: usize, acc: &mut [[[f32; NR]; G]]) {
+    pub(crate) unsafe fn store<const G: usize>(
+        &self,
+        row0: usize,
+        j0: usize,
+        cols: usize,
+        acc: &[[[f32; NR]; G]],
+        mut store: impl FnMut(&mut [f32], &[f32; NR], usize),
+    ) {
         for (r, acc) in acc.iter().enumerate() {
             for (s, acc) in acc.iter().enumerate() {
-                // SAFETY: `gemm_packed` checked that `C` holds every row and column of the
-                // product; tiles are disjoint, so this slice is unique.
+                let col = s * self.width + j0;
+                // SAFETY: the caller's contract: `C` holds the tile and tiles are disjoint, so
+                // this slice is unique.
                 let out = unsafe {
-                    std::slice::from_raw_parts_mut(
-                        self.c.0.add((row0 + r) * self.ldc + s * self.width + j0),
-                        cols,
-                    )
+                    std::slice::from_raw_parts_mut(self.c.0.add((row0 + r) * self.ldc + col), cols)
                 };
+                store(out, acc, col);
+            }
+        }
+    }
+}
+
+/// The plain write-back: adds the tile to `C`.
+struct AddTo(Output);
+
+impl<const G: usize> WriteBack<G> for AddTo {
+    #[inline(always)]
+    fn prefetch(&self, row0: usize, rows: usize, j0: usize) {
+        self.0.prefetch::<G>(row0, rows, j0);
+    }
+
+    #[inline(always)]
+    unsafe fn tile(&self, row0: usize, j0: usize, cols: usize, acc: &mut [[[f32; NR]; G]]) {
+        // SAFETY: `Output::new` checked that `C` holds every row and column of the product;
+        // this `(row0, j0)` tile is this call's own (the trait's contract).
+        unsafe {
+            self.0.store(row0, j0, cols, acc, |out, acc, _| {
                 for (o, v) in out.iter_mut().zip(acc) {
                     *o += v;
                 }
-            }
+            });
         }
     }
 }
@@ -197,15 +248,7 @@ pub(crate) fn gemm_packed(
     if m == 0 {
         return;
     }
-    assert!(
-        ldc >= n && output_end(m, n, ldc).is_some_and(|end| end <= c.len()),
-        "output exceeds its buffer"
-    );
-    let wb = AddTo {
-        c: CPtr(c.as_mut_ptr()),
-        ldc,
-        width: packed.width,
-    };
+    let wb = AddTo(Output::new(c, m, n, ldc, packed.width));
     match packed.strips {
         4 => product::<4, _>(a, m, packed, &wb),
         3 => product::<3, _>(a, m, packed, &wb),
@@ -232,18 +275,10 @@ pub(crate) fn gemm_packed_serial(
         return;
     }
     assert!(
-        ldc >= n && output_end(m, n, ldc).is_some_and(|end| end <= c.len()),
-        "output exceeds its buffer"
-    );
-    assert!(
         m.checked_mul(k).is_some_and(|len| len <= a.len()),
         "left matrix exceeds its buffer"
     );
-    let wb = AddTo {
-        c: CPtr(c.as_mut_ptr()),
-        ldc,
-        width: packed.width,
-    };
+    let wb = AddTo(Output::new(c, m, n, ldc, packed.width));
     let job = Job {
         a,
         row0: 0,
@@ -606,7 +641,7 @@ impl Tile for Avx512Tile {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::kernels::gemm::tests::{data, transpose};
+    use crate::kernels::test_support::{data, near, transpose};
 
     /// `C += A B` by the definition, in f64.
     fn plain(a: &[f32], b: MatRef<'_>, m: usize, c: &mut [f32], ldc: usize) {
@@ -640,20 +675,15 @@ pub(crate) mod tests {
             packed.pack(view, strips);
             for isa in Isa::available() {
                 let mut got = c0.clone();
-                let wb = AddTo {
-                    c: CPtr(got.as_mut_ptr()),
-                    ldc,
-                    width: packed.width,
-                };
+                let wb = AddTo(Output::new(&mut got, m, n, ldc, packed.width));
                 match packed.strips {
                     4 => product_with::<4, _>(isa, &a, m, &packed, &wb),
                     3 => product_with::<3, _>(isa, &a, m, &packed, &wb),
                     _ => product_with::<1, _>(isa, &a, m, &packed, &wb),
                 }
                 for (i, (g, w)) in got.iter().zip(&want).enumerate() {
-                    let tol = 1e-5 * (1.0 + k as f32).sqrt() * (1.0 + w.abs());
                     assert!(
-                        (g - w).abs() <= tol,
+                        near(f64::from(*g), f64::from(*w), k),
                         "{isa:?} {m}x{k}x{n}/{strips} at {i}: {g} vs {w}"
                     );
                 }
@@ -727,7 +757,7 @@ pub(crate) mod tests {
 #[cfg(test)]
 mod bench {
     use super::*;
-    use crate::kernels::gemm::tests::data;
+    use crate::kernels::test_support::data;
     use std::time::Instant;
 
     /// Best GFLOP/s of `f` (doing `flops`) over a few rounds of about 0.2 s.
@@ -801,6 +831,25 @@ mod bench {
                     })
                 });
                 line += &format!("  {mine:.1} / {sgemm:.1}");
+            }
+            println!("{line}");
+        }
+        println!(
+            "input projection with bias (rows, k, n): gemm_tall_bias GFLOP/s, 1 and 2 threads"
+        );
+        for (m, k, n) in [(3200, 16, 400), (3200, 100, 400), (1280, 256, 1024)] {
+            let (a, b) = (data(m * k, 1), data(k * n, 2));
+            let (view, bias) = (MatRef::new(&b, k, n), data(n, 3));
+            let mut c = vec![0.0; m * n];
+            let flops = 2.0 * (m * k * n) as f64;
+            let mut line = format!("({m}, {k}, {n}):");
+            for threads in [1, 2] {
+                let mine = on_threads(threads, || {
+                    gflops(flops, || {
+                        crate::kernels::tall::gemm_tall_bias(&a, m, view, Some(&bias), &mut c, n)
+                    })
+                });
+                line += &format!("  {mine:.1}");
             }
             println!("{line}");
         }

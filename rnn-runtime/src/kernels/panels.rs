@@ -252,14 +252,7 @@ mod avx512 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernels::gemm::tests::data;
-
-    /// Odd sizes; Miri, which interprets every instruction, checks the small ones.
-    const SIZES: &[usize] = if cfg!(miri) {
-        &[1, 7, 33]
-    } else {
-        &[1, 7, 33, 257]
-    };
+    use crate::kernels::test_support::{SIZES, data};
 
     /// `b + [x, h] [W; U]`, one element at a time.
     fn plain(x: &[f32], w: &[f32], h: &[f32], u: &[f32], b: &[f32], gh: usize) -> Vec<f32> {

@@ -17,8 +17,8 @@
               tile's columns end at or before `n`"
 )]
 
-use super::gemm::{CPtr, MatRef, output_end};
-use super::packed::{NR, Packed, WriteBack, gemm_packed, plain_strips, prefetch, product};
+use super::gemm::MatRef;
+use super::packed::{NR, Output, Packed, WriteBack, gemm_packed, plain_strips, product};
 
 /// `C += A B` with `A` row-major `(m, k)` and contiguous, `B` any view and `C` row-major
 /// `(m, n)` with leading dimension `ldc`: `B` is packed for this call, `A` read in place.
@@ -61,17 +61,11 @@ pub(crate) fn gemm_tall_bias(
         }
         return gemm_tall(a, m, b, c, ldc);
     }
-    assert!(
-        ldc >= n && output_end(m, n, ldc).is_some_and(|end| end <= c.len()),
-        "output exceeds its buffer"
-    );
     let strips = plain_strips(n);
     let mut packed = Packed::default();
     packed.pack(b, strips);
     let wb = SetWithBias {
-        c: CPtr(c.as_mut_ptr()),
-        ldc,
-        width: n / strips,
+        out: Output::new(c, m, n, ldc, n / strips),
         bias,
     };
     match strips {
@@ -82,33 +76,23 @@ pub(crate) fn gemm_tall_bias(
 
 /// The write-back of [`gemm_tall_bias`]: `C = bias + tile`.
 struct SetWithBias<'a> {
-    c: CPtr,
-    ldc: usize,
-    width: usize,
+    out: Output,
     bias: Option<&'a [f32]>,
 }
 
 impl<const G: usize> WriteBack<G> for SetWithBias<'_> {
     #[inline(always)]
     fn prefetch(&self, row0: usize, rows: usize, j0: usize) {
-        for r in row0..row0 + rows {
-            for s in 0..G {
-                prefetch(self.c.0.wrapping_add(r * self.ldc + s * self.width + j0));
-            }
-        }
+        self.out.prefetch::<G>(row0, rows, j0);
     }
 
     #[inline(always)]
     unsafe fn tile(&self, row0: usize, j0: usize, cols: usize, acc: &mut [[[f32; NR]; G]]) {
-        for (r, acc) in acc.iter().enumerate() {
-            for (s, acc) in acc.iter().enumerate() {
-                let col = s * self.width + j0;
-                // SAFETY: `gemm_tall_bias` checked that `C` holds every row and column of the
-                // product; tiles are disjoint, so this slice is unique.
-                let out = unsafe {
-                    std::slice::from_raw_parts_mut(self.c.0.add((row0 + r) * self.ldc + col), cols)
-                };
-                match self.bias {
+        // SAFETY: `Output::new` checked that `C` holds every row and column of the
+        // product; this `(row0, j0)` tile is this call's own (the trait's contract).
+        unsafe {
+            self.out
+                .store(row0, j0, cols, acc, |out, acc, col| match self.bias {
                     Some(bias) => {
                         for ((o, v), b) in out.iter_mut().zip(acc).zip(&bias[col..col + cols]) {
                             *o = b + v;
@@ -119,8 +103,7 @@ impl<const G: usize> WriteBack<G> for SetWithBias<'_> {
                             *o = 0.0 + v;
                         }
                     }
-                }
-            }
+                });
         }
     }
 }
@@ -128,7 +111,7 @@ impl<const G: usize> WriteBack<G> for SetWithBias<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernels::gemm::tests::{data, transpose};
+    use crate::kernels::test_support::{data, near, transpose};
 
     #[test]
     fn matches_the_plain_loop_at_odd_sizes() {
@@ -153,11 +136,7 @@ mod tests {
                                 .sum();
                             let want = f64::from(c0[i * ldc + j]) + s;
                             let g = f64::from(got[i * ldc + j]);
-                            let tol = 1e-5 * (1.0 + k as f64).sqrt() * (1.0 + want.abs());
-                            assert!(
-                                (g - want).abs() <= tol,
-                                "{m}x{k}x{n} at ({i}, {j}): {g} vs {want}"
-                            );
+                            assert!(near(g, want, k), "{m}x{k}x{n} at ({i}, {j}): {g} vs {want}");
                         }
                     }
                     // The padding between rows is left alone.

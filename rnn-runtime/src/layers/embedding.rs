@@ -137,9 +137,9 @@ impl<const VOCAB: usize, const DIM: usize> Embedding<VOCAB, DIM> {
                 ),
             ));
         }
-        let len = crate::alloc::checked_len(&name, &[vocab, DIM])?;
+        let len = checked_len(&name, &[vocab, DIM])?;
         // Reserved first, so a table too large for memory is an error, not an abort.
-        drop(crate::alloc::try_vec(&name, len)?);
+        drop(try_vec(&name, len)?);
         let values = embeddings_initializer.fill(&[vocab, DIM], rng);
         Ok(Embedding {
             name,

@@ -18,6 +18,7 @@ use crate::layer_step::{LayerStep, StepContext, StepData};
 use crate::layers::embedding::Lookup;
 use crate::output::Array;
 use crate::param::{Param, Weights};
+use crate::size::{row, row_mut};
 use crate::tensor::{Sequence, TokenBatch};
 
 use super::cell::{BackwardStep, Cell, CellCtx, ForwardStep, prev_and_cur, sized};
@@ -133,24 +134,13 @@ impl Cell for LstmCell {
         ctx.carry_masked_rows(c_out, c_prev);
     }
 
-    #[allow(
-        clippy::arithmetic_side_effects,
-        clippy::indexing_slicing,
-        reason = "`t` is a step of the last pass (or one of the step state's two slots) and \
-                  `cs` holds `time * len` values (`prepare_forward`)"
-    )]
     fn state(tr: &LstmTrace, _: usize, t: usize, len: usize) -> &[f32] {
-        &tr.cs[t * len..(t + 1) * len]
+        cell_state(&tr.cs, t, len)
     }
 
-    #[allow(
-        clippy::arithmetic_side_effects,
-        clippy::indexing_slicing,
-        reason = "`t` is a step of the last pass (or one of the step state's two slots) and \
-                  `cs` holds `time * len` values (`prepare_forward`)"
-    )]
     fn state_mut(tr: &mut LstmTrace, _: usize, t: usize, len: usize) -> &mut [f32] {
-        &mut tr.cs[t * len..(t + 1) * len]
+        // Empty where `cs` has no step `t`, as `cell_state`.
+        row_mut(&mut tr.cs, t, len).unwrap_or_default()
     }
 
     #[allow(
@@ -188,10 +178,10 @@ impl Cell for LstmCell {
         }
         let len = io.dh.len();
         let c_prev = match io.prev {
-            Some(p) => &tr.cs[p * len..(p + 1) * len],
+            Some(p) => cell_state(&tr.cs, p, len),
             None => io.zeros,
         };
-        let c = &tr.cs[io.t * len..(io.t + 1) * len];
+        let c = cell_state(&tr.cs, io.t, len);
         let BackwardStep {
             gates,
             dh,
@@ -272,10 +262,10 @@ pub(super) fn gate_rows(
 fn backward_split(ctx: &CellCtx<'_>, io: BackwardStep<'_>, tr: &mut LstmTrace) {
     let len = io.dh.len();
     let c_prev = match io.prev {
-        Some(p) => &tr.cs[p * len..(p + 1) * len],
+        Some(p) => cell_state(&tr.cs, p, len),
         None => io.zeros,
     };
-    let c = &tr.cs[io.t * len..(io.t + 1) * len];
+    let c = cell_state(&tr.cs, io.t, len);
     let BackwardStep {
         gates,
         dh,
@@ -325,6 +315,12 @@ fn backward_split(ctx: &CellCtx<'_>, io: BackwardStep<'_>, tr: &mut LstmTrace) {
         gemm_packed_serial(dz, m, MatRef::new(ctx.u, h, gh).t(), ctx.up, dh_prev, h);
     });
     std::mem::swap(&mut tr.dc, &mut tr.dc_prev);
+}
+
+/// The cell state at step `t` of a pass's `cs` (`len` values a step). A step the pass does
+/// not have (a broken invariant) gives an empty slice, which the rows' slicing refuses.
+fn cell_state(cs: &[f32], t: usize, len: usize) -> &[f32] {
+    row(cs, t, len).unwrap_or_default()
 }
 
 /// What a backward step reads, `(B, 4H)` or `(B, H)`.

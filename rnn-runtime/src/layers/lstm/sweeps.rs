@@ -104,7 +104,7 @@ pub(super) fn backward(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernels::gemm::tests::data;
+    use crate::kernels::test_support::{SIZES, data};
 
     /// The general sweeps, written out with the activations' own functions.
     fn plain_forward(
@@ -166,7 +166,7 @@ mod tests {
 
     #[test]
     fn the_fused_sweeps_give_the_general_sweeps_bits_at_odd_sizes() {
-        for h in [1, 7, 33, 257] {
+        for &h in SIZES {
             for rows in [1, 7, 33] {
                 let len = rows * h;
                 // Pre-activations up to +-4, where the activations are far from saturated.

@@ -185,7 +185,7 @@ impl<C: Cell> RnnCore<C> {
 
 #[cfg(test)]
 mod tests {
-    use crate::kernels::gemm::tests::data;
+    use crate::kernels::test_support::data;
     use crate::layer::{Layer, Mode};
     use crate::layer_step::{StepContext, StepData};
     use crate::layers::lstm::Lstm;
