@@ -509,14 +509,7 @@ mod vnni {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernels::gemm::tests::data;
-
-    /// Odd sizes; Miri, which interprets every instruction, checks the small ones.
-    const SIZES: &[usize] = if cfg!(miri) {
-        &[1, 7, 33]
-    } else {
-        &[1, 7, 33, 257]
-    };
+    use crate::kernels::test_support::{SIZES, data};
 
     /// `x` quantized as the kernels do, in plain integers: the values and the scale.
     fn quantized(x: &[f32]) -> (Vec<i32>, f32) {
