@@ -14,7 +14,9 @@ Other forms:
 
 What runs, for each thread count N (every part pinned to the first N cores):
 - this crate: `cargo bench --bench workloads` with `RNN_NUM_THREADS=N`, its results kept per thread
-  count under `target/criterion-threads-N` (criterion's mean time per iteration);
+  count under `target/criterion-threads-N` (criterion's mean time per iteration); a workload's
+  reduced-precision twins (any bench id `<id>-<precision>`, such as `I2-bf16`) run with it and
+  are printed under its row, with their ratios to PyTorch's f32 and to this crate's f32;
 - PyTorch: eager mode as a competent user writes it (`torch.set_num_threads(N)`, denormals flushed,
   `inference_mode` for inference), timed with `torch.utils.benchmark` and cross-checked by a
   second, independent plain loop on a freshly built model; the two must agree within 25 %, else
@@ -88,6 +90,31 @@ def rust_seconds(threads, group, bench_id):
         return None
     with open(path) as f:
         return json.load(f)["mean"]["point_estimate"] * 1e-9
+
+
+def variants(threads, group, bench_id):
+    """The reduced-precision twins of a workload in criterion's last run at `threads`: every
+    function id `<id>-<precision>` (`I2-bf16`, `I1-int8`, ...) beside `<id>` in the same group,
+    as (bench id, mean seconds per iteration), sorted by id."""
+    function, parameter = bench_id.split("/", 1)
+    home = criterion_home(threads) / group
+    prefix = criterion_dir(function) + "-"
+    found = []
+    if not home.is_dir():
+        return found
+    for entry in sorted(home.iterdir()):
+        if not (entry.is_dir() and entry.name.startswith(prefix)):
+            continue
+        # Criterion keeps the function id's own spelling in its benchmark.json.
+        name = entry.name
+        meta = entry / criterion_dir(parameter) / "new" / "benchmark.json"
+        if meta.exists():
+            with open(meta) as f:
+                name = json.load(f).get("function_id", name)
+        seconds = rust_seconds(threads, group, f"{name}/{parameter}")
+        if seconds is not None:
+            found.append((f"{name}/{parameter}", seconds))
+    return found
 
 
 def pin(threads):
@@ -483,9 +510,10 @@ def vm_hwm_kb():
 
 def cargo_bench(threads, names):
     env = dict(os.environ, RNN_NUM_THREADS=str(threads), CRITERION_HOME=str(criterion_home(threads)))
-    # Criterion's filter is a regular expression over the benchmark ids.
+    # Criterion's filter is a regular expression over the benchmark ids; a workload's
+    # reduced-precision twins (`I2-bf16`) run with it.
     ids = "|".join(bench_id.split("/")[0] for name, _, bench_id, _ in WORKLOADS if name in names)
-    subprocess.run(["cargo", "bench", "--bench", "workloads", "--", f"^[a-z]+/({ids})/"],
+    subprocess.run(["cargo", "bench", "--bench", "workloads", "--", f"^[a-z]+/({ids})(-\\w+)?/"],
                    cwd=ROOT, env=env, check=True)
 
 
@@ -586,8 +614,15 @@ def main():
             print(f"{bench_id:<46} {unit:<9} {fmt(value(rust))} {fmt(value(main_s))}"
                   f" {fmt(value(plain_s))} {ratio(main_s)} {fmt(value(keras_s))}"
                   f" {ratio(keras_s)}{flag}")
+            # Reduced precision: ratios to PyTorch's f32 and to rnn's own f32.
+            for twin_id, twin in variants(threads, group, bench_id):
+                to_f32 = f"{rust / twin:.2f}x rnn's f32" if rust else "no f32 run"
+                to_torch = f"{main_s / twin:6.2f}" if main_s else f"{'-':>6}"
+                print(f"{twin_id:<46} {unit:<9} {fmt(value(twin))} {'-':>9} {'-':>9}"
+                      f" {to_torch} {'-':>9} {'-':>6}  ({to_f32})")
     print("\nratio: the other's time per step over rnn's (above 1: rnn is faster); plain: "
-          "PyTorch in a plain loop on a fresh model, the cross-check")
+          "PyTorch in a plain loop on a fresh model, the cross-check; <id>-<precision> rows: "
+          "rnn at that inference precision, its ratio to PyTorch's f32 and to rnn's f32")
     if not args.no_memory:
         memory_table(have_torch)
 

@@ -61,16 +61,42 @@ pub(crate) fn gemm_tall_bias(
         }
         return gemm_tall(a, m, b, c, ldc);
     }
-    let strips = plain_strips(n);
     let mut packed = Packed::default();
-    packed.pack(b, strips);
+    packed.pack(b, plain_strips(n));
+    gemm_packed_bias(a, m, b, &packed, bias, c, ldc);
+}
+
+/// [`gemm_tall_bias`] with `b` already in `packed`, packed as [`plain_strips`] splits its
+/// columns: for a caller that multiplies by the same matrix block after block (an inference
+/// pass projecting its input a few steps at a time). A row's result does not depend on the
+/// other rows: blocks of rows give the bits of [`gemm_tall_bias`] over all of them (two
+/// rows or more; one row alone goes to the matrix-vector kernel there).
+///
+/// # Panics
+/// On inconsistent dimensions: internal invariants, never user input.
+pub(crate) fn gemm_packed_bias(
+    a: &[f32],
+    m: usize,
+    b: MatRef<'_>,
+    packed: &Packed,
+    bias: Option<&[f32]>,
+    c: &mut [f32],
+    ldc: usize,
+) {
+    let (k, n) = (b.rows(), b.cols());
+    assert!(bias.is_none_or(|b| b.len() == n), "one bias per column");
+    if m == 0 || k == 0 || n == 0 {
+        return gemm_tall_bias(a, m, b, bias, c, ldc);
+    }
+    assert!(packed.holds(k, n), "the matrix is packed");
+    let strips = plain_strips(n);
     let wb = SetWithBias {
         out: Output::new(c, m, n, ldc, n / strips),
         bias,
     };
     match strips {
-        4 => product::<4, _>(a, m, &packed, &wb),
-        _ => product::<1, _>(a, m, &packed, &wb),
+        4 => product::<4, _>(a, m, packed, &wb),
+        _ => product::<1, _>(a, m, packed, &wb),
     }
 }
 
@@ -158,6 +184,24 @@ mod tests {
                             assert!(
                                 w.iter().zip(g).all(|(w, g)| w.to_bits() == g.to_bits()),
                                 "{m}x{k}x{n} row {i}: {g:?} vs {w:?}"
+                            );
+                        }
+                        // In blocks of rows (one row, then the rest) over one packing.
+                        if m < 2 {
+                            continue;
+                        }
+                        let mut packed = Packed::default();
+                        packed.pack(view, plain_strips(n));
+                        let mut blocks = vec![f32::NAN; m * ldc];
+                        let (top, rest) = blocks.split_at_mut(ldc);
+                        gemm_packed_bias(&a[..k], 1, view, &packed, bias, top, ldc);
+                        gemm_packed_bias(&a[k..], m - 1, view, &packed, bias, rest, ldc);
+                        for i in 0..m {
+                            let at = i * ldc..i * ldc + n;
+                            let (w, g) = (&got[at.clone()], &blocks[at]);
+                            assert!(
+                                w.iter().zip(g).all(|(w, g)| w.to_bits() == g.to_bits()),
+                                "{m}x{k}x{n} row {i} in blocks: {g:?} vs {w:?}"
                             );
                         }
                     }

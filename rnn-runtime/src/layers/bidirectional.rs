@@ -13,7 +13,7 @@ use crate::size::checked_len;
 use crate::tensor::{Mask, Sequence, Tensor, Unmerged};
 
 use super::cell::Cell;
-use super::recurrent::{Recurrent, too_many_state_grads};
+use super::recurrent::{OutputGrad, Recurrent, too_many_state_grads};
 use super::rnn_config::{RecurrentOutput, ReturnMode, RnnConfig, RnnOptions};
 
 /// How `Bidirectional` combines its two directions (Keras `merge_mode`).
@@ -27,32 +27,36 @@ pub trait Merge: Send + Sync + 'static {
     type Output<R: ReturnMode, D: RecurrentOutput, const OUT: usize>: Tensor<
         Grad = Self::Output<R, D, OUT>,
     >;
-    /// Merges the two directions' outputs of `units` features each.
+    /// Merges the two directions' outputs: `rows` pairs of rows of `units` features, read
+    /// from each direction's states, in the output's (time-major) order.
     #[doc(hidden)]
-    fn merge<R: ReturnMode, D: RecurrentOutput, const OUT: usize>(
+    fn merge<'a, R: ReturnMode, D: RecurrentOutput, const OUT: usize>(
         shape: (usize, usize),
         units: usize,
-        fw: Vec<f32>,
-        bw: Vec<f32>,
+        pairs: impl Iterator<Item = (&'a [f32], &'a [f32])>,
+        rows: usize,
         mask: Option<&Mask>,
     ) -> Self::Output<R, D, OUT>;
-    /// Splits the output gradient into the two directions' gradients; `values` gives the two
-    /// directions' outputs, which only `mul` needs.
+    /// The two directions' parts of the output gradient, read in place where the merge
+    /// allows it; `values` gives the two directions' outputs, which only `mul` needs.
     #[doc(hidden)]
-    fn split<R: ReturnMode, D: RecurrentOutput, const OUT: usize>(
-        dy: Self::Output<R, D, OUT>,
+    #[allow(
+        private_interfaces,
+        reason = "called by `Bidirectional` only, with the crate's own gradient view"
+    )]
+    fn split<'a, R: ReturnMode, D: RecurrentOutput, const OUT: usize>(
+        dy: &'a Self::Output<R, D, OUT>,
         units: usize,
         values: impl FnOnce() -> (Vec<f32>, Vec<f32>),
-    ) -> (Vec<f32>, Vec<f32>);
+    ) -> (OutputGrad<'a>, OutputGrad<'a>);
 }
 
 /// Defines an element-wise merge mode: the forward combination of two rows of `H` values
-/// and the gradient of each side.
+/// and each side's part of the gradient `dy` (rows of the merged width).
 macro_rules! merge_mode {
     ($(#[$doc:meta])* $name:ident,
      combine: |$f:ident, $b:ident, $out:ident| $combine:block,
-     split: |$dy:ident, $fv:ident, $bv:ident, $df:ident, $db:ident| $split:block,
-     needs_values: $needs:literal) => {
+     split: |$dy:ident, $h:ident, $values:ident| $split:expr) => {
         $(#[$doc])*
         #[derive(Clone, Copy, Debug, Default)]
         pub struct $name;
@@ -64,54 +68,35 @@ macro_rules! merge_mode {
 
             #[allow(
                 clippy::arithmetic_side_effects,
-                reason = "`h` is the wrapped layer's `units` (at least 1) and `fw` holds whole \
-                          rows of it; `OUT` is at most `2 * h`, so the merged buffer is at \
-                          most twice an existing f32 buffer, far below `usize::MAX`"
+                reason = "`rows` is the number of output rows of a forward pass that checked \
+                          `rows * units`; `OUT` is at most `2 * units`, so the merged buffer \
+                          is at most twice an existing f32 buffer, far below `usize::MAX`"
             )]
-            fn merge<R: ReturnMode, D: RecurrentOutput, const OUT: usize>(
+            fn merge<'a, R: ReturnMode, D: RecurrentOutput, const OUT: usize>(
                 (batch, time): (usize, usize),
-                h: usize,
-                fw: Vec<f32>,
-                bw: Vec<f32>,
+                _units: usize,
+                pairs: impl Iterator<Item = (&'a [f32], &'a [f32])>,
+                rows: usize,
                 mask: Option<&Mask>,
             ) -> R::Output<OUT> {
-                let mut merged = vec![0.0f32; fw.len() / h * OUT];
-                for (($f, $b), $out) in fw
-                    .chunks_exact(h)
-                    .zip(bw.chunks_exact(h))
-                    .zip(merged.chunks_exact_mut(OUT))
-                {
+                let mut merged = vec![0.0f32; rows * OUT];
+                for (($f, $b), $out) in pairs.zip(merged.chunks_exact_mut(OUT)) {
                     $combine
                 }
                 R::Output::<OUT>::wrap(batch, time, merged, mask)
             }
 
             #[allow(
-                clippy::arithmetic_side_effects,
-                clippy::indexing_slicing,
-                reason = "`r < rows = dy.len() / OUT` indexes whole rows of `dy` (`OUT` wide) \
-                          and of the `rows * h` gradients; `OUT` is `h` or `2 * h` (checked at \
-                          compile time), and the merge modes' `split` bodies index rows of \
-                          those widths"
+                private_interfaces,
+                reason = "called by `Bidirectional` only, with the crate's own gradient view"
             )]
-            fn split<R: ReturnMode, D: RecurrentOutput, const OUT: usize>(
-                dy: R::Output<OUT>,
-                h: usize,
-                values: impl FnOnce() -> (Vec<f32>, Vec<f32>),
-            ) -> (Vec<f32>, Vec<f32>) {
-                let dy = dy.unwrap();
-                let rows = dy.len() / OUT;
-                let (fvals, bvals) = if $needs { values() } else { (Vec::new(), Vec::new()) };
-                let (mut dfw, mut dbw) = (vec![0.0f32; rows * h], vec![0.0f32; rows * h]);
-                for r in 0..rows {
-                    let $dy = &dy[r * OUT..(r + 1) * OUT];
-                    let $fv = fvals.get(r * h..(r + 1) * h).unwrap_or(&[]);
-                    let $bv = bvals.get(r * h..(r + 1) * h).unwrap_or(&[]);
-                    let $df = &mut dfw[r * h..(r + 1) * h];
-                    let $db = &mut dbw[r * h..(r + 1) * h];
-                    $split
-                }
-                (dfw, dbw)
+            fn split<'a, R: ReturnMode, D: RecurrentOutput, const OUT: usize>(
+                dy: &'a R::Output<OUT>,
+                $h: usize,
+                $values: impl FnOnce() -> (Vec<f32>, Vec<f32>),
+            ) -> (OutputGrad<'a>, OutputGrad<'a>) {
+                let $dy = dy.raw();
+                $split
             }
         }
     };
@@ -125,12 +110,11 @@ merge_mode!(
         fo.copy_from_slice(f);
         bo.copy_from_slice(b);
     },
-    split: |dy, _f, _b, df, db| {
-        let h = df.len();
-        df.copy_from_slice(&dy[..h]);
-        db.copy_from_slice(&dy[h..]);
-    },
-    needs_values: false
+    split: |dy, h, _values| {
+        // Each direction reads its half of every row in place.
+        let ld = h.saturating_mul(2);
+        (OutputGrad::part(dy, ld, 0, 1.0), OutputGrad::part(dy, ld, h, 1.0))
+    }
 );
 
 merge_mode!(
@@ -139,11 +123,7 @@ merge_mode!(
     combine: |f, b, out| {
         for (o, (f, b)) in out.iter_mut().zip(f.iter().zip(b)) { *o = f + b; }
     },
-    split: |dy, _f, _b, df, db| {
-        df.copy_from_slice(dy);
-        db.copy_from_slice(dy);
-    },
-    needs_values: false
+    split: |dy, h, _values| (OutputGrad::part(dy, h, 0, 1.0), OutputGrad::part(dy, h, 0, 1.0))
 );
 
 merge_mode!(
@@ -152,13 +132,12 @@ merge_mode!(
     combine: |f, b, out| {
         for (o, (f, b)) in out.iter_mut().zip(f.iter().zip(b)) { *o = f * b; }
     },
-    split: |dy, f, b, df, db| {
-        for j in 0..dy.len() {
-            df[j] = dy[j] * b[j];
-            db[j] = dy[j] * f[j];
-        }
-    },
-    needs_values: true
+    split: |dy, h, values| {
+        // Each side's gradient is `dy` times the other side's output.
+        let (f, b) = values();
+        let times = |v: &[f32]| dy.iter().zip(v).map(|(d, v)| d * v).collect();
+        (OutputGrad::owned(times(&b), h), OutputGrad::owned(times(&f), h))
+    }
 );
 
 merge_mode!(
@@ -167,13 +146,7 @@ merge_mode!(
     combine: |f, b, out| {
         for (o, (f, b)) in out.iter_mut().zip(f.iter().zip(b)) { *o = (f + b) * 0.5; }
     },
-    split: |dy, _f, _b, df, db| {
-        for j in 0..dy.len() {
-            df[j] = dy[j] * 0.5;
-            db[j] = dy[j] * 0.5;
-        }
-    },
-    needs_values: false
+    split: |dy, h, _values| (OutputGrad::part(dy, h, 0, 0.5), OutputGrad::part(dy, h, 0, 0.5))
 );
 
 /// `merge_mode = None`: the two directions are returned as two outputs ([`Unmerged`]).
@@ -185,25 +158,45 @@ impl Merge for NoMerge {
     const NAME: &'static str = rnn_spec::MergeMode::NoMerge.keras_name();
     type Output<R: ReturnMode, D: RecurrentOutput, const OUT: usize> = Unmerged<D>;
 
-    fn merge<R: ReturnMode, D: RecurrentOutput, const OUT: usize>(
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "`rows * units` is the size of each direction's output, which its forward pass \
+                  checked"
+    )]
+    fn merge<'a, R: ReturnMode, D: RecurrentOutput, const OUT: usize>(
         (batch, time): (usize, usize),
-        _units: usize,
-        fw: Vec<f32>,
-        bw: Vec<f32>,
+        units: usize,
+        pairs: impl Iterator<Item = (&'a [f32], &'a [f32])>,
+        rows: usize,
         mask: Option<&Mask>,
     ) -> Unmerged<D> {
+        let (mut fw, mut bw) = (
+            Vec::with_capacity(rows * units),
+            Vec::with_capacity(rows * units),
+        );
+        for (f, b) in pairs {
+            fw.extend_from_slice(f);
+            bw.extend_from_slice(b);
+        }
         Unmerged {
             forward: D::wrap(batch, time, fw, mask),
             backward: D::wrap(batch, time, bw, mask),
         }
     }
 
-    fn split<R: ReturnMode, D: RecurrentOutput, const OUT: usize>(
-        dy: Unmerged<D>,
-        _units: usize,
+    #[allow(
+        private_interfaces,
+        reason = "called by `Bidirectional` only, with the crate's own gradient view"
+    )]
+    fn split<'a, R: ReturnMode, D: RecurrentOutput, const OUT: usize>(
+        dy: &'a Unmerged<D>,
+        units: usize,
         _values: impl FnOnce() -> (Vec<f32>, Vec<f32>),
-    ) -> (Vec<f32>, Vec<f32>) {
-        (dy.forward.unwrap(), dy.backward.unwrap())
+    ) -> (OutputGrad<'a>, OutputGrad<'a>) {
+        (
+            OutputGrad::part(dy.forward.raw(), units, 0, 1.0),
+            OutputGrad::part(dy.backward.raw(), units, 0, 1.0),
+        )
     }
 }
 
@@ -305,12 +298,19 @@ impl<L: Recurrent, const OUT: usize, M: Merge> Bidirectional<L, OUT, M> {
         b?;
         self.mask = mask.cloned();
         self.shape = (batch, time);
-        let (fw, bw) = self.outputs();
+        // Straight from each direction's states into the merged rows.
+        let seq = L::Mode::SEQUENCES;
+        let steps = if seq { time } else { 1 };
+        let (rf, rb) = self.reverse_flags();
+        let (fw, bw) = (self.forward.core(), self.backward.core());
+        let pairs = (0..steps).flat_map(|s| {
+            (0..batch).map(move |b| (fw.output_row(seq, rf, s, b), bw.output_row(seq, rb, s, b)))
+        });
         Ok(M::merge::<L::Mode, L::Direction, OUT>(
             (batch, time),
             L::UNITS,
-            fw,
-            bw,
+            pairs,
+            checked_len(&self.name, &[steps, batch])?,
             mask,
         ))
     }
@@ -331,18 +331,23 @@ impl<L: Recurrent, const OUT: usize, M: Merge> Bidirectional<L, OUT, M> {
             ));
         }
         let (batch, time) = self.shape;
-        let (dfw, dbw) = M::split::<L::Mode, L::Direction, OUT>(dy, L::UNITS, || self.outputs());
+        let (dfw, dbw) = M::split::<L::Mode, L::Direction, OUT>(&dy, L::UNITS, || self.outputs());
         let seq = L::Mode::SEQUENCES;
-        let want = checked_len(&self.name, &[batch, L::UNITS, if seq { time } else { 1 }])?;
+        let rows = checked_len(&self.name, &[batch, if seq { time } else { 1 }])?;
         for d in [&dfw, &dbw] {
-            if d.len() != want {
+            if Some(d.data.len()) != rows.checked_mul(d.ld) {
                 let mut shape = vec![batch];
                 shape.extend(seq.then_some(time));
                 shape.push(OUT);
+                let per = if d.ld == L::UNITS {
+                    " per direction"
+                } else {
+                    ""
+                };
                 return Err(Error::shape(
                     format!("{}: output gradient", self.name),
                     crate::error::fmt_shape(&shape),
-                    format!("{} values per direction", d.len()),
+                    format!("{} values{per}", d.data.len()),
                 ));
             }
         }

@@ -10,13 +10,14 @@
 //! Buffers are sized once per batch shape and reused, so no step allocates.
 
 use std::marker::PhantomData;
+use std::ops::Range;
 
 use crate::error::{Error, Result, fmt_shape};
 use crate::init::Rng;
 use crate::kernels::gemm::{MatRef, gemm};
 use crate::kernels::low::{self, LowMatrix};
 use crate::kernels::packed::{Packed, plain_strips};
-use crate::kernels::tall::{gemm_tall, gemm_tall_bias};
+use crate::kernels::tall::{gemm_packed_bias, gemm_tall, gemm_tall_bias};
 use crate::layer::{Layer, Mode};
 use crate::layer_step::{LayerStep, StepContext, StepData, StepScratch, check_step_len};
 use crate::layers::embedding::Lookup;
@@ -33,8 +34,12 @@ use super::rnn_config::{Last, RecurrentOutput, ReturnMode, RnnConfig, RnnOptions
 use super::rnn_dropout::RnnDropout;
 
 mod fold;
+#[cfg(test)]
+mod inference_tests;
+mod merged;
 mod panel_step;
 use fold::Folded;
+pub(crate) use merged::OutputGrad;
 use panel_step::{PanelCache, PanelScratch};
 
 /// Buffers of one layer shared by every cell, sized per batch shape and reused across calls.
@@ -45,11 +50,18 @@ struct Workspace {
     mask: Option<Mask>,
     /// `(T, B, G*H)`: input projections, then the gate activations of every step; backward
     /// replaces each step's gates (read for the last time) with their gradients, on the
-    /// input side before the activations, which the weight gradients then read.
+    /// input side before the activations, which the weight gradients then read. An
+    /// inference pass keeps one block of steps at a time (see [`PROJECT_ROWS`]).
     zs: Vec<f32>,
     /// Whether a backward pass has replaced the gates in `zs` since the last forward pass.
     spent: bool,
-    /// `(T, B, H)`: state after each step.
+    /// Whether the last forward pass kept what a backward pass reads; an inference pass
+    /// keeps only what its next step reads.
+    recorded: bool,
+    /// Whether `hs` holds every step's state rather than two slots used in turn.
+    all_states: bool,
+    /// `(T, B, H)`: state after each step; an inference pass of a layer that returns only
+    /// its last output keeps two steps, `(2, B, H)`.
     hs: Vec<f32>,
     /// `(B, H)` zeros: the initial state.
     zeros: Vec<f32>,
@@ -64,6 +76,32 @@ struct Workspace {
     packed: Packed,
 }
 
+/// Rows of the input projection an inference pass runs at once: it projects a block of
+/// steps at a time, enough rows for the product to run at the speed of one over every step,
+/// and keeps no other step's gates (only a backward pass reads them).
+const PROJECT_ROWS: usize = 256;
+
+impl Workspace {
+    /// Where `hs` keeps the state of processing step `s`, at original time `t`.
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "a remainder by a non-zero constant"
+    )]
+    fn h_slot(&self, s: usize, t: usize) -> usize {
+        if self.all_states { t } else { s % 2 }
+    }
+
+    /// Where the cell's trace keeps step `s`, at original time `t`: the trace has every step
+    /// only for a backward pass.
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "a remainder by a non-zero constant"
+    )]
+    fn trace_slot(&self, s: usize, t: usize) -> usize {
+        if self.recorded { t } else { s % 2 }
+    }
+}
+
 /// Weights, configuration and workspaces of one recurrent layer (one direction) with cell
 /// `C`; the run-time part of [`Rnn`], which `Bidirectional` drives directly.
 #[doc(hidden)]
@@ -76,6 +114,9 @@ pub struct RnnCore<C: Cell> {
     /// Masked steps output zeros instead of the previous output (set inside Bidirectional
     /// with `return_sequences`, as Keras does).
     pub(crate) zero_output_for_mask: bool,
+    /// Whether the layer returns its output sequence (`return_sequences`): an inference pass
+    /// then keeps every step's state, and otherwise only the last two.
+    pub(crate) sequences: bool,
     kernel: Param,
     recurrent: Param,
     bias: Option<Param>,
@@ -126,6 +167,7 @@ impl<C: Cell> RnnCore<C> {
             units,
             cfg,
             zero_output_for_mask: false,
+            sequences: false,
             kernel,
             recurrent,
             bias,
@@ -255,7 +297,30 @@ impl<C: Cell> RnnCore<C> {
         gemm_tall_bias(x, rows, w, bias, z, gh);
     }
 
+    /// [`Self::project_input`] with the kernel packed in `packed` on first use, for a pass
+    /// that projects its input block after block.
+    #[allow(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        reason = "`GATES * units` of a built layer, whose kernel and bias hold that many columns"
+    )]
+    fn project_input_packed(&self, x: &[f32], rows: usize, z: &mut [f32], packed: &mut Packed) {
+        let gh = C::GATES * self.units;
+        let bias = self.bias.as_ref().map(|b| &b.values()[..gh]);
+        let w = MatRef::new(self.kernel.values(), self.input, gh);
+        if !packed.holds(self.input, gh) {
+            packed.pack(w, plain_strips(gh));
+        }
+        gemm_packed_bias(x, rows, w, packed, bias, z, gh);
+    }
+
     /// Runs the layer over `x` (time-major `(time, batch, input)`), filling the workspace.
+    #[allow(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        reason = "`run` hands out time ranges within `0..time`, and `x` holds `time * batch` \
+                  rows of `input` (a `Sequence` of this layer's input), a size checked below"
+    )]
     pub(crate) fn forward(
         &mut self,
         x: &[f32],
@@ -263,17 +328,25 @@ impl<C: Cell> RnnCore<C> {
         mask: Option<&Mask>,
         mode: Mode,
     ) -> Result<()> {
-        let rows = checked_len(&self.name, &[batch, time])?;
+        checked_len(&self.name, &[batch, time, self.input])?;
         let low = self.low_copies(mode);
         let kernel = low.as_ref().and_then(|c| c.mats.first());
-        self.run(batch, time, mask, mode, |core, z| match kernel {
-            Some(w) => core.project_input_low(x, rows, z, w),
-            None => core.project_input_dropped(x, rows, z),
+        let (row, mut packed) = (batch * self.input, Packed::default());
+        self.run(batch, time, mask, mode, |core, steps, z| {
+            let (x, rows) = (&x[steps.start * row..steps.end * row], steps.len() * batch);
+            match kernel {
+                Some(w) => core.project_input_low(x, rows, z, w),
+                None if steps.len() == time => core.project_input_dropped(x, rows, z),
+                None => core.project_input_packed(x, rows, z, &mut packed),
+            }
         })
     }
 
     /// Runs the layer over `time` steps of `batch` rows whose input projections `project`
-    /// writes (time-major `(time, batch, G*H)`), filling the workspace.
+    /// writes (time-major `(steps, batch, G*H)` for a range of original time steps),
+    /// filling the workspace. A pass that records projects every step at once; an inference
+    /// pass projects blocks of steps as it reaches them (dropout, which changes the
+    /// projection, drops only in recording passes).
     #[allow(
         clippy::arithmetic_side_effects,
         clippy::indexing_slicing,
@@ -287,7 +360,7 @@ impl<C: Cell> RnnCore<C> {
         time: usize,
         mask: Option<&Mask>,
         mode: Mode,
-        project: impl FnOnce(&mut Self, &mut [f32]),
+        mut project: impl FnMut(&mut Self, Range<usize>, &mut [f32]),
     ) -> Result<()> {
         if time == 0 {
             return Err(Error::Empty {
@@ -308,16 +381,30 @@ impl<C: Cell> RnnCore<C> {
         );
         let dims = (batch, self.input, h, C::GATES);
         self.drop.begin(&self.name, &self.cfg, mode, dims)?;
+        let records = mode.records();
+        // Steps projected at once: all of them when a backward pass reads every step's gates.
+        let block = if records {
+            time
+        } else {
+            PROJECT_ROWS.div_ceil(batch.max(1)).clamp(1, time)
+        };
         let mut ws = std::mem::take(&mut self.ws);
         ws.batch = batch;
         ws.time = time;
         ws.mask = mask.filter(|m| !m.all_valid()).cloned();
         ws.spent = false;
-        sized(&mut ws.zs, zs_len);
-        sized(&mut ws.hs, hs_len);
+        ws.recorded = records;
+        ws.all_states = records || self.sequences;
+        // At most the sizes checked above: `block <= time`, and two steps at most.
+        let slots = if records { time } else { time.min(2) };
+        sized(
+            &mut ws.zs,
+            if records { zs_len } else { block * batch * gh },
+        );
+        sized(&mut ws.hs, if ws.all_states { hs_len } else { slots * len });
         ws.zeros.clear();
         ws.zeros.resize(len, 0.0);
-        C::prepare_forward(&mut self.trace, time, len);
+        C::prepare_forward(&mut self.trace, slots, len);
         let low = self.low_copies(mode);
         // One row's products read `U` where it is (`gemm_packed` sends them to the
         // matrix-vector kernel): packing it would cost a third of a batch-1 pass. The bf16
@@ -326,26 +413,42 @@ impl<C: Cell> RnnCore<C> {
             ws.packed
                 .pack(MatRef::new(self.recurrent.values(), h, gh), C::GATES);
         }
-        // Input projection of every step at once.
-        project(self, &mut ws.zs);
-
         let go_back = self.cfg.go_backwards;
+        // The original time steps of the block of processing steps from `s`.
+        let span = |s: usize| {
+            let end = (s + block).min(time);
+            if go_back {
+                time - end..time - s
+            } else {
+                s..end
+            }
+        };
+        let mut steps = span(0);
+        project(self, steps.clone(), &mut ws.zs[..steps.len() * batch * gh]);
+
         let mut trace = std::mem::take(&mut self.trace);
         let mut drop = std::mem::take(&mut self.drop);
         let (rdrop, scratch) = drop.step_views();
         for s in 0..time {
             let t = Self::time_index(go_back, s, time);
+            if !steps.contains(&t) {
+                steps = span(s);
+                project(self, steps.clone(), &mut ws.zs[..steps.len() * batch * gh]);
+            }
             let prev = (s > 0).then(|| Self::time_index(go_back, s - 1, time));
             let step_mask = ws.mask.as_ref().map(|m| m.step(t));
             let mut ctx = self.ctx(step_mask, batch, &ws.packed, rdrop);
             ctx.low = low.as_ref().map(|c| &c.mats[1]);
-            let (h_prev, h_out) = prev_and_cur(&mut ws.hs, prev, t, len);
+            let (hp, ho) = (prev.map(|p| ws.h_slot(s - 1, p)), ws.h_slot(s, t));
+            let (tp, to) = (prev.map(|p| ws.trace_slot(s - 1, p)), ws.trace_slot(s, t));
+            let (h_prev, h_out) = prev_and_cur(&mut ws.hs, hp, ho, len);
+            let z = t - steps.start;
             let io = ForwardStep {
-                z: &mut ws.zs[t * batch * gh..(t + 1) * batch * gh],
+                z: &mut ws.zs[z * batch * gh..(z + 1) * batch * gh],
                 h_prev: h_prev.unwrap_or(&ws.zeros),
                 h: h_out,
-                t,
-                prev,
+                t: to,
+                prev: tp,
                 zeros: &ws.zeros,
                 scratch,
             };
@@ -373,9 +476,10 @@ impl<C: Cell> RnnCore<C> {
         let t = Self::time_index(self.cfg.go_backwards, last, time);
         let len = batch * self.units;
         if which == 0 {
-            &self.ws.hs[t * len..(t + 1) * len]
+            let at = self.ws.h_slot(last, t);
+            &self.ws.hs[at * len..(at + 1) * len]
         } else {
-            C::state(&self.trace, which, t, len)
+            C::state(&self.trace, which, self.ws.trace_slot(last, t), len)
         }
     }
 
@@ -445,18 +549,19 @@ impl<C: Cell> RnnCore<C> {
     }
 
     /// Checks the gradient of the main output and of the states against the last forward pass.
-    fn check_grads(&self, dy_len: usize, sequences: bool, dstates: &[&[f32]]) -> Result<()> {
+    fn check_grads(&self, dy: &OutputGrad<'_>, sequences: bool, dstates: &[&[f32]]) -> Result<()> {
         let (batch, time, h) = (self.ws.batch, self.ws.time, self.units);
+        let (dy_len, ld) = (dy.data.len(), dy.ld);
         let want = if sequences {
-            checked_len(&self.name, &[batch, time, h])?
+            checked_len(&self.name, &[batch, time, ld])?
         } else {
-            checked_len(&self.name, &[batch, h])?
+            checked_len(&self.name, &[batch, ld])?
         };
-        if dy_len != want {
+        if dy_len != want || dy.col.checked_add(h).is_none_or(|end| end > ld) {
             let shape = if sequences {
-                fmt_shape(&[batch, time, h])
+                fmt_shape(&[batch, time, ld])
             } else {
-                fmt_shape(&[batch, h])
+                fmt_shape(&[batch, ld])
             };
             return Err(Error::shape(
                 format!("{}: output gradient", self.name),
@@ -482,7 +587,8 @@ impl<C: Cell> RnnCore<C> {
     }
 
     /// Back-propagates through time. `dy` is the gradient of the main output, laid out as
-    /// [`Self::main_output`] gives it for the same `sequences` and `reverse`, and `dstates`
+    /// [`Self::main_output`] gives it for the same `sequences` and `reverse` (its rows possibly
+    /// part of a wider gradient, see [`OutputGrad`]), and `dstates`
     /// those of the final states (`h`, then `c` for LSTM; fewer means zero). Returns `dx`,
     /// time-major.
     #[allow(
@@ -496,7 +602,7 @@ impl<C: Cell> RnnCore<C> {
     pub(crate) fn backward(
         &mut self,
         x: &[f32],
-        dy: Vec<f32>,
+        dy: OutputGrad<'_>,
         sequences: bool,
         reverse: bool,
         dstates: &[&[f32]],
@@ -504,6 +610,14 @@ impl<C: Cell> RnnCore<C> {
         let (batch, time, h) = (self.ws.batch, self.ws.time, self.units);
         let (input, gh) = (self.input, C::GATES * h);
         let (n, len) = (batch * time, batch * h);
+        if time > 0 && !self.ws.recorded {
+            return Err(Error::config(
+                self.name.clone(),
+                "backward needs a recording forward pass (Mode::Training or \
+                 Mode::InferenceGrad); the last one ran in Mode::Inference, which keeps only \
+                 what the next step reads",
+            ));
+        }
         if time == 0 || self.ws.hs.len() < n * h || Some(x.len()) != n.checked_mul(input) {
             return Err(Error::config(
                 self.name.clone(),
@@ -517,7 +631,7 @@ impl<C: Cell> RnnCore<C> {
                  before the next backward pass",
             ));
         }
-        self.check_grads(dy.len(), sequences, dstates)?;
+        self.check_grads(&dy, sequences, dstates)?;
         let go_back = self.cfg.go_backwards;
         let zero_masked = self.zero_output_for_mask;
         let mut ws = std::mem::take(&mut self.ws);
@@ -531,13 +645,13 @@ impl<C: Cell> RnnCore<C> {
         sized(&mut ws.dh_prev, len);
         sized(&mut ws.dh, len).fill(0.0);
         C::prepare_backward(&mut trace, time, batch, h);
-        let (d_seq, d_last) = if sequences {
-            (Some(&dy[..]), None)
-        } else {
-            (None, Some(&dy[..]))
-        };
-        for src in d_last.into_iter().chain(dstates.first().copied()) {
-            ws.dh.iter_mut().zip(src).for_each(|(a, b)| *a += b);
+        if !sequences {
+            for b in 0..batch {
+                dy.add_row(b, &mut ws.dh[b * h..(b + 1) * h]);
+            }
+        }
+        if let Some(src) = dstates.first() {
+            ws.dh.iter_mut().zip(*src).for_each(|(a, b)| *a += b);
         }
         C::seed_state_grads(&mut trace, dstates.get(1..).unwrap_or(&[]));
         let mut drop = std::mem::take(&mut self.drop);
@@ -547,17 +661,13 @@ impl<C: Cell> RnnCore<C> {
             let t = Self::time_index(go_back, s, time);
             let prev = (s > 0).then(|| Self::time_index(go_back, s - 1, time));
             let mask = ws.mask.as_ref().map(|m| m.step(t));
-            if let Some(d) = d_seq {
+            if sequences {
                 let at = if reverse { time - 1 - t } else { t };
-                let src = &d[at * len..(at + 1) * len];
                 for b in 0..batch {
                     if zero_masked && mask.is_some_and(|m| !m[b]) {
                         continue; // a zero output has no gradient path
                     }
-                    ws.dh[b * h..(b + 1) * h]
-                        .iter_mut()
-                        .zip(&src[b * h..(b + 1) * h])
-                        .for_each(|(a, b)| *a += b);
+                    dy.add_row(at * batch + b, &mut ws.dh[b * h..(b + 1) * h]);
                 }
             }
             let ctx = self.ctx(mask, batch, &ws.packed, rdrop);
@@ -815,8 +925,10 @@ impl<C: Cell, const IN: usize, const H: usize, R: ReturnMode, const BIAS: bool>
     /// recurrent kernel, the cell's bias). `path` is the layer's Keras variable path, e.g.
     /// `sequential/lstm_1`; its last component names the layer in error messages.
     pub fn new(path: &str, cfg: RnnConfig, rng: &mut Rng) -> Self {
+        let mut core = RnnCore::new(path, IN, H, BIAS, cfg, rng);
+        core.sequences = R::SEQUENCES;
         Rnn {
-            core: RnnCore::new(path, IN, H, BIAS, cfg, rng),
+            core,
             _mode: PhantomData,
         }
     }
@@ -887,9 +999,10 @@ impl<C: Cell, const IN: usize, const H: usize, R: ReturnMode, const BIAS: bool> 
             ));
         }
         let go_back = self.core.cfg.go_backwards;
+        let dy = OutputGrad::owned(dy.unwrap(), H);
         let dx = self
             .core
-            .backward(x.as_slice(), dy.unwrap(), R::SEQUENCES, go_back, dstates)?;
+            .backward(x.as_slice(), dy, R::SEQUENCES, go_back, dstates)?;
         Ok(Sequence::from_time_major(x.batch(), x.time(), dx))
     }
 

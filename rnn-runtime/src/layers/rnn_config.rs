@@ -185,6 +185,9 @@ pub trait RecurrentOutput: Tensor<Grad = Self> {
     /// The raw data, as `wrap` takes it.
     #[doc(hidden)]
     fn unwrap(self) -> Vec<f32>;
+    /// The raw data in place, as `wrap` takes it.
+    #[doc(hidden)]
+    fn raw(&self) -> &[f32];
     /// Time steps, for sequences.
     fn steps(&self) -> Option<usize>;
 }
@@ -214,6 +217,9 @@ impl<const D: usize> RecurrentOutput for Features<D> {
     fn unwrap(self) -> Vec<f32> {
         self.into_vec()
     }
+    fn raw(&self) -> &[f32] {
+        self.as_slice()
+    }
     fn steps(&self) -> Option<usize> {
         None
     }
@@ -226,6 +232,9 @@ impl<const D: usize> RecurrentOutput for Sequence<D> {
     }
     fn unwrap(self) -> Vec<f32> {
         self.into_time_major()
+    }
+    fn raw(&self) -> &[f32] {
+        self.as_slice()
     }
     fn steps(&self) -> Option<usize> {
         Some(self.time())

@@ -83,10 +83,11 @@ impl<C: Cell> RnnCore<C> {
             time,
             mask.as_ref(),
             crate::layer::Mode::Inference,
-            |_, z| {
+            |_, steps, z| {
                 for (at, z) in z.chunks_exact_mut(gh).enumerate() {
-                    // `z` is time-major: row `at` is step `at / batch` of sequence `at % batch`.
-                    let id = ids.get(at % batch, at / batch) as usize;
+                    // `z` is time-major from `steps.start`: row `at` is step `at / batch` of
+                    // the block, of sequence `at % batch`.
+                    let id = ids.get(at % batch, steps.start + at / batch) as usize;
                     z.copy_from_slice(&rows[id * gh..(id + 1) * gh]);
                 }
             },
