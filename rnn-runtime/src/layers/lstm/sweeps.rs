@@ -166,7 +166,13 @@ mod tests {
 
     #[test]
     fn the_fused_sweeps_give_the_general_sweeps_bits_at_odd_sizes() {
-        for h in [1, 7, 33, 257] {
+        // Miri, which interprets every instruction, checks the widths up to 33.
+        let widths: &[usize] = if cfg!(miri) {
+            &[1, 7, 33]
+        } else {
+            &[1, 7, 33, 257]
+        };
+        for &h in widths {
             for rows in [1, 7, 33] {
                 let len = rows * h;
                 // Pre-activations up to +-4, where the activations are far from saturated.
