@@ -13,6 +13,7 @@ use std::sync::OnceLock;
 
 rnn::model! {
     /// A small model with every kind of weight the checkpoints hold.
+    #[derive(Clone)]
     pub struct Tokens = Embedding(20, 4) => LSTM(3, return_sequences = true) => GRU(2) => Dense(3, softmax);
     /// A model fed float sequences.
     pub struct Floats = Input(_, 3) => SimpleRNN(2) => Dense(1, sigmoid);
@@ -24,11 +25,24 @@ rnn::model! {
         => Bidirectional(LSTM(2))
         => Dense(1, sigmoid);
     /// The model of `tests/fixtures/torch_io/embedding_lstm.*`.
+    #[derive(Clone)]
     pub struct TorchLstm = Embedding(30, 6) => LSTM(8) => Dense(3, softmax);
     /// The model of `tests/fixtures/torch_io/bidir_gru_sequences.*`.
+    #[derive(Clone)]
     pub struct TorchBidirectional = Input(6, 3) => Bidirectional(GRU(4, return_sequences = true))
         => Dense(3, softmax);
 }
+
+/// A copy of the model `new` builds, built once per process: building one (the random and
+/// orthogonal initialisers) takes longer than checking most inputs, and every input starts
+/// from the same weights.
+fn fresh<M: Clone + Send + Sync>(built: &'static OnceLock<M>, new: impl FnOnce() -> M) -> M {
+    built.get_or_init(new).clone()
+}
+
+static TOKENS: OnceLock<Tokens> = OnceLock::new();
+static TORCH_LSTM: OnceLock<TorchLstm> = OnceLock::new();
+static TORCH_BIDIRECTIONAL: OnceLock<TorchBidirectional> = OnceLock::new();
 
 /// Reads little-endian numbers off the front of the input; missing bytes read as zero.
 struct Bytes<'a>(&'a [u8]);
@@ -74,7 +88,7 @@ fn scratch(data: &[u8], ext: &str) -> std::path::PathBuf {
 pub fn checkpoint(data: &[u8]) {
     let path = scratch(data, "safetensors");
     let _ = checkpoint::load(&path);
-    let mut model = Tokens::new(1);
+    let mut model = fresh(&TOKENS, || Tokens::new(1));
     let before = model.get_weights();
     if model.load_weights(&path).is_err() {
         assert_eq!(
@@ -127,7 +141,7 @@ pub fn targets(data: &[u8]) {
     let shape = [b.size(), b.size()];
     let classes = b.u8() % 2 == 0;
     let values = b.f32s();
-    let mut model = Tokens::new(1);
+    let mut model = fresh(&TOKENS, || Tokens::new(1));
     model.compile(
         Loss::SparseCategoricalCrossentropy { from_logits: false },
         Adam::default(),
@@ -283,10 +297,14 @@ pub fn torch(data: &[u8]) {
     };
     if how % 4 < 2 {
         let names = names(&[("embedding", "embedding"), ("rnn", "lstm"), ("fc", "dense")]);
-        torch_load(TorchLstm::new(1), &path, &names);
+        torch_load(fresh(&TORCH_LSTM, || TorchLstm::new(1)), &path, &names);
     } else {
         let names = names(&[("rnn", "bidirectional"), ("fc", "dense")]);
-        torch_load(TorchBidirectional::new(1), &path, &names);
+        torch_load(
+            fresh(&TORCH_BIDIRECTIONAL, || TorchBidirectional::new(1)),
+            &path,
+            &names,
+        );
     }
     let _ = std::fs::remove_file(&path);
 }
