@@ -288,6 +288,30 @@ fn truncated_and_foreign_files_are_refused() {
     );
 }
 
+/// A file may declare any size: a dataset that declares 2^40 rows (h5py's file with one
+/// dimension rewritten) is refused by its shape, not allocated.
+#[test]
+fn a_declared_size_is_not_allocated() {
+    let mut bytes = std::fs::read(file("simple_rnn.weights.h5")).unwrap();
+    let dims: Vec<u8> = [5u64, 1].iter().flat_map(|d| d.to_le_bytes()).collect();
+    let at = bytes
+        .windows(dims.len())
+        .position(|w| w == dims)
+        .expect("the dense kernel's dimensions are in the file");
+    bytes[at..at + 8].copy_from_slice(&(1u64 << 40).to_le_bytes());
+    let huge = temp("declared.weights.h5");
+    std::fs::write(&huge, &bytes).unwrap();
+    refused(
+        SimpleRnnModel::new,
+        &huge,
+        &[
+            "layer `dense`",
+            "has shape (1099511627776, 1) in the file, (5, 1) in the model",
+        ],
+    );
+    std::fs::remove_file(&huge).unwrap();
+}
+
 model_from_keras! {
     /// Generated from the archive's config at compile time.
     struct FromArchive = "tests/fixtures/keras_io/masked_bidirectional.keras";

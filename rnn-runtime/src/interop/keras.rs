@@ -57,8 +57,7 @@
 use std::fs;
 use std::io::{Read, Write};
 use std::ops::DerefMut;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::Path;
 
 use serde_json::Value;
 
@@ -133,7 +132,6 @@ pub trait KerasModel: DerefMut<Target = Sequential<Self::Stack>> {
         let path = Path::new(name);
         let weights = read_bytes(
             bytes,
-            None,
             &Self::ARCHITECTURE,
             &self.get_weights(),
             self.spec().name,
@@ -201,29 +199,19 @@ fn read(
     scope: &str,
 ) -> std::result::Result<Vec<Weight>, String> {
     let bytes = fs::read(path).map_err(|e| format!("cannot read the file: {e}"))?;
-    read_bytes(&bytes, Some(path), arch, model, scope)
+    read_bytes(&bytes, arch, model, scope)
 }
 
-/// [`read`] from the bytes of a file; `path`, when the bytes are a file's, spares a copy of
-/// an HDF5 file.
+/// [`read`] from the bytes of a file.
 fn read_bytes(
     bytes: &[u8],
-    path: Option<&Path>,
     arch: &KerasArchitecture,
     model: &[Weight],
     scope: &str,
 ) -> std::result::Result<Vec<Weight>, String> {
     match kind(bytes) {
         Some(Kind::Zip) => read_archive(bytes, arch, model, scope),
-        Some(Kind::Hdf5) => match path {
-            Some(path) => read_h5(&H5::open(path)?, arch, model, scope),
-            None => {
-                let temp = TempFile::new("h5");
-                fs::write(&temp.0, bytes)
-                    .map_err(|e| format!("cannot copy the HDF5 file to a temporary file: {e}"))?;
-                read_h5(&H5::open(&temp.0)?, arch, model, scope)
-            }
-        },
+        Some(Kind::Hdf5) => read_h5(&H5::from_bytes(bytes.to_vec())?, arch, model, scope),
         None => Err("neither a .keras archive (zip) nor an HDF5 file".into()),
     }
 }
@@ -248,12 +236,8 @@ fn read_archive(
     let config: Value = serde_json::from_slice(&member(CONFIG)?)
         .map_err(|e| format!("`{CONFIG}` is not valid JSON: {e}"))?;
     keras_config::check(&config, arch)?;
-    let weights = member(WEIGHTS)?;
-    // The C library reads files, not memory: the member goes to a private temporary file.
-    let temp = TempFile::new("weights.h5");
-    fs::write(&temp.0, &weights)
-        .map_err(|e| format!("cannot unpack `{WEIGHTS}` to a temporary file: {e}"))?;
-    let file = H5::open(&temp.0).map_err(|e| format!("`{WEIGHTS}` of the archive: {e}"))?;
+    let file =
+        H5::from_bytes(member(WEIGHTS)?).map_err(|e| format!("`{WEIGHTS}` of the archive: {e}"))?;
     keras3_weights(&file, arch, model, scope)
         .map_err(|e| format!("`{WEIGHTS}` of the archive: {e}"))
 }
@@ -520,9 +504,7 @@ fn write_archive(
             ));
         }
     }
-    let temp = TempFile::new("weights.h5");
-    h5::write(&temp.0, &arrays)?;
-    let h5_bytes = fs::read(&temp.0).map_err(|e| format!("cannot read back the weights: {e}"))?;
+    let h5_bytes = h5::write(&arrays)?;
     let metadata = serde_json::json!({"keras_version": KERAS_VERSION, "date_saved": ""});
     let json = |v: &Value| serde_json::to_vec(v).map_err(|e| format!("cannot encode JSON: {e}"));
     let members = [
@@ -545,27 +527,4 @@ fn write_archive(
         .into_inner();
     crate::checkpoint::write_atomically(path, &bytes)
         .map_err(|e| format!("cannot write the archive: {e}"))
-}
-
-/// Distinguishes temporary files of concurrent loads and saves within one process.
-static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
-
-/// A private temporary file, removed when dropped.
-struct TempFile(PathBuf);
-
-impl TempFile {
-    fn new(suffix: &str) -> TempFile {
-        let unique = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-        TempFile(std::env::temp_dir().join(format!(
-            "rnn-keras-{}-{unique}.{suffix}",
-            std::process::id()
-        )))
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        // Best effort: a leftover temporary file is harmless.
-        let _ = fs::remove_file(&self.0);
-    }
 }
