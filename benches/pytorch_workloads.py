@@ -513,7 +513,7 @@ def cargo_bench(threads, names):
     # Criterion's filter is a regular expression over the benchmark ids; a workload's
     # reduced-precision twins (`I2-bf16`) run with it.
     ids = "|".join(bench_id.split("/")[0] for name, _, bench_id, _ in WORKLOADS if name in names)
-    subprocess.run(["cargo", "bench", "--bench", "workloads", "--", f"^[a-z]+/({ids})(-\\w+)?/"],
+    subprocess.run(["cargo", "bench", "--bench", "workloads", "--", f"^[a-z]+/({ids})(-[a-z0-9]+)?/"],
                    cwd=ROOT, env=env, check=True)
 
 
