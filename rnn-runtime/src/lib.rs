@@ -45,7 +45,6 @@ pub mod input;
 pub mod interop;
 pub(crate) mod kernels {
     pub(crate) mod bf16;
-    pub(crate) mod duet;
     pub(crate) mod gemm;
     pub(crate) mod gemv;
     pub(crate) mod int8;

@@ -17,7 +17,6 @@
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::activation::Activation;
-use crate::kernels::duet;
 use crate::kernels::gemm::CPtr;
 use crate::kernels::packed::Packed;
 use crate::kernels::panels::{Inputs, Panels, ROW};
@@ -157,8 +156,7 @@ impl<C: Cell> RnnCore<C> {
         };
         let unpacked = Packed::default();
         let ctx = self.ctx(None, 1, &unpacked, None);
-        let work = panels.rows() * C::GATES * h;
-        duet::both(panels.count(), work, &|p| {
+        let step = |p: usize| {
             // Whole, so that the closure captures the shareable `CPtr`s.
             let (h_out, c_out): (CPtr, CPtr) = (h_out, c_out);
             let units = panels.units_of(p);
@@ -177,7 +175,8 @@ impl<C: Cell> RnnCore<C> {
                 ctx.act.apply(&mut z[..w], w);
                 h_new.copy_from_slice(&z[..w]);
             }
-        });
+        };
+        (0..panels.count()).for_each(step);
         st.cur = t;
         true
     }
