@@ -37,6 +37,22 @@ struct Meet {
     stop: AtomicBool,
 }
 
+impl Meet {
+    /// The helper's wait for the next phase after `seen`; `None` once the caller stops.
+    fn next(&self, seen: usize) -> Option<usize> {
+        loop {
+            let go = self.go.0.load(Ordering::Acquire);
+            if go != seen {
+                return Some(go);
+            }
+            if self.stop.load(Ordering::Relaxed) {
+                return None;
+            }
+            std::hint::spin_loop();
+        }
+    }
+}
+
 fn spin_until(c: &AtomicUsize, v: usize) {
     while c.load(Ordering::Acquire) != v {
         std::hint::spin_loop();
@@ -330,15 +346,7 @@ fn roofline(c: &mut Criterion) {
         let m = &meet;
         let h = s.spawn(move || {
             let mut seen = 0;
-            loop {
-                let mut go = m.go.0.load(Ordering::Acquire);
-                while go == seen {
-                    if m.stop.load(Ordering::Relaxed) {
-                        return;
-                    }
-                    std::hint::spin_loop();
-                    go = m.go.0.load(Ordering::Acquire);
-                }
+            while let Some(go) = m.next(seen) {
                 seen = go;
                 // The phase carries the layer, the parity and the character.
                 let (layer, t, id) = ((go >> 1) & 1, go & 1, go >> 8 & 0xff);
@@ -413,15 +421,7 @@ fn roofline(c: &mut Criterion) {
         let m = &meet;
         let h = s.spawn(move || {
             let mut seen = 0;
-            loop {
-                let mut go = m.go.0.load(Ordering::Acquire);
-                while go == seen {
-                    if m.stop.load(Ordering::Relaxed) {
-                        return;
-                    }
-                    std::hint::spin_loop();
-                    go = m.go.0.load(Ordering::Acquire);
-                }
+            while let Some(go) = m.next(seen) {
                 seen = go;
                 // SAFETY: AVX-512F; the caller works on the front half meanwhile.
                 unsafe { i.step(hp, 1, go & 0xff) };
