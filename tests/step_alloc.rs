@@ -6,51 +6,16 @@
 //! Its own test binary, because its allocator counts every thread's allocations while a
 //! count runs, which other tests running beside it would disturb.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
 
 use rnn::generate::{OneHot, StepModel};
 use rnn::prelude::*;
 
-/// Counts the allocations of every thread while `COUNTING` is set.
-struct Counting;
-
-static COUNTING: AtomicBool = AtomicBool::new(false);
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards to the system allocator; the counters are atomics, which never allocate.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if COUNTING.load(Ordering::Relaxed) {
-            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        }
-        // SAFETY: the caller's contract is the system allocator's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `alloc` above, with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if COUNTING.load(Ordering::Relaxed) {
-            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        }
-        // SAFETY: the caller's contract is the system allocator's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use counting_alloc::{Counting, allocations_on_every_thread};
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
-
-/// Allocations made by any thread while `f` runs.
-fn allocations(f: impl FnOnce()) -> usize {
-    ALLOCATIONS.store(0, Ordering::SeqCst);
-    COUNTING.store(true, Ordering::SeqCst);
-    f();
-    COUNTING.store(false, Ordering::SeqCst);
-    ALLOCATIONS.load(Ordering::SeqCst)
-}
 
 model! {
     struct Chars = Input(_, 56) => LSTM(256, return_sequences = true)
@@ -66,8 +31,11 @@ fn single_row_steps_allocate_nothing_on_any_thread() {
     let quiz = Quiz::new(2);
     let gru = Gru::new(3);
     // The counter sees allocations, also on other threads.
-    assert_eq!(allocations(|| drop(std::hint::black_box(vec![1u8]))), 1);
-    let other = allocations(|| {
+    assert_eq!(
+        allocations_on_every_thread(|| drop(std::hint::black_box(vec![1u8]))),
+        1
+    );
+    let other = allocations_on_every_thread(|| {
         std::thread::spawn(|| drop(std::hint::black_box(vec![1u8])))
             .join()
             .unwrap()
@@ -93,7 +61,7 @@ fn single_row_steps_allocate_nothing_on_any_thread() {
         };
         // The first steps make what lives for the whole run (the panels, the pool).
         run(2);
-        let n = allocations(|| run(50));
+        let n = allocations_on_every_thread(|| run(50));
         assert_eq!(n, 0, "{threads} thread(s): {n} allocations in 50 steps");
     }
     rnn::set_num_threads(0);
