@@ -171,14 +171,19 @@ impl<const RESET_AFTER: bool> Cell for GruCell<RESET_AFTER> {
     }
 }
 
-/// Combines the gates of one row into the new state: `h = z * h_prev + (1 - z) * hh`.
+/// The end of one row's step in both modes: the candidate's activation, then the new state
+/// `h = z * h_prev + (1 - z) * hh`. `zr` holds the row's `[z | r | hh]`, `hh` before its
+/// activation.
 #[allow(
     clippy::arithmetic_side_effects,
     clippy::indexing_slicing,
-    reason = "`z` holds the update gate's row and `hh`, `h_prev`, `h_out` one row of `units` \
+    reason = "`zr` holds one row of `GATES * units` and `h_prev`, `h_out` one row of `units` \
               each, as the step functions slice them"
 )]
-fn combine(z: &[f32], hh: &[f32], h_prev: &[f32], h_out: &mut [f32]) {
+fn combine(ctx: &CellCtx<'_>, zr: &mut [f32], h_prev: &[f32], h_out: &mut [f32]) {
+    let h = ctx.units;
+    ctx.act.apply(&mut zr[2 * h..], h);
+    let (z, hh) = (&zr[..h], &zr[2 * h..]);
     for j in 0..h_out.len() {
         h_out[j] = z[j] * h_prev[j] + (1.0 - z[j]) * hh[j];
     }
@@ -232,13 +237,11 @@ fn forward_step_reset_after(
         ctx.ract.apply(&mut zr[h..2 * h], h);
         let row = b * h..(b + 1) * h;
         hu[row.clone()].copy_from_slice(&rr[2 * h..]);
-        let (zg, rest) = zr.split_at_mut(h);
-        let (r, hh) = rest.split_at_mut(h);
+        let (r, hh) = zr[h..].split_at_mut(h);
         for j in 0..h {
             hh[j] += r[j] * rr[2 * h + j];
         }
-        ctx.act.apply(hh, h);
-        combine(zg, hh, &h_prev[row.clone()], &mut h_out[row]);
+        combine(ctx, zr, &h_prev[row.clone()], &mut h_out[row]);
     }
     ctx.carry_masked_rows(h_out, h_prev);
 }
@@ -305,41 +308,44 @@ fn forward_step_reset_before(
     }
     for b in 0..batch {
         let zr = &mut z[b * gh..(b + 1) * gh];
-        let hh = &mut zr[2 * h..];
-        hh.iter_mut()
+        zr[2 * h..]
+            .iter_mut()
             .zip(&rec[b * h..(b + 1) * h])
             .for_each(|(a, b)| *a += b);
-        ctx.act.apply(hh, h);
         let row = b * h..(b + 1) * h;
-        let (zg, hh) = (&zr[..h], &zr[2 * h..]);
-        combine(zg, hh, &h_prev[row.clone()], &mut h_out[row]);
+        combine(ctx, zr, &h_prev[row.clone()], &mut h_out[row]);
     }
     ctx.carry_masked_rows(h_out, h_prev);
 }
 
-/// Gradients through `h = z * h_prev + (1 - z) * hh` for one row: writes `dz` (before the
-/// gate activation), `dhh` (after the candidate activation, before its derivative) and the
-/// direct path to `h_prev`.
+/// The start of one row's step back in both modes, the gradients through
+/// `h = z * h_prev + (1 - z) * hh` and the candidate's activation: of the row's `dzr =
+/// [dz | dr | dxh]`, writes `dz` (before the gate activation) and `dxh` (before the candidate
+/// activation); writes the direct path to `h_prev`. `gr` holds the row's gates `[z | r | hh]`.
 #[allow(
     clippy::arithmetic_side_effects,
     clippy::indexing_slicing,
-    reason = "`gates` and `dz` hold rows of `GATES * units` and the other slices rows of \
+    reason = "`gr` and `dzr` hold rows of `GATES * units` and the other slices rows of \
               `units`, as the step functions slice them"
 )]
 fn combine_backward(
-    z: &[f32],
-    hh: &[f32],
+    ctx: &CellCtx<'_>,
+    gr: &[f32],
     hp: &[f32],
     dh: &[f32],
-    dz: &mut [f32],
-    dhh: &mut [f32],
+    dzr: &mut [f32],
     direct: &mut [f32],
 ) {
+    let h = ctx.units;
+    let (z, hh) = (&gr[..h], &gr[2 * h..]);
+    let (dz, rest) = dzr.split_at_mut(h);
+    let dhh = &mut rest[h..];
     for j in 0..dh.len() {
         dz[j] = dh[j] * (hp[j] - hh[j]);
         dhh[j] = dh[j] * (1.0 - z[j]);
         direct[j] = dh[j] * z[j];
     }
+    ctx.act.backward(hh, dhh, h);
 }
 
 /// One step back with `reset_after = true`. Writes the input-side pre-activation gradients
@@ -372,20 +378,18 @@ fn backward_step_reset_after(
     for b in 0..batch {
         let row = b * h..(b + 1) * h;
         let gr = &gates[b * gh..(b + 1) * gh];
-        let (zg, r, hh) = (&gr[..h], &gr[h..2 * h], &gr[2 * h..]);
         let dzr = &mut dz[b * gh..(b + 1) * gh];
-        let (dzg, rest) = dzr.split_at_mut(h);
-        let (dr, dxh) = rest.split_at_mut(h);
         combine_backward(
-            zg,
-            hh,
+            ctx,
+            gr,
             &h_prev[row.clone()],
             &dh[row.clone()],
-            dzg,
-            dxh,
+            dzr,
             &mut dh_prev[row.clone()],
         );
-        ctx.act.backward(hh, dxh, h);
+        let (zg, r) = (&gr[..h], &gr[h..2 * h]);
+        let (dzg, rest) = dzr.split_at_mut(h);
+        let (dr, dxh) = rest.split_at_mut(h);
         let hur = &hu[row];
         let drr = &mut drec[b * gh..(b + 1) * gh];
         for j in 0..h {
@@ -428,21 +432,14 @@ fn backward_step_reset_before(ctx: &CellCtx<'_>, io: BackwardStep<'_>, drh: &mut
     let gh = GATES * h;
     for b in 0..batch {
         let row = b * h..(b + 1) * h;
-        let gr = &gates[b * gh..(b + 1) * gh];
-        let (zg, hh) = (&gr[..h], &gr[2 * h..]);
-        let dzr = &mut dz[b * gh..(b + 1) * gh];
-        let (dzg, rest) = dzr.split_at_mut(h);
-        let dxh = &mut rest[h..];
         combine_backward(
-            zg,
-            hh,
+            ctx,
+            &gates[b * gh..(b + 1) * gh],
             &h_prev[row.clone()],
             &dh[row.clone()],
-            dzg,
-            dxh,
+            &mut dz[b * gh..(b + 1) * gh],
             &mut dh_prev[row],
         );
-        ctx.act.backward(hh, dxh, h);
     }
     ctx.zero_masked_rows(dz, gh);
     // Gradient of r * h_prev through the candidate's recurrent product.
