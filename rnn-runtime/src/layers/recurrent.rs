@@ -1143,3 +1143,45 @@ macro_rules! keras_recurrent_layer {
 }
 
 pub(crate) use keras_recurrent_layer;
+
+/// The methods of `Layer<Sequence<IN>>` that a Keras-named layer (a newtype of [`Rnn`], as
+/// `keras_recurrent_layer!` describes) passes to its [`Rnn`] unchanged, written inside its
+/// `impl Layer` beside its own `forward` and `backward`.
+macro_rules! rnn_layer_methods {
+    () => {
+        fn states(&self) -> Vec<$crate::output::Array> {
+            self.0.states()
+        }
+
+        fn rnn_options(&self) -> Option<$crate::layers::rnn_config::RnnOptions> {
+            self.0.rnn_options()
+        }
+
+        fn forward_lookup(
+            &mut self,
+            ids: &$crate::tensor::TokenBatch,
+            lookup: $crate::layers::embedding::Lookup<'_>,
+        ) -> Option<$crate::error::Result<Self::Output>> {
+            self.0.forward_lookup(ids, lookup)
+        }
+
+        fn step_init(&self, batch: usize) -> $crate::error::Result<$crate::layer_step::LayerStep> {
+            self.0.step_init(batch)
+        }
+
+        fn step(
+            &self,
+            x: $crate::layer_step::StepData<'_>,
+            cx: &mut $crate::layer_step::StepContext,
+            state: &mut $crate::layer_step::LayerStep,
+        ) -> $crate::error::Result<()> {
+            self.0.step(x, cx, state)
+        }
+
+        fn set_inference_precision(&mut self, precision: $crate::Precision) {
+            self.0.set_inference_precision(precision);
+        }
+    };
+}
+
+pub(crate) use rnn_layer_methods;

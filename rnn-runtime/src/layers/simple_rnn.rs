@@ -3,15 +3,12 @@
 use crate::error::Result;
 use crate::init::Rng;
 use crate::layer::{Layer, Mode};
-use crate::layer_step::{LayerStep, StepContext, StepData};
-use crate::layers::embedding::Lookup;
-use crate::output::Array;
 use crate::param::{Param, Weights};
-use crate::tensor::{Sequence, TokenBatch};
+use crate::tensor::Sequence;
 
 use super::cell::{BackwardStep, Cell, CellCtx, ForwardStep};
-use super::recurrent::{Recurrent, Rnn, RnnCore, keras_recurrent_layer};
-use super::rnn_config::{Last, ReturnMode, RnnConfig, RnnOptions};
+use super::recurrent::{Recurrent, Rnn, RnnCore, keras_recurrent_layer, rnn_layer_methods};
+use super::rnn_config::{Last, ReturnMode, RnnConfig};
 
 /// The cell of `SimpleRNN` (Keras `SimpleRNNCell`): one gate, one state.
 ///
@@ -101,31 +98,6 @@ impl<const IN: usize, const H: usize, R: ReturnMode, const BIAS: bool> Layer<Seq
         self.0.backward(x, dy, ds)
     }
 
-    fn states(&self) -> Vec<Array> {
-        self.0.states()
-    }
-
-    fn rnn_options(&self) -> Option<RnnOptions> {
-        self.0.rnn_options()
-    }
-
-    fn forward_lookup(
-        &mut self,
-        ids: &TokenBatch,
-        lookup: Lookup<'_>,
-    ) -> Option<Result<R::Output<H>>> {
-        self.0.forward_lookup(ids, lookup)
-    }
-
-    fn step_init(&self, batch: usize) -> Result<LayerStep> {
-        self.0.step_init(batch)
-    }
-
-    fn step(&self, x: StepData<'_>, cx: &mut StepContext, state: &mut LayerStep) -> Result<()> {
-        self.0.step(x, cx, state)
-    }
-
-    fn set_inference_precision(&mut self, precision: crate::Precision) {
-        self.0.set_inference_precision(precision);
-    }
+    // `states`, `step` and the rest: as the `Rnn`'s.
+    rnn_layer_methods!();
 }
