@@ -129,20 +129,22 @@ pub(crate) fn product(
     ldo: usize,
 ) {
     let (k, n) = (w.k, cols.len());
+    // Only x86-64 has the `dot` kernel.
+    #[cfg(target_arch = "x86_64")]
     let dot = uses_dot();
     split(x, m, (k, w.n), cols, out, ldo, &|x, cols, out| {
+        #[cfg(target_arch = "x86_64")]
         if dot {
-            dot::product(x, x.len() / k, w, cols, out, ldo);
-        } else {
-            for (r, xr) in x.chunks_exact(k).enumerate() {
-                portable(
-                    xr,
-                    &w.pairs,
-                    w.n,
-                    cols.clone(),
-                    &mut out[r * ldo..r * ldo + n],
-                );
-            }
+            return dot::product(x, w, cols, out, ldo);
+        }
+        for (r, xr) in x.chunks_exact(k).enumerate() {
+            portable(
+                xr,
+                &w.pairs,
+                w.n,
+                cols.clone(),
+                &mut out[r * ldo..r * ldo + n],
+            );
         }
     });
 }
@@ -207,11 +209,10 @@ mod dot {
         })
     }
 
-    /// `out += x W[:, cols]` for `m` rows of `x` (`W.rows()` values each), `out` with rows
-    /// `ldo` apart holding `(m - 1) * ldo + cols.len()` values.
+    /// `out += x W[:, cols]` for the `m` rows of `x` (`W.rows()` values each), `out` with
+    /// rows `ldo` apart holding `(m - 1) * ldo + cols.len()` values.
     pub(super) fn product(
         x: &[f32],
-        m: usize,
         w: &Bf16Matrix,
         cols: Range<usize>,
         out: &mut [f32],
@@ -219,6 +220,7 @@ mod dot {
     ) {
         assert!(available());
         let (k, n) = (w.k, cols.len());
+        let m = x.len() / k;
         let kp = k.div_ceil(2);
         assert!(x.len() >= m * k && cols.end <= w.n && out.len() >= (m - 1) * ldo + n);
         PAIRED.with_borrow_mut(|xb| {
@@ -386,23 +388,8 @@ mod dot {
 
 #[cfg(not(target_arch = "x86_64"))]
 mod dot {
-    use std::ops::Range;
-
-    use super::Bf16Matrix;
-
     pub(super) fn available() -> bool {
         false
-    }
-
-    pub(super) fn product(
-        _: &[f32],
-        _: usize,
-        _: &Bf16Matrix,
-        _: Range<usize>,
-        _: &mut [f32],
-        _: usize,
-    ) {
-        unreachable!("only called when available")
     }
 }
 

@@ -238,16 +238,18 @@ pub(crate) fn product(
     ldo: usize,
 ) {
     let k = w.k;
+    // Only x86-64 has the `vnni` kernel.
+    #[cfg(target_arch = "x86_64")]
     let vnni = uses_vnni();
     split(x, m, (k, w.n), cols, out, ldo, &|x, cols, out| {
         // No product runs inside another on this thread, so the scratch is free.
         ROWS.with_borrow_mut(|rows| {
             rows.quantize(x, k, w.chunk);
+            #[cfg(target_arch = "x86_64")]
             if vnni {
-                vnni::product(rows, w, cols, out, ldo);
-            } else {
-                portable(rows, w, cols, out, ldo);
+                return vnni::product(rows, w, cols, out, ldo);
             }
+            portable(rows, w, cols, out, ldo);
         });
     });
 }
@@ -493,16 +495,8 @@ mod vnni {
 
 #[cfg(not(target_arch = "x86_64"))]
 mod vnni {
-    use std::ops::Range;
-
-    use super::{Int8Matrix, Rows};
-
     pub(super) fn available() -> bool {
         false
-    }
-
-    pub(super) fn product(_: &Rows, _: &Int8Matrix, _: Range<usize>, _: &mut [f32], _: usize) {
-        unreachable!("only called when available")
     }
 }
 
