@@ -194,22 +194,16 @@ impl RnnDropout {
     pub(crate) fn project_input(&mut self, x: &[f32], kernel: &[f32], input: usize, z: &mut [f32]) {
         let gh = kernel.len() / input;
         let rows = x.len() / input;
-        let b_in = self.input.len() / self.in_count;
-        let mut xm = std::mem::take(&mut self.xm);
-        sized(&mut xm, rows * input);
-        for g in 0..self.in_count {
-            let (mask, cols) = self.input_block(g, b_in, gh);
-            mask_steps(x, mask, &mut xm);
+        self.each_masked_input(x, input, gh, |xm, _, cols| {
             gemm(
                 1.0,
-                MatRef::new(&xm, rows, input),
+                MatRef::new(xm, rows, input),
                 MatRef::with_ld(&kernel[cols.start..], input, cols.len(), gh),
                 1.0,
                 &mut z[cols.start..],
                 gh,
             );
-        }
-        self.xm = xm;
+        });
     }
 
     /// The input side of the backward pass: `dW += (x ⊙ m)^T dz` and
@@ -231,28 +225,50 @@ impl RnnDropout {
         let b_in = self.input.len() / self.in_count;
         let input = self.in_width;
         let (rows, gh) = (x.len() / input, kernel.len() / input);
-        let mut xm = std::mem::take(&mut self.xm);
-        sized(&mut xm, rows * input);
         dx.fill(0.0);
-        for g in 0..self.in_count {
-            let (mask, cols) = self.input_block(g, b_in, gh);
+        self.each_masked_input(x, input, gh, |xm, mask, cols| {
             let dz = MatRef::with_ld(&dzs[cols.start..], rows, cols.len(), gh);
-            mask_steps(x, mask, &mut xm);
             gemm(
                 1.0,
-                MatRef::new(&xm, rows, input).t(),
+                MatRef::new(xm, rows, input).t(),
                 dz,
                 1.0,
                 &mut dkernel[cols.start..],
                 gh,
             );
             let w = MatRef::with_ld(&kernel[cols.start..], input, cols.len(), gh);
-            gemm(1.0, dz, w.t(), 0.0, &mut xm, input);
+            gemm(1.0, dz, w.t(), 0.0, xm, input);
             for (d, v) in dx.chunks_exact_mut(b_in).zip(xm.chunks_exact(b_in)) {
                 for ((d, v), m) in d.iter_mut().zip(v).zip(mask) {
                     *d += v * m;
                 }
             }
+        });
+    }
+
+    /// Calls `f(xm, mask, cols)` for each input mask, with `xm` the input `x` (`(T, B, IN)`,
+    /// `input = IN`) times the mask at every step and `cols` the columns of `z` (out of `gh`)
+    /// that the mask feeds. `f` may overwrite `xm`, which is scratch.
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "called by `project_input` and `input_grads`, when `drops_input()` (so \
+                  `in_count > 0`), with `x` `(T, B, IN)` and `IN > 0`"
+    )]
+    fn each_masked_input(
+        &mut self,
+        x: &[f32],
+        input: usize,
+        gh: usize,
+        mut f: impl FnMut(&mut [f32], &[f32], Range<usize>),
+    ) {
+        let rows = x.len() / input;
+        let b_in = self.input.len() / self.in_count;
+        let mut xm = std::mem::take(&mut self.xm);
+        sized(&mut xm, rows * input);
+        for g in 0..self.in_count {
+            let (mask, cols) = self.input_block(g, b_in, gh);
+            mask_steps(x, mask, &mut xm);
+            f(&mut xm, mask, cols);
         }
         self.xm = xm;
     }
