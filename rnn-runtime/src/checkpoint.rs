@@ -45,7 +45,7 @@ use rnn_macros::model_api;
 use safetensors::tensor::Metadata;
 use safetensors::{Dtype, SafeTensors, View};
 
-use crate::error::{Error, Result, fmt_shape};
+use crate::error::{Error, Result, first_non_finite, fmt_shape};
 use crate::input::ModelInput;
 use crate::layer::Stack;
 use crate::model::Sequential;
@@ -411,7 +411,7 @@ fn recorded_order(order: &str, names: &[String]) -> std::result::Result<Vec<Stri
 }
 
 fn check_values(w: &Weight) -> std::result::Result<(), String> {
-    match w.values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+    match first_non_finite(&w.values) {
         Some((i, v)) => Err(format!("weight `{}` contains {v} at index {i}", w.name)),
         None => Ok(()),
     }

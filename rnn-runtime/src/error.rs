@@ -241,14 +241,8 @@ pub(crate) fn fmt_shape<T: fmt::Display>(dims: &[T]) -> String {
 
 /// Returns an error for the first NaN or infinity in `data`.
 pub(crate) fn check_finite(data: &[f32], layer: &str, what: &str) -> Result<()> {
-    // The sum is NaN or infinite whenever an element is; scanning for the index only then
-    // keeps the common, clean case a single vectorisable pass.
-    let sum: f32 = data.iter().map(|v| v * 0.0).sum();
-    if sum == 0.0 {
-        return Ok(());
-    }
-    match data.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-        Some((index, &value)) => Err(Error::NonFinite {
+    match first_non_finite(data) {
+        Some((index, value)) => Err(Error::NonFinite {
             layer: layer.to_string(),
             what: what.to_string(),
             index,
@@ -256,6 +250,21 @@ pub(crate) fn check_finite(data: &[f32], layer: &str, what: &str) -> Result<()> 
         }),
         None => Ok(()),
     }
+}
+
+/// The index and value of the first NaN or infinity in `data`, for the checks of inputs and
+/// of weights read from files, each with its own message.
+pub(crate) fn first_non_finite(data: &[f32]) -> Option<(usize, f32)> {
+    // The sum is NaN or infinite whenever an element is; scanning for the index only then
+    // keeps the common, clean case a single vectorisable pass.
+    let sum: f32 = data.iter().map(|v| v * 0.0).sum();
+    if sum == 0.0 {
+        return None;
+    }
+    data.iter()
+        .enumerate()
+        .find(|(_, v)| !v.is_finite())
+        .map(|(i, &v)| (i, v))
 }
 
 #[cfg(test)]

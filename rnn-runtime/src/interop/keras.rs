@@ -66,7 +66,7 @@ use super::keras_config;
 pub use super::keras_config::{
     KerasArchitecture, KerasDense, KerasInput, KerasLayer, KerasLayerKind, KerasRecurrent,
 };
-use crate::error::{Error, Result, fmt_shape};
+use crate::error::{Error, Result, first_non_finite, fmt_shape};
 use crate::input::ModelInput;
 use crate::layer::Stack;
 use crate::model::Sequential;
@@ -331,7 +331,7 @@ fn fitted(
             fmt_shape(&want.shape)
         ));
     }
-    if let Some((i, v)) = got.values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+    if let Some((i, v)) = first_non_finite(&got.values) {
         return Err(format!(
             "layer `{layer}`: weight `{}` (dataset `{path}`) holds {v} at index {i}",
             want.name

@@ -61,7 +61,7 @@ use safetensors::{Dtype, SafeTensors};
 
 use crate::activation::Activation;
 use crate::checkpoint;
-use crate::error::{Error, Result, fmt_shape};
+use crate::error::{Error, Result, first_non_finite, fmt_shape};
 use crate::input::ModelInput;
 use crate::layer::Stack;
 use crate::layers::rnn_config::RnnOptions;
@@ -322,7 +322,7 @@ fn read_tensors(bytes: &[u8]) -> std::result::Result<HashMap<String, FileTensor>
                 ));
             }
         };
-        if let Some((i, v)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        if let Some((i, v)) = first_non_finite(&values) {
             return Err(format!(
                 "tensor `{name}` contains {v} at index {i} (as f32)"
             ));
