@@ -3,15 +3,8 @@
 //! the layer and the byte size, not an abort.
 
 use crate::error::{Error, Result};
+use crate::size::try_with_capacity;
 use crate::summary::memory;
-
-/// An empty vector with room for `len` values, or an error naming the layer and the size.
-pub(crate) fn try_vec(layer: &str, len: usize) -> Result<Vec<f32>> {
-    let mut v = Vec::new();
-    v.try_reserve_exact(len)
-        .map_err(|_| too_large(layer, len))?;
-    Ok(v)
-}
 
 fn too_large(layer: &str, params: usize) -> Error {
     let bytes = params.saturating_mul(4);
@@ -35,5 +28,7 @@ fn too_large(layer: &str, params: usize) -> Error {
 /// assert!(err.to_string().starts_with("embedding: cannot allocate"), "{err}");
 /// ```
 pub fn reserve_params(layer: &str, params: usize) -> Result<()> {
-    try_vec(layer, params).map(drop)
+    try_with_capacity::<f32>(layer, params)
+        .map(drop)
+        .map_err(|_| too_large(layer, params))
 }

@@ -1,12 +1,12 @@
 //! `Embedding`: token ids to vectors, optionally producing a mask for id 0.
 
-use crate::alloc::try_vec;
+use crate::alloc::reserve_params;
 use crate::error::{Error, Result};
 use crate::init::{Initializer, Rng};
 use crate::layer::{Layer, Mode, no_state_grads};
 use crate::layer_step::{LayerStep, StepContext, StepData, check_step_len};
 use crate::param::{Param, Weights};
-use crate::size::{checked_len, row, row_mut};
+use crate::size::{checked_len, row, row_mut, try_with_capacity};
 use crate::tensor::{Mask, Sequence, TokenBatch};
 
 /// A lookup table of `VOCAB` rows of `DIM` values (Keras `Embedding(input_dim, output_dim)`).
@@ -139,7 +139,7 @@ impl<const VOCAB: usize, const DIM: usize> Embedding<VOCAB, DIM> {
         }
         let len = checked_len(&name, &[vocab, DIM])?;
         // Reserved first, so a table too large for memory is an error, not an abort.
-        drop(try_vec(&name, len)?);
+        reserve_params(&name, len)?;
         let values = embeddings_initializer.fill(&[vocab, DIM], rng);
         Ok(Embedding {
             name,
@@ -266,7 +266,8 @@ impl<const VOCAB: usize, const DIM: usize> Layer<TokenBatch> for Embedding<VOCAB
         self.check_ids(ids)?;
         let (batch, time) = (ids.batch(), ids.time());
         let table = self.table();
-        let mut data = try_vec(&self.name, checked_len(&self.name, &[batch, time, DIM])?)?;
+        let mut data =
+            try_with_capacity(&self.name, checked_len(&self.name, &[batch, time, DIM])?)?;
         for t in 0..time {
             for b in 0..batch {
                 let id = ids.get(b, t);
