@@ -415,6 +415,18 @@ impl<P: Stack, L: Weights> Weights for Chain<P, L> {
     }
 }
 
+impl<P: Stack, L> Chain<P, L> {
+    /// This layer's input from the last training pass, which a backward pass consumes.
+    fn take_mid(&mut self) -> Result<P::Out> {
+        self.mid.take().ok_or_else(|| {
+            Error::config(
+                "backward",
+                "run a recording forward pass (Mode::Training) before backward",
+            )
+        })
+    }
+}
+
 impl<P: Stack, L: Layer<P::Out>> Stack for Chain<P, L> {
     type In = P::In;
     type Out = L::Output;
@@ -443,12 +455,7 @@ impl<P: Stack, L: Layer<P::Out>> Stack for Chain<P, L> {
         dy: <L::Output as Tensor>::Grad,
         dstates: &[&[f32]],
     ) -> Result<<P::In as Tensor>::Grad> {
-        let mid = self.mid.take().ok_or_else(|| {
-            Error::config(
-                "backward",
-                "run a recording forward pass (Mode::Training) before backward",
-            )
-        })?;
+        let mid = self.take_mid()?;
         let dmid = self.layer.backward(&mid, dy, dstates)?;
         self.prev.backward(x, dmid, &[])
     }
@@ -467,12 +474,7 @@ impl<P: Stack, L: Layer<P::Out>> Stack for Chain<P, L> {
         dz: <L::Output as Tensor>::Grad,
         dstates: &[&[f32]],
     ) -> Result<<P::In as Tensor>::Grad> {
-        let mid = self.mid.take().ok_or_else(|| {
-            Error::config(
-                "backward",
-                "run a recording forward pass (Mode::Training) before backward",
-            )
-        })?;
+        let mid = self.take_mid()?;
         let dmid = self.layer.backward_logits(&mid, dz, dstates)?;
         self.prev.backward(x, dmid, &[])
     }
