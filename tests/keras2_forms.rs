@@ -2,22 +2,15 @@
 //! `input_length` on the first layer instead of an `Input`): the same summaries and output
 //! shapes as Keras (`tests/fixtures/keras2_forms.json`, from `tools/gen_keras2_forms.py`).
 
+mod common;
+
 use rnn::prelude::*;
 use serde_json::Value;
 
 fn keras_model(id: &str) -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/keras2_forms.json"
-    );
+    let path = common::fixtures_root().join("keras2_forms.json");
     let all: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    all["models"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["id"] == id)
-        .unwrap_or_else(|| panic!("no model {id}"))
-        .clone()
+    common::model_by_id(&all, id)
 }
 
 /// Summary in 80 and 120 columns, the count, and the output shape of a prediction (the batch

@@ -12,13 +12,7 @@ fn keras_model(id: &str) -> Value {
     } else {
         common::load_json("keras", "summaries")
     };
-    all["models"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["id"] == id)
-        .unwrap_or_else(|| panic!("no model {id}"))
-        .clone()
+    common::model_by_id(&all, id)
 }
 
 /// Compares the summary in 80 and 120 columns, the count and every weight's name and shape.

@@ -29,6 +29,17 @@ pub fn load_json(set: &str, name: &str) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path:?}: {e}"))
 }
 
+/// The entry of `all["models"]` whose `id` is `id`; panics naming it if there is none.
+pub fn model_by_id(all: &Value, id: &str) -> Value {
+    all["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == id)
+        .unwrap_or_else(|| panic!("no model {id}"))
+        .clone()
+}
+
 /// Flattens nested lists depth-first (row-major); booleans (masks) become 0 and 1 when
 /// `bools`, and are an error otherwise.
 fn flatten(v: &Value, bools: bool, out: &mut Vec<f64>) {
