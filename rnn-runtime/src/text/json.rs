@@ -7,7 +7,6 @@ use std::io;
 use serde::{Deserialize, Serialize};
 use serde_json::ser::Formatter;
 
-use super::split::Splitter;
 use super::tokenizer::{Config, DEFAULT_FILTERS, OrderedMap, Tokenizer};
 use super::vocab::Lookup;
 use crate::error::{Error, Result};
@@ -154,12 +153,7 @@ impl Tokenizer {
         let lookup = Lookup::new(word_index.iter().map(|(w, &i)| (w.as_str(), i)));
         Ok(Tokenizer {
             lookup,
-            splitter: Splitter::new(
-                &config.filters,
-                config.lower,
-                &config.split,
-                config.char_level,
-            ),
+            splitter: config.splitter(),
             config,
             document_count: c.document_count,
             word_counts,

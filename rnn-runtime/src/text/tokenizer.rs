@@ -99,6 +99,11 @@ impl Config {
         }
         Ok(())
     }
+
+    /// The splitter of texts into words that these arguments describe.
+    pub(crate) fn splitter(&self) -> Splitter {
+        Splitter::new(&self.filters, self.lower, &self.split, self.char_level)
+    }
 }
 
 /// Builds a [`Tokenizer`] with Keras' constructor arguments; every one has Keras' default.
@@ -246,12 +251,7 @@ impl Tokenizer {
 
     pub(crate) fn from_config(config: Config) -> Self {
         Tokenizer {
-            splitter: Splitter::new(
-                &config.filters,
-                config.lower,
-                &config.split,
-                config.char_level,
-            ),
+            splitter: config.splitter(),
             config,
             document_count: 0,
             word_counts: OrderedMap::default(),
