@@ -299,14 +299,10 @@ impl<const IN: usize, const OUT: usize, const BIAS: bool> Layer<Sequence<IN>>
     fn backward(
         &mut self,
         x: &Sequence<IN>,
-        mut dy: Sequence<OUT>,
+        dy: Sequence<OUT>,
         dstates: &[&[f32]],
     ) -> Result<Sequence<IN>> {
-        no_state_grads(&self.name, dstates)?;
-        check_sequence_grad(&self.name, x, &dy)?;
-        let rows = checked_len(&self.name, &[x.batch(), x.time()])?;
-        let dx = self.backward_rows(x.as_slice(), dy.as_mut_slice(), rows, false)?;
-        Ok(Sequence::from_time_major(x.batch(), x.time(), dx))
+        sequence_backward(self, x, dy, dstates, false)
     }
 
     fn output_activation(&self) -> Option<Activation> {
@@ -316,14 +312,10 @@ impl<const IN: usize, const OUT: usize, const BIAS: bool> Layer<Sequence<IN>>
     fn backward_logits(
         &mut self,
         x: &Sequence<IN>,
-        mut dz: Sequence<OUT>,
+        dz: Sequence<OUT>,
         dstates: &[&[f32]],
     ) -> Result<Sequence<IN>> {
-        no_state_grads(&self.name, dstates)?;
-        check_sequence_grad(&self.name, x, &dz)?;
-        let rows = checked_len(&self.name, &[x.batch(), x.time()])?;
-        let dx = self.backward_rows(x.as_slice(), dz.as_mut_slice(), rows, true)?;
-        Ok(Sequence::from_time_major(x.batch(), x.time(), dx))
+        sequence_backward(self, x, dz, dstates, true)
     }
 
     fn step_init(&self, batch: usize) -> Result<LayerStep> {
@@ -337,6 +329,21 @@ impl<const IN: usize, const OUT: usize, const BIAS: bool> Layer<Sequence<IN>>
     fn set_inference_precision(&mut self, precision: Precision) {
         self.low.set(precision);
     }
+}
+
+/// `backward` on a sequence, every step a row; with `logits`, `backward_logits`.
+fn sequence_backward<const IN: usize, const OUT: usize, const BIAS: bool>(
+    dense: &mut Dense<IN, OUT, BIAS>,
+    x: &Sequence<IN>,
+    mut dy: Sequence<OUT>,
+    dstates: &[&[f32]],
+    logits: bool,
+) -> Result<Sequence<IN>> {
+    no_state_grads(&dense.name, dstates)?;
+    check_sequence_grad(&dense.name, x, &dy)?;
+    let rows = checked_len(&dense.name, &[x.batch(), x.time()])?;
+    let dx = dense.backward_rows(x.as_slice(), dy.as_mut_slice(), rows, logits)?;
+    Ok(Sequence::from_time_major(x.batch(), x.time(), dx))
 }
 
 /// Checks that a sequence gradient has the batch and time of the input.
