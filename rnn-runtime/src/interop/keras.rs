@@ -111,10 +111,8 @@ pub trait KerasModel: DerefMut<Target = Sequential<Self::Stack>> {
             &Self::ARCHITECTURE,
             &self.get_weights(),
             self.spec().name,
-        )
-        .map_err(|message| file_error(path, message))?;
-        self.set_weights(&weights)
-            .map_err(|e| file_error(path, e.to_string()))
+        );
+        set_read_weights(self, path, weights)
     }
 
     /// [`load_keras`](Self::load_keras) from the file's bytes, e.g. an archive embedded with
@@ -135,10 +133,8 @@ pub trait KerasModel: DerefMut<Target = Sequential<Self::Stack>> {
             &Self::ARCHITECTURE,
             &self.get_weights(),
             self.spec().name,
-        )
-        .map_err(|message| file_error(path, message))?;
-        self.set_weights(&weights)
-            .map_err(|e| file_error(path, e.to_string()))
+        );
+        set_read_weights(self, path, weights)
     }
 
     /// Writes a `.keras` archive that Keras 3 loads with `keras.saving.load_model`: its
@@ -172,6 +168,24 @@ fn file_error(path: &Path, message: String) -> Error {
         path: path.display().to_string(),
         message,
     }
+}
+
+/// Sets the weights read from the file at `path`; an error of the reading or of the weights
+/// names the file.
+fn set_read_weights<S>(
+    model: &mut Sequential<S>,
+    path: &Path,
+    weights: std::result::Result<Vec<Weight>, String>,
+) -> Result<()>
+where
+    S: Stack,
+    S::In: ModelInput,
+    S::Out: ModelOutput,
+{
+    let weights = weights.map_err(|message| file_error(path, message))?;
+    model
+        .set_weights(&weights)
+        .map_err(|e| file_error(path, e.to_string()))
 }
 
 /// What a file is, from its first bytes.
