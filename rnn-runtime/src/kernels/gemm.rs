@@ -176,6 +176,10 @@ unsafe impl Send for CPtr {}
 unsafe impl Sync for CPtr {}
 
 fn scale_rows(c: &mut [f32], m: usize, n: usize, ldc: usize, beta: f32) {
+    if beta == 1.0 {
+        // Every product that adds to its output: a sweep that would change nothing.
+        return;
+    }
     for i in 0..m {
         let row = &mut c[i * ldc..i * ldc + n];
         if beta == 0.0 {
@@ -289,6 +293,12 @@ pub(crate) mod tests {
                 gemm(2.0, va, vb, -1.0, &mut c2, n);
                 for (g, w) in c2.iter().zip(&want) {
                     assert!((g - w).abs() < 1e-4, "accumulate {m}x{k}x{n}");
+                }
+                // Adding to the output as it is (`beta` 1, which skips the scaling sweep).
+                let mut c3 = want.clone();
+                gemm(1.0, va, vb, 1.0, &mut c3, n);
+                for (g, w) in c3.iter().zip(&want) {
+                    assert!((g - 2.0 * w).abs() < 2e-4, "add {m}x{k}x{n}: {g} vs {w}");
                 }
             }
         }
