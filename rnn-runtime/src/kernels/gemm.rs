@@ -75,6 +75,12 @@ impl<'a> MatRef<'a> {
         self.data[i * self.rs + j * self.cs]
     }
 
+    /// The buffer and the row and column strides: element `(i, j)` is
+    /// `data[i * rs + j * cs]`, which `check` bounded when the view was made.
+    pub(crate) fn parts(&self) -> (&'a [f32], usize, usize) {
+        (self.data, self.rs, self.cs)
+    }
+
     /// The columns `cols`, as a view.
     fn columns(self, cols: Range<usize>) -> Self {
         let view = MatRef {

@@ -78,13 +78,32 @@ impl Packed {
         if k == 0 {
             return;
         }
+        let (data, rs, cs) = b.parts();
         for (jp, panel) in self.data.chunks_exact_mut(k * pw).enumerate() {
             let j0 = jp * NR;
             let cols = (width - j0).min(NR);
-            for (p, row) in panel.chunks_exact_mut(pw).enumerate() {
-                for (s, strip) in row.chunks_exact_mut(NR).enumerate() {
-                    for (c, v) in strip[..cols].iter_mut().enumerate() {
-                        *v = b.at(p, s * width + j0 + c);
+            for s in 0..strips {
+                let col0 = s * width + j0;
+                if cs == 1 {
+                    // Row-major: each panel row copies a run of `cols` contiguous values.
+                    for (p, row) in panel.chunks_exact_mut(pw).enumerate() {
+                        let from = p * rs + col0;
+                        row[s * NR..s * NR + cols].copy_from_slice(&data[from..from + cols]);
+                    }
+                } else if rs == 1 {
+                    // A transposed row-major matrix (a backward pass's `U^T`, `W^T`): each
+                    // column is contiguous, read once in order, written down the panel.
+                    for c in 0..cols {
+                        let from = (col0 + c) * cs;
+                        let column = &data[from..from + k];
+                        let lane = panel.iter_mut().skip(s * NR + c).step_by(pw);
+                        lane.zip(column).for_each(|(v, &x)| *v = x);
+                    }
+                } else {
+                    for (p, row) in panel.chunks_exact_mut(pw).enumerate() {
+                        for (c, v) in row[s * NR..s * NR + cols].iter_mut().enumerate() {
+                            *v = b.at(p, col0 + c);
+                        }
                     }
                 }
             }
@@ -641,7 +660,7 @@ impl Tile for Avx512Tile {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::kernels::test_support::{data, near, transpose};
+    use crate::kernels::test_support::{SIZES, data, near, transpose};
 
     /// `C += A B` by the definition, in f64.
     fn plain(a: &[f32], b: MatRef<'_>, m: usize, c: &mut [f32], ldc: usize) {
@@ -719,6 +738,48 @@ pub(crate) mod tests {
                 continue;
             }
             check_all(m, k, n, 3);
+        }
+    }
+
+    /// Each panel value read by its definition, `b.at(p, column)`, for both layouts `pack`
+    /// copies with a loop of its own (row-major and transposed, dense or with a leading
+    /// dimension).
+    #[test]
+    fn packing_puts_every_value_where_the_definition_says() {
+        for &k in SIZES {
+            for n in [1, 7, 33, 28, 132, 257, 99] {
+                let b = data(2 * k * (n + 2), 5);
+                let bt = transpose(&b[..k * n], k, n);
+                let views = [
+                    MatRef::new(&b, k, n),
+                    MatRef::with_ld(&b, k, n, n + 2),
+                    MatRef::new(&bt, n, k).t(),
+                    // Transposed, its columns `2k` apart rather than `k`.
+                    MatRef::with_ld(&b, n, k, 2 * k).t(),
+                ];
+                for view in views {
+                    for strips in [1, 3, 4] {
+                        let mut packed = Packed::default();
+                        packed.pack(view, strips);
+                        let (s, width) = (packed.strips, packed.width);
+                        let pw = s * NR;
+                        let kk = view.rows();
+                        let mut want = vec![0.0f32; packed.data.len()];
+                        for (jp, panel) in want.chunks_exact_mut(kk.max(1) * pw).enumerate() {
+                            let j0 = jp * NR;
+                            for p in 0..kk {
+                                for st in 0..s {
+                                    for c in 0..(width - j0).min(NR) {
+                                        panel[p * pw + st * NR + c] =
+                                            view.at(p, st * width + j0 + c);
+                                    }
+                                }
+                            }
+                        }
+                        assert!(packed.data == want, "k {k}, n {n}, {strips} strips");
+                    }
+                }
+            }
         }
     }
 

@@ -1,12 +1,12 @@
 //! `Embedding`: token ids to vectors, optionally producing a mask for id 0.
 
-use crate::alloc::reserve_params;
+use crate::alloc::{Spare, reserve_params};
 use crate::error::{Error, Result};
 use crate::init::{Initializer, Rng};
 use crate::layer::{Layer, Mode, no_state_grads};
 use crate::layer_step::{LayerStep, StepContext, StepData, check_step_len};
 use crate::param::{Param, Weights};
-use crate::size::{checked_len, row, row_mut, try_with_capacity};
+use crate::size::{checked_len, row, row_mut};
 use crate::tensor::{Mask, Sequence, TokenBatch};
 
 /// A lookup table of `VOCAB` rows of `DIM` values (Keras `Embedding(input_dim, output_dim)`).
@@ -32,6 +32,8 @@ pub struct Embedding<const VOCAB: usize, const DIM: usize> {
     /// The number of rows: `VOCAB`, or the one given to `with_vocab`.
     vocab: usize,
     table: Param,
+    /// The last output gradient, which has the output's size: the next output's buffer.
+    spare: Spare,
 }
 
 /// The `VOCAB` of an [`Embedding`] whose number of rows (`input_dim`) is chosen at run time,
@@ -79,6 +81,7 @@ impl<const VOCAB: usize, const DIM: usize> Embedding<VOCAB, DIM> {
                 vec![VOCAB, DIM],
                 embeddings_initializer.fill(&[VOCAB, DIM], rng),
             ),
+            spare: Spare::default(),
         }
     }
 
@@ -146,6 +149,7 @@ impl<const VOCAB: usize, const DIM: usize> Embedding<VOCAB, DIM> {
             mask_zero,
             vocab,
             table: Param::new(format!("{path}/embeddings"), vec![vocab, DIM], values),
+            spare: Spare::default(),
         })
     }
 
@@ -265,9 +269,9 @@ impl<const VOCAB: usize, const DIM: usize> Layer<TokenBatch> for Embedding<VOCAB
     fn forward(&mut self, ids: &TokenBatch, _mode: Mode) -> Result<Sequence<DIM>> {
         self.check_ids(ids)?;
         let (batch, time) = (ids.batch(), ids.time());
+        let len = checked_len(&self.name, &[batch, time, DIM])?;
+        let mut data = self.spare.take(&self.name, len)?;
         let table = self.table();
-        let mut data =
-            try_with_capacity(&self.name, checked_len(&self.name, &[batch, time, DIM])?)?;
         for t in 0..time {
             for b in 0..batch {
                 let id = ids.get(b, t);
@@ -316,6 +320,7 @@ impl<const VOCAB: usize, const DIM: usize> Layer<TokenBatch> for Embedding<VOCAB
                 row.iter_mut().zip(d).for_each(|(g, d)| *g += d);
             }
         }
+        self.spare.keep(dy.into_time_major());
         Ok(())
     }
 
@@ -365,5 +370,32 @@ impl<const VOCAB: usize, const DIM: usize> Layer<TokenBatch> for Embedding<VOCAB
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::init::seeded_rng;
+
+    /// The next forward pass writes into the gradient the last backward pass consumed, and
+    /// gives the values of a fresh layer.
+    #[test]
+    fn the_next_output_reuses_the_last_gradient_buffer() {
+        let mut emb = Embedding::<5, 2>::new("embedding", false, &mut seeded_rng(0));
+        let ids = TokenBatch::new(vec![vec![1, 4, 0], vec![3, 3, 2]]).unwrap();
+        let first = emb.forward(&ids, Mode::Training).unwrap();
+        let dy = Sequence::<2>::from_time_major(2, 3, vec![0.5; 12]);
+        let at = dy.as_slice().as_ptr();
+        emb.backward(&ids, dy, &[]).unwrap();
+        let again = emb.forward(&ids, Mode::Training).unwrap();
+        assert_eq!(again.as_slice().as_ptr(), at);
+        let fresh = emb.clone().forward(&ids, Mode::Training).unwrap();
+        assert_eq!(again.as_slice(), fresh.as_slice());
+        assert_eq!(
+            first.as_slice(),
+            fresh.as_slice(),
+            "backward left the table"
+        );
     }
 }

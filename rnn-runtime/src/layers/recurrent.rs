@@ -16,8 +16,8 @@ use crate::error::{Error, Result, fmt_shape};
 use crate::init::Rng;
 use crate::kernels::gemm::{MatRef, gemm};
 use crate::kernels::low::{self, LowMatrix};
-use crate::kernels::packed::{Packed, plain_strips};
-use crate::kernels::tall::{gemm_packed_bias, gemm_tall, gemm_tall_bias};
+use crate::kernels::packed::{Packed, gemm_packed, plain_strips};
+use crate::kernels::tall::{gemm_packed_bias, gemm_tall_bias};
 use crate::layer::{Layer, Mode};
 use crate::layer_step::{LayerStep, StepContext, StepData, StepScratch, check_step_len};
 use crate::layers::embedding::Lookup;
@@ -732,7 +732,10 @@ impl<C: Cell> RnnCore<C> {
             drop.input_grads(x, dzs, (&*w, dw), &mut dx);
         } else {
             let wt = MatRef::new(self.kernel.values(), input, gh).t();
-            gemm_tall(dzs, n, wt, &mut dx, input);
+            // Packed where `U^T` was, which no step reads any more: a packing of its own per
+            // pass was a megabyte allocated and faulted in every step (T3).
+            ws.packed.pack(wt, plain_strips(input));
+            gemm_packed(dzs, n, wt, &ws.packed, &mut dx, input);
         }
         self.drop = drop;
         self.trace = trace;

@@ -5,7 +5,10 @@ use super::{
     clip_builders, ensure_slot, slot_fits,
 };
 use crate::error::Result;
+use crate::kernels::pool::on_pool;
 use crate::param::Param;
+
+mod sweeps;
 
 /// Keras' `Adam`. With `t` the 1-based step,
 /// `alpha = lr*sqrt(1-beta_2^t)/(1-beta_1^t)`, `m += (g-m)(1-beta_1)`,
@@ -220,12 +223,17 @@ impl Optimizer for Adam {
             &mut self.velocities,
             &mut self.velocity_hats,
         );
-        self.core.for_each(params, |k, w, g| {
-            let (m, v) = (&mut ms[k], &mut vs[k]);
-            for ((m, v), &g) in m.iter_mut().zip(v.iter_mut()).zip(g) {
-                (*m, *v) = c.moments(*m, *v, g);
-            }
-            if amsgrad {
+        let core = &mut self.core;
+        // On the pool, so that large parameters are split between its threads.
+        on_pool(2, || {
+            core.for_each(params, |k, w, g| {
+                let (m, v) = (&mut ms[k], &mut vs[k]);
+                if !amsgrad {
+                    return sweeps::step(c, w, g, m, v);
+                }
+                for ((m, v), &g) in m.iter_mut().zip(v.iter_mut()).zip(g) {
+                    (*m, *v) = c.moments(*m, *v, g);
+                }
                 let vh = &mut vhs[k];
                 for ((w, m), (vh, &v)) in
                     w.iter_mut().zip(m.iter()).zip(vh.iter_mut().zip(v.iter()))
@@ -233,11 +241,7 @@ impl Optimizer for Adam {
                     *vh = max_nan(*vh, v);
                     *w = c.weight(*w, *m, *vh);
                 }
-            } else {
-                for ((w, &m), &v) in w.iter_mut().zip(m.iter()).zip(v.iter()) {
-                    *w = c.weight(*w, m, v);
-                }
-            }
+            });
         });
     }
 
@@ -268,28 +272,38 @@ impl Optimizer for Adam {
         let fits = |slot: &[Vec<f32>]| same && slot_fits(slot, params);
         let (ms, vs) = (fits(&self.momentums), fits(&self.velocities));
         let vhs = self.amsgrad.then(|| fits(&self.velocity_hats));
-        for (k, p) in params.iter().enumerate() {
-            let (w, g) = (p.values(), p.grad());
-            let slot = |kept: bool, s: &[Vec<f32>], i: usize| if kept { s[k][i] } else { 0.0 };
-            let bad = (0..w.len()).fold(false, |bad, i| {
-                // A parameter without a gradient steps with zero, as the step does.
-                let gi = g.get(i).copied().unwrap_or(0.0);
-                let (m, v) = c.moments(
-                    slot(ms, &self.momentums, i),
-                    slot(vs, &self.velocities, i),
-                    gi,
-                );
-                let v = match vhs {
-                    Some(kept) => max_nan(slot(kept, &self.velocity_hats, i), v),
-                    None => v,
-                };
-                bad | !c.weight(w[i], m, v).is_finite()
-            });
-            if bad {
-                return Some(Err(k));
+        // On the pool, so that large parameters are split between its threads.
+        on_pool(2, || {
+            for (k, p) in params.iter().enumerate() {
+                let (w, g) = (p.values(), p.grad());
+                if ms && vs && vhs.is_none() && g.len() == w.len() {
+                    let (m, v) = (&self.momentums[k][..], &self.velocities[k][..]);
+                    if !sweeps::all_finite(c, w, g, m, v) {
+                        return Some(Err(k));
+                    }
+                    continue;
+                }
+                let slot = |kept: bool, s: &[Vec<f32>], i: usize| if kept { s[k][i] } else { 0.0 };
+                let bad = (0..w.len()).fold(false, |bad, i| {
+                    // A parameter without a gradient steps with zero, as the step does.
+                    let gi = g.get(i).copied().unwrap_or(0.0);
+                    let (m, v) = c.moments(
+                        slot(ms, &self.momentums, i),
+                        slot(vs, &self.velocities, i),
+                        gi,
+                    );
+                    let v = match vhs {
+                        Some(kept) => max_nan(slot(kept, &self.velocity_hats, i), v),
+                        None => v,
+                    };
+                    bad | !c.weight(w[i], m, v).is_finite()
+                });
+                if bad {
+                    return Some(Err(k));
+                }
             }
-        }
-        Some(Ok(()))
+            Some(Ok(()))
+        })
     }
 
     fn save_state(&self, into: &mut OptimizerState) {
