@@ -241,7 +241,8 @@ mod tests {
     #[test]
     #[cfg_attr(
         miri,
-        ignore = "rayon's pools use crossbeam-epoch, which breaks Miri's Stacked Borrows rules"
+        ignore = "rayon's pools use crossbeam-epoch, which breaks Miri's Stacked Borrows rules; \
+                  run with MIRIFLAGS=\"-Zmiri-tree-borrows -Zmiri-ignore-leaks\" --include-ignored"
     )]
     fn inside_a_foreign_pool_nothing_is_split_or_handed_over() {
         let foreign = ThreadPoolBuilder::new()
@@ -270,7 +271,8 @@ mod tests {
     #[test]
     #[cfg_attr(
         miri,
-        ignore = "rayon's pools use crossbeam-epoch, which breaks Miri's Stacked Borrows rules"
+        ignore = "rayon's pools use crossbeam-epoch, which breaks Miri's Stacked Borrows rules; \
+                  run with MIRIFLAGS=\"-Zmiri-tree-borrows -Zmiri-ignore-leaks\" --include-ignored"
     )]
     fn on_the_pool_large_products_are_split_between_its_workers() {
         let Some(pool) = pool() else {
