@@ -21,6 +21,7 @@
 //! elsewhere it prints a note).
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use rand::RngExt as _;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// A counter alone in its cache line pair, so the two threads' counters never share one.
@@ -61,15 +62,8 @@ fn spin_until(c: &AtomicUsize, v: usize) {
 
 /// Seeded values in [-0.05, 0.05).
 fn values(n: usize, seed: u64) -> Vec<f32> {
-    let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            ((s >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.1
-        })
-        .collect()
+    let mut rng = rnn::seeded_rng(seed);
+    (0..n).map(|_| rng.random_range(-0.05..0.05)).collect()
 }
 
 #[cfg(target_arch = "x86_64")]

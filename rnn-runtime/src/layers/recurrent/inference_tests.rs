@@ -2,6 +2,7 @@
 //! of steps' gates) and give the bits of a recording pass; a backward pass after one is an
 //! error.
 
+use crate::kernels::test_support::data;
 use crate::layer::{Layer, Mode};
 use crate::layers::bidirectional::{Bidirectional, Concat, Mul};
 use crate::layers::cell::Cell;
@@ -16,22 +17,9 @@ use super::Rnn;
 const IN: usize = 3;
 const H: usize = 5;
 
-/// Values in about `[-1, 1]` from a seed, with no generator crate in the way.
-fn values(n: usize, seed: u64) -> Vec<f32> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s >> 40) as f32 / (1u64 << 23) as f32 - 1.0
-        })
-        .collect()
-}
-
 /// A batch whose rows end with padding of different lengths (the first row has none).
 fn input(batch: usize, time: usize, masked: bool) -> Sequence<IN> {
-    let x = Sequence::from_time_major(batch, time, values(batch * time * IN, 7));
+    let x = Sequence::from_time_major(batch, time, data(batch * time * IN, 7));
     if !masked {
         return x;
     }
