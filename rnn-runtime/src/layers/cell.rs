@@ -13,7 +13,6 @@ use std::fmt::Debug;
 use crate::activation::Activation;
 use crate::init::Rng;
 use crate::kernels::gemm::{MatRef, gemm};
-use crate::kernels::gemv::gemv;
 use crate::kernels::low::{self, LowMatrix};
 use crate::kernels::packed::{Packed, gemm_packed};
 
@@ -188,11 +187,6 @@ impl CellCtx<'_> {
         let gh = self.u.len() / h;
         if let (Some(w), None) = (self.low, self.rdrop) {
             return low::product(h_prev, b, w, 0..gates * h, out, ldo);
-        }
-        if let (None, 1) = (self.rdrop, b) {
-            // One row: straight to the matrix-vector kernel, where the general products
-            // below would send it after two more dispatches.
-            return gemv(1.0, h_prev, 1, h, self.u, gh, &mut out[..gates * h]);
         }
         match self.rdrop {
             None if gates * h == gh => {
