@@ -207,6 +207,19 @@ pub(crate) fn on_pool<R: Send>(batch: usize, f: impl FnOnce() -> R + Send) -> R 
     }
 }
 
+/// [`on_pool`] for `f` that hands [`split_rows`] `m` rows of `work_per_row` operations: on the
+/// pool only when they are enough to split, so that small work does not pay the hand-over.
+pub(crate) fn on_pool_to_split_rows<R: Send>(
+    m: usize,
+    work_per_row: usize,
+    f: impl FnOnce() -> R + Send,
+) -> R {
+    if m.saturating_mul(work_per_row) < PARALLEL_WORK {
+        return f();
+    }
+    on_pool(m, f)
+}
+
 /// Runs `f`, whose rayon parallel iterators should use the crate's threads, on the pool;
 /// on a rayon thread (this pool's or another) it runs where it is.
 pub(crate) fn install<R: Send>(f: impl FnOnce() -> R + Send) -> R {

@@ -5,7 +5,6 @@ use super::{
     clip_builders, ensure_slot, slot_fits,
 };
 use crate::error::Result;
-use crate::kernels::pool::on_pool;
 use crate::param::Param;
 
 mod sweeps;
@@ -223,9 +222,10 @@ impl Optimizer for Adam {
             &mut self.velocities,
             &mut self.velocity_hats,
         );
+        let largest = params.iter().map(|p| p.values().len()).max().unwrap_or(0);
         let core = &mut self.core;
-        // On the pool, so that large parameters are split between its threads.
-        on_pool(2, || {
+        // On the pool when a parameter is large enough to split between its threads.
+        sweeps::on_pool(largest, || {
             core.for_each(params, |k, w, g| {
                 let (m, v) = (&mut ms[k], &mut vs[k]);
                 if !amsgrad {
@@ -272,8 +272,9 @@ impl Optimizer for Adam {
         let fits = |slot: &[Vec<f32>]| same && slot_fits(slot, params);
         let (ms, vs) = (fits(&self.momentums), fits(&self.velocities));
         let vhs = self.amsgrad.then(|| fits(&self.velocity_hats));
-        // On the pool, so that large parameters are split between its threads.
-        on_pool(2, || {
+        let largest = params.iter().map(|p| p.values().len()).max().unwrap_or(0);
+        // On the pool when a parameter is large enough to split between its threads.
+        sweeps::on_pool(largest, || {
             for (k, p) in params.iter().enumerate() {
                 let (w, g) = (p.values(), p.grad());
                 if ms && vs && vhs.is_none() && g.len() == w.len() {

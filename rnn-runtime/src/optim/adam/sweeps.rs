@@ -22,7 +22,7 @@ use multiversion::multiversion;
 
 use super::Coeffs;
 use crate::kernels::gemm::CPtr;
-use crate::kernels::pool::split_rows;
+use crate::kernels::pool::{on_pool_to_split_rows, split_rows};
 
 /// Values per part when a pass is split between threads: whole cache lines, and enough work
 /// per part that handing one over pays.
@@ -34,6 +34,13 @@ const WORK: usize = 16;
 /// The parts of `len` values, as ranges of values.
 fn values(parts: Range<usize>, len: usize) -> Range<usize> {
     parts.start * PART..(parts.end * PART).min(len)
+}
+
+/// Runs `f`, which passes parameters of at most `largest` values to [`step`] or
+/// [`all_finite`], on the pool when such a parameter is large enough for them to split, else
+/// on the calling thread.
+pub(super) fn on_pool<R: Send>(largest: usize, f: impl FnOnce() -> R + Send) -> R {
+    on_pool_to_split_rows(largest.div_ceil(PART), PART * WORK, f)
 }
 
 /// One step of a parameter: new moments `m`, `v` and weights `w` from the gradients `g`.
